@@ -1,0 +1,105 @@
+import { formatAddress, formatPrefix } from '../../core/ip.js';
+import { UsageError } from '../../core/diagnostics.js';
+import { nodeSummary, type ClusterPlan, type NodePlan } from '../../plan/plan.js';
+import { CHURN, clusterSummary, rackSummary, tierSummary } from '../../plan/summary.js';
+import { planFromArgs, STACK_HELP, STACK_OPTION, type Command } from '../main.js';
+import type { CliIO } from '../io.js';
+
+const SHOW_NODES = 64;
+const SHOW_RACKS = 16;
+
+export function humanPlan(plan: ClusterPlan, only?: NodePlan): string {
+  const t = tierSummary(plan);
+  const lines: string[] = [];
+  const L = (s = ''): void => void lines.push(s);
+  L(`cluster ${plan.name} (stack ${plan.stackName}), Kubernetes ${plan.kubernetesVersion}`);
+  L(`  node range     ${formatPrefix(plan.nodeRange)}   rack subnets /${plan.rackSubnetLength}`);
+  L(`  pod range      ${formatPrefix(plan.podRange)}   rack blocks /${plan.rackPodLength}, node prefixes /${plan.podPrefixLength} (${plan.spec.layout.slotsPerRack} slots per rack)`);
+  L(`  service range  ${formatPrefix(plan.serviceRange)}   API ${formatAddress(plan.apiServiceIP)}, DNS ${formatAddress(plan.dnsServiceIP)}`);
+  L(`  API endpoint   ${plan.controlPlaneEndpoint} (VIP in rack ${plan.controlPlaneRack.name})`);
+  L(`  control plane  ${plan.controlPlanes.map((n) => `${n.name} ${formatAddress(n.address)}`).join(', ')}`);
+  L(`  upstream DNS   ${plan.dns.map(formatAddress).join(', ')}`);
+  L(`  size           ${plan.rackCount} rack(s), ${plan.nodeCount} node(s)`);
+  L();
+  L('routing state per tier (pod prefixes are routed, pods are not):');
+  L(`  node   ${t.node} routes: default via its rack gateway + its own pod prefix (local)`);
+  L(`  ToR    ${t.torPerNode} route per node (its pod prefix) + the rack subnet: at most ${t.torMax} per rack`);
+  L(`  spine  ${t.spinePerRack} routes per rack (pod block + rack subnet): ${t.spine} in all`);
+  L(`  pod move: ${CHURN.podMove}`);
+  L(`  node add: ${CHURN.nodeAdd}`);
+  L(`  rack add: ${CHURN.rackAdd}`);
+  L();
+  if (only) {
+    L('node:');
+    for (const [k, v] of Object.entries(nodeSummary(only))) L(`  ${k.padEnd(16)} ${String(v)}`);
+    return lines.join('\n') + '\n';
+  }
+  L('racks:');
+  L(`  ${'rack'.padEnd(12)} ${'subnet'.padEnd(26)} ${'gateway'.padEnd(24)} ${'pod block'.padEnd(26)} nodes`);
+  let i = 0;
+  for (const r of plan.racks()) {
+    if (i++ >= SHOW_RACKS) {
+      L(`  ... ${plan.rackCount - SHOW_RACKS} more rack(s) (flat6 plan --json lists them all)`);
+      break;
+    }
+    L(`  ${r.name.padEnd(12)} ${formatPrefix(r.subnet).padEnd(26)} ${formatAddress(r.gateway).padEnd(24)} ${formatPrefix(r.podBlock).padEnd(26)} ${r.nodeCount}`);
+  }
+  L();
+  L('nodes:');
+  L(`  ${'name'.padEnd(14)} ${'role'.padEnd(13)} ${'rack'.padEnd(10)} ${'slot'.padStart(4)}  ${'address'.padEnd(24)} pod prefix`);
+  i = 0;
+  for (const n of plan.nodes()) {
+    if (i++ >= SHOW_NODES) {
+      L(`  ... ${plan.nodeCount - SHOW_NODES} more node(s) (flat6 plan --host NAME shows one)`);
+      break;
+    }
+    L(`  ${n.name.padEnd(14)} ${n.role.padEnd(13)} ${n.rack.name.padEnd(10)} ${String(n.slot).padStart(4)}  ${formatAddress(n.address).padEnd(24)} ${formatPrefix(n.podPrefix)}`);
+  }
+  return lines.join('\n') + '\n';
+}
+
+/** JSON plan, written in pieces so a million nodes never sit in one string. */
+export function writeJsonPlan(plan: ClusterPlan, io: CliIO, only?: NodePlan): void {
+  const head = JSON.stringify({ ...clusterSummary(plan), scope: only ? { host: only.name } : 'cluster' }, null, 2);
+  io.stdout(head.slice(0, -2) + ',\n  "racks": [');
+  let first = true;
+  for (const r of only ? [only.rack] : plan.racks()) {
+    io.stdout(`${first ? '\n' : ',\n'}    ${JSON.stringify(rackSummary(r))}`);
+    first = false;
+  }
+  io.stdout('\n  ],\n  "nodes": [');
+  first = true;
+  let buf = '';
+  for (const n of only ? [only] : plan.nodes()) {
+    buf += `${first ? '\n' : ',\n'}    ${JSON.stringify(nodeSummary(n))}`;
+    first = false;
+    if (buf.length > 1 << 16) {
+      io.stdout(buf);
+      buf = '';
+    }
+  }
+  io.stdout(buf + '\n  ]\n}\n');
+}
+
+export const planCommand: Command = {
+  name: 'plan',
+  summary: 'Check the stack and print its address plan and routing state per tier.',
+  usage: 'flat6 plan [--stack NAME] [--host NAME] [--json]',
+  options: { ...STACK_OPTION, json: { type: 'boolean' }, host: { type: 'string' } },
+  help: `${STACK_HELP}
+      --host NAME        show one node (O(1): works on a 1,000,000-node stack)
+      --json             machine-readable plan: cluster, racks, nodes
+
+The human form lists ranges, the API endpoint, routes per tier (node, ToR,
+spine) and what a pod move, a node add and a rack add change; then the first
+racks and nodes. Nothing is written.`,
+  run(args, io) {
+    const { plan } = planFromArgs(args, io);
+    const host = args.values['host'] as string | undefined;
+    const only = host === undefined ? undefined : plan.findNode(host);
+    if (host !== undefined && !only) throw new UsageError(`no node "${host}" in stack ${plan.stackName}`);
+    if (args.values['json']) writeJsonPlan(plan, io, only);
+    else io.stdout(humanPlan(plan, only));
+    return 0;
+  },
+};

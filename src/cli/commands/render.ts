@@ -1,0 +1,71 @@
+import { join, resolve } from 'node:path';
+import { UsageError } from '../../core/diagnostics.js';
+import type { RenderContext } from '../../render/context.js';
+import { MODE_PRIVATE, type FileEntry } from '../../render/files.js';
+import { renderTree } from '../../render/render.js';
+import { chooseSecrets, secretsYaml, SECRETS_ENV } from '../../render/secrets.js';
+import { TemplateSet } from '../../render/templates.js';
+import { writeTreeAtomic } from '../../sinks/dir.js';
+import { planFromArgs, STACK_HELP, STACK_OPTION, type Command } from '../main.js';
+
+export const SECRETS_FILE = 'secrets.yaml';
+
+export const renderCommand: Command = {
+  name: 'render',
+  summary: 'Render per-host sysctl, netplan and kubeadm files (and plan.json) into a directory.',
+  usage: 'flat6 render [--stack NAME] --out DIR [--host NAME] [--templates DIR] [--secrets FILE]',
+  options: {
+    ...STACK_OPTION,
+    out: { type: 'string', short: 'o' },
+    host: { type: 'string' },
+    templates: { type: 'string' },
+    secrets: { type: 'string' },
+  },
+  help: `${STACK_HELP}
+  -o, --out DIR          output directory; replaced as a whole, atomically
+      --host NAME        render one node only (O(1) in cluster size)
+      --templates DIR    overlay directory: a file there (e.g. netplan/60-flat6.yaml.hbs)
+                         replaces the built-in template of the same path
+      --secrets FILE     YAML with bootstrapToken, certificateKey and optionally
+                         caCertHashes (mode 0600)
+
+Output:
+  DIR/hosts/<host>/etc/sysctl.d/99-flat6.conf     kernel settings (0644)
+  DIR/hosts/<host>/etc/modules-load.d/flat6.conf  br_netfilter, overlay (0644)
+  DIR/hosts/<host>/etc/netplan/60-flat6.yaml      static IPv6 uplink (0600)
+  DIR/hosts/<host>/etc/flat6/kubeadm.yaml         kubeadm v1beta4 (0600: holds the token)
+  DIR/plan.json                                   the address plan of what was rendered
+  DIR/secrets.yaml                                only when flat6 generated the secrets (0600)
+
+Secrets come from --secrets, else ${SECRETS_ENV.token} and ${SECRETS_ENV.certificateKey}
+(and ${SECRETS_ENV.caCertHashes}, comma-separated), else DIR/secrets.yaml of an
+earlier render, else they are generated. Without CA hashes, joins skip CA pinning.
+If any check fails nothing is written and an existing DIR stays as it was.`,
+  run(args, io) {
+    const out = args.values['out'] as string | undefined;
+    if (!out) throw new UsageError('--out DIR is required (e.g. flat6 render --out out)');
+    const outPath = resolve(io.cwd, out);
+    const { plan } = planFromArgs(args, io);
+    const host = args.values['host'] as string | undefined;
+    const only = host === undefined ? undefined : plan.findNode(host);
+    if (host !== undefined && !only) throw new UsageError(`no node "${host}" in stack ${plan.stackName} (flat6 plan lists the nodes)`);
+    const choice = chooseSecrets({ file: args.values['secrets'] as string | undefined, env: io.env, previous: join(outPath, SECRETS_FILE) });
+    const ctx: RenderContext = { plan, templates: new TemplateSet(args.values['templates'] as string | undefined), secrets: choice.secrets };
+
+    const total = only ? 1 : plan.nodeCount;
+    const step = Math.max(1, Math.floor(total / 20));
+    const progress = (done: number): void => {
+      if (total >= 1000 && (done % step === 0 || done === total)) io.stderr(`render: ${done}/${total} hosts\n`);
+    };
+    function* all(): Generator<FileEntry> {
+      yield* renderTree(ctx, { only, progress });
+      if (choice.persist) yield { path: SECRETS_FILE, mode: MODE_PRIVATE, content: secretsYaml(choice.secrets) };
+    }
+    const r = writeTreeAtomic(outPath, all());
+    const what = only ? `host ${only.name}` : `${plan.nodeCount} host(s)`;
+    io.stdout(`rendered ${what} of ${plan.stackName}: ${r.files} files, ${r.bytes} bytes -> ${out}\n`);
+    if (choice.source === 'generated') io.stdout(`generated a bootstrap token and certificate key: ${join(out, SECRETS_FILE)} (0600; keep it out of git)\n`);
+    if (choice.secrets.caCertHashes.length === 0) io.stderr('note: no caCertHashes given; join configurations set unsafeSkipCAVerification (see docs/secrets.md)\n');
+    return 0;
+  },
+};

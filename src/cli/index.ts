@@ -1,0 +1,23 @@
+/** Entry point: registers every command and runs the CLI on the real process. */
+import { run, registerCommand } from './main.js';
+import { processIO } from './io.js';
+import { planCommand } from './commands/plan.js';
+import { validateCommand } from './commands/validate.js';
+import { renderCommand } from './commands/render.js';
+import { schemaCommand } from './commands/schema.js';
+
+registerCommand(planCommand);
+registerCommand(validateCommand);
+registerCommand(renderCommand);
+registerCommand(schemaCommand);
+
+export { run };
+
+export async function main(argv = process.argv.slice(2)): Promise<void> {
+  try {
+    process.exitCode = await run(argv, processIO());
+  } catch (e) {
+    process.stderr.write(`flat6: internal error: ${(e as Error).stack ?? String(e)}\n`);
+    process.exitCode = 70;
+  }
+}

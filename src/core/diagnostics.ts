@@ -1,0 +1,108 @@
+/**
+ * One diagnostic type for every problem flat6 reports: a stable code, what was
+ * wrong (with the offending value), where it is in the stack file, and the fix.
+ */
+
+/** Parse/structure problems: exit status 2. */
+export type ParseCode =
+  | 'FILE_READ'
+  | 'YAML_SYNTAX'
+  | 'NO_CLUSTER'
+  | 'SCHEMA_TYPE'
+  | 'SCHEMA_UNKNOWN_FIELD'
+  | 'SCHEMA_REQUIRED'
+  | 'SCHEMA_VALUE';
+
+/** Semantic checks on a well-formed stack: exit status 1. */
+export type CheckCode =
+  | 'ADDRESS_SYNTAX'
+  | 'IPV4_LITERAL'
+  | 'RESERVED_RANGE'
+  | 'RANGE_OVERLAP'
+  | 'SERVICE_MASK'
+  | 'POD_PREFIX_LENGTH'
+  | 'POD_CAPACITY'
+  | 'NODE_CAPACITY'
+  | 'SLOT_RANGE'
+  | 'NODE_RESERVED'
+  | 'GATEWAY_OUTSIDE'
+  | 'VIP_OUTSIDE_SEGMENT'
+  | 'VIP_CONFLICT'
+  | 'DUPLICATE_NAME'
+  | 'DUPLICATE_SLOT'
+  | 'DUPLICATE_MAC'
+  | 'DUPLICATE_RACK_INDEX'
+  | 'DNS_NOT_IPV6'
+  | 'K8S_VERSION'
+  | 'CONTROL_PLANE'
+  | 'LAYOUT';
+
+export type DiagnosticCode = ParseCode | CheckCode | (string & {});
+
+export interface SourceLocation {
+  file: string;
+  line: number;
+  col: number;
+}
+
+export interface Diagnostic {
+  code: DiagnosticCode;
+  severity: 'error' | 'warning';
+  /** what is wrong, naming the offending value */
+  message: string;
+  /** dotted path inside flat6:cluster, e.g. network.services */
+  path?: string;
+  location?: SourceLocation;
+  /** further places involved (e.g. the other range of an overlap) */
+  related?: Array<{ path: string; location?: SourceLocation; message?: string }>;
+  /** how to fix it */
+  fix?: string;
+}
+
+const PARSE_CODES = new Set<string>(['FILE_READ', 'YAML_SYNTAX', 'NO_CLUSTER', 'SCHEMA_TYPE', 'SCHEMA_UNKNOWN_FIELD', 'SCHEMA_REQUIRED', 'SCHEMA_VALUE']);
+
+export function isParseCode(code: string): boolean {
+  return PARSE_CODES.has(code);
+}
+
+export class Flat6Error extends Error {
+  readonly diagnostics: Diagnostic[];
+  readonly exitCode: 1 | 2;
+  constructor(diagnostics: Diagnostic[], exitCode?: 1 | 2) {
+    super(diagnostics.map((d) => d.message).join('; '));
+    this.name = 'Flat6Error';
+    this.diagnostics = diagnostics;
+    this.exitCode = exitCode ?? (diagnostics.some((d) => isParseCode(d.code)) ? 2 : 1);
+  }
+}
+
+/** Usage errors (bad flags, unknown stack): exit status 2. */
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
+
+function where(loc: SourceLocation | undefined): string {
+  return loc ? `${loc.file}:${loc.line}:${loc.col}` : '';
+}
+
+/** Human form, one block per diagnostic, as a compiler prints them. */
+export function formatDiagnostic(d: Diagnostic): string {
+  const head = [where(d.location), `${d.severity} ${d.code}`].filter(Boolean).join(': ');
+  const lines = [`${head}: ${d.message}`];
+  if (d.path) lines.push(`  at flat6:cluster.${d.path}`);
+  for (const r of d.related ?? []) {
+    lines.push(`  see ${[where(r.location), `flat6:cluster.${r.path}`].filter(Boolean).join(' ')}${r.message ? `: ${r.message}` : ''}`);
+  }
+  if (d.fix) lines.push(`  fix: ${d.fix}`);
+  return lines.join('\n');
+}
+
+export function formatDiagnostics(ds: Diagnostic[]): string {
+  const errors = ds.filter((d) => d.severity === 'error').length;
+  const warnings = ds.length - errors;
+  const body = ds.map(formatDiagnostic).join('\n');
+  return `${body}\n${errors} error(s), ${warnings} warning(s)\n`;
+}

@@ -1,0 +1,409 @@
+/**
+ * Semantic checks on a structurally valid stack. Every problem is collected;
+ * nothing here does I/O. The cost is O(racks listed + nodes listed), never
+ * O(nodes in the cluster), so a 1,000,000-node generated stack checks instantly.
+ */
+import type { Diagnostic, CheckCode } from '../core/diagnostics.js';
+import {
+  addressAt,
+  containsAddress,
+  forbiddenRangeOfAddress,
+  forbiddenRangeOfPrefix,
+  formatAddress,
+  formatPrefix,
+  isIPv4Literal,
+  IpError,
+  log2Exact,
+  overlaps,
+  parseAddress,
+  parsePrefix,
+  size,
+  subnet,
+  subnetCount,
+  type Prefix,
+} from '../core/ip.js';
+import type { LoadedStack, RackSpec } from '../spec/load.js';
+
+/** kubeadm v1beta4 arrived with Kubernetes v1.31 (v1beta3 is deprecated). */
+export const MIN_K8S_MINOR = 31;
+/** Newest minor this release of flat6 knows kubeadm v1beta4 to serve. */
+export const MAX_K8S_MINOR = 35;
+
+export interface Resolved {
+  nodeRange: Prefix;
+  podRange: Prefix;
+  serviceRange: Prefix;
+  vip: bigint;
+  dns: bigint[];
+  /** rack gateway overrides by rack index */
+  gateways: Map<number, bigint>;
+  /** log2(slotsPerRack) */
+  slotBits: number;
+  /** length of each rack's pod aggregate */
+  rackPodLength: number;
+}
+
+export interface CheckResult {
+  diagnostics: Diagnostic[];
+  resolved?: Resolved;
+}
+
+/** RFC 2526: the top 128 interface identifiers of a /64 are reserved subnet anycast addresses. */
+export function isReservedInSubnet(subnetPrefix: Prefix, a: bigint): boolean {
+  if (a === subnetPrefix.base) return true; // Subnet-Router anycast (RFC 4291 2.6.1)
+  if (subnetPrefix.length === 64 && a - subnetPrefix.base >= size(subnetPrefix) - 128n) return true;
+  return false;
+}
+
+export function rackCountOf(stack: LoadedStack): number {
+  const r = stack.spec.racks;
+  return r.kind === 'generated' ? r.count : r.items.length;
+}
+
+export function checkStack(stack: LoadedStack): CheckResult {
+  const { spec } = stack;
+  const ds: Diagnostic[] = [];
+  const add = (code: CheckCode, path: string, message: string, fix: string, extra: Partial<Diagnostic> = {}): void => {
+    ds.push({ code, severity: 'error', message, path, location: stack.locate(path), fix, ...extra });
+  };
+  const warn = (code: CheckCode, path: string, message: string, fix: string): void => {
+    ds.push({ code, severity: 'warning', message, path, location: stack.locate(path), fix });
+  };
+
+  // 1. Any IPv4 literal anywhere in the cluster section.
+  walkStrings(stack.raw, '', (value, path) => {
+    if (isIPv4Literal(value)) {
+      add('IPV4_LITERAL', path, `IPv4 literal "${value}" in an IPv6-only stack`, 'use an IPv6 address or prefix (documentation range: 2001:db8::/32)');
+    }
+  });
+  const ipv4Paths = new Set(ds.map((d) => d.path));
+
+  // 2. Parse every address and prefix.
+  const prefix = (path: string, text: string, what: string): Prefix | undefined => {
+    if (ipv4Paths.has(path)) return undefined;
+    try {
+      const p = parsePrefix(text);
+      const bad = forbiddenRangeOfPrefix(p);
+      if (bad) {
+        add('RESERVED_RANGE', path, `${what} ${formatPrefix(p)} overlaps ${bad.name} (${formatPrefix(bad.prefix)})`, 'use a global unicast prefix (2000::/3) or a unique local one (fd00::/8)');
+        return undefined;
+      }
+      return p;
+    } catch (e) {
+      add('ADDRESS_SYNTAX', path, `${what}: ${(e as IpError).message}`, 'write an IPv6 prefix as address/length, e.g. 2001:db8:42::/48');
+      return undefined;
+    }
+  };
+  const address = (path: string, text: string, what: string, code: CheckCode = 'ADDRESS_SYNTAX'): bigint | undefined => {
+    if (ipv4Paths.has(path)) return undefined;
+    try {
+      const a = parseAddress(text);
+      const bad = forbiddenRangeOfAddress(a);
+      if (bad) {
+        add('RESERVED_RANGE', path, `${what} ${formatAddress(a)} is in ${bad.name} (${formatPrefix(bad.prefix)})`, 'use a global unicast (2000::/3) or unique local (fd00::/8) address');
+        return undefined;
+      }
+      return a;
+    } catch (e) {
+      add(code, path, `${what}: ${(e as IpError).message}`, 'write a bare IPv6 address, e.g. 2001:db8:1::100');
+      return undefined;
+    }
+  };
+
+  const nodeRange = prefix('network.nodes', spec.network.nodes, 'node range');
+  const podRange = prefix('network.pods', spec.network.pods, 'pod range');
+  const serviceRange = prefix('network.services', spec.network.services, 'service range');
+  const vip = address('controlPlane.vip', spec.controlPlane.vip, 'API VIP');
+  const dns: bigint[] = [];
+  spec.network.dns.forEach((text, i) => {
+    const path = `network.dns.${i}`;
+    if (ipv4Paths.has(path)) {
+      // Re-code the IPv4 literal as a DNS problem too: it is the more specific fix.
+      add('DNS_NOT_IPV6', path, `DNS server "${text}" is IPv4; IPv6-only hosts cannot reach it`, 'use an IPv6 resolver, e.g. 2001:4860:4860::8888 or your site resolver (NAT64/DNS64 if upstream is IPv4-only)');
+      return;
+    }
+    let a: bigint;
+    try {
+      a = parseAddress(text);
+    } catch {
+      add('DNS_NOT_IPV6', path, `DNS server "${text}" is not an IPv6 address`, 'list resolvers by IPv6 address, e.g. 2606:4700:4700::1111 (names need a resolver to resolve them)');
+      return;
+    }
+    const bad = forbiddenRangeOfAddress(a);
+    if (bad) {
+      add('RESERVED_RANGE', path, `DNS server ${formatAddress(a)} is in ${bad.name}`, 'use a routable IPv6 resolver address');
+      return;
+    }
+    dns.push(a);
+  });
+
+  // 3. Kubernetes version.
+  const m = /^v?(\d+)\.(\d+)\.(\d+)$/.exec(spec.kubernetesVersion);
+  if (m) {
+    const major = Number(m[1]);
+    const minor = Number(m[2]);
+    if (major !== 1 || minor < MIN_K8S_MINOR || minor > MAX_K8S_MINOR) {
+      add(
+        'K8S_VERSION',
+        'kubernetesVersion',
+        `Kubernetes ${spec.kubernetesVersion} is not served by kubeadm's v1beta4 config API as flat6 renders it (supported: v1.${MIN_K8S_MINOR}.0 to v1.${MAX_K8S_MINOR}.x)`,
+        `set kubernetesVersion to a v1.${MIN_K8S_MINOR}-v1.${MAX_K8S_MINOR} release, e.g. v1.${MAX_K8S_MINOR - 1}.0`,
+      );
+    }
+  }
+
+  // 4. Ranges: overlaps and sizes.
+  const ranges: Array<[string, string, Prefix | undefined]> = [
+    ['network.nodes', 'node range', nodeRange],
+    ['network.pods', 'pod range', podRange],
+    ['network.services', 'service range', serviceRange],
+  ];
+  for (let i = 0; i < ranges.length; i++) {
+    for (let j = i + 1; j < ranges.length; j++) {
+      const [pa, na, a] = ranges[i]!;
+      const [pb, nb, b] = ranges[j]!;
+      if (a && b && overlaps(a, b)) {
+        add('RANGE_OVERLAP', pa, `${na} ${formatPrefix(a)} overlaps ${nb} ${formatPrefix(b)}`, `give each range its own space, e.g. carve node, pod and service ranges from different /48s of your allocation`, {
+          related: [{ path: pb, location: stack.locate(pb), message: `${nb} ${formatPrefix(b)}` }],
+        });
+      }
+    }
+  }
+  if (serviceRange && serviceRange.length < 108) {
+    add(
+      'SERVICE_MASK',
+      'network.services',
+      `service range ${formatPrefix(serviceRange)} is too large: kubeadm requires an IPv6 service subnet mask of /108 or longer`,
+      `use a /108 to /120, e.g. ${formatPrefix({ base: serviceRange.base, length: 112 })}`,
+    );
+  } else if (serviceRange && serviceRange.length > 124) {
+    add('SERVICE_MASK', 'network.services', `service range ${formatPrefix(serviceRange)} is too small to hold the API and DNS Service addresses`, `use a /112, e.g. ${formatPrefix({ base: serviceRange.base, length: 112 })}`);
+  }
+
+  // 5. Layout and capacity.
+  const { slotsPerRack, hostOffset, gatewayOffset } = spec.layout;
+  const slotBits = log2Exact(slotsPerRack);
+  if (slotBits === undefined) {
+    add('LAYOUT', 'layout.slotsPerRack', `slotsPerRack ${slotsPerRack} is not a power of two`, `use a power of two such as ${2 ** Math.ceil(Math.log2(slotsPerRack))}`);
+  }
+  const ppl = spec.network.podPrefixLength;
+  if (ppl > 120) {
+    add('POD_PREFIX_LENGTH', 'network.podPrefixLength', `per-node pod prefix /${ppl} leaves ${2 ** (128 - ppl)} addresses, too few for a node's pods (kubelet maxPods defaults to 110)`, 'use /64 (bare metal) or /80 (AWS prefix delegation); /120 at the very least');
+  }
+  if (podRange && ppl < podRange.length) {
+    add('POD_PREFIX_LENGTH', 'network.podPrefixLength', `per-node pod prefix /${ppl} is shorter than the pod range ${formatPrefix(podRange)}`, `use a per-node prefix longer than /${podRange.length}, e.g. /64`);
+  }
+  const rackCount = rackCountOf(stack);
+  const maxRackIndex = spec.racks.kind === 'generated' ? rackCount - 1 : Math.max(...spec.racks.items.map((r) => r.index));
+  const rackPodLength = ppl - (slotBits ?? 0);
+  if (podRange && slotBits !== undefined && ppl >= podRange.length) {
+    if (rackPodLength < podRange.length) {
+      add('POD_CAPACITY', 'layout.slotsPerRack', `one rack of ${slotsPerRack} slots needs a /${rackPodLength} of /${ppl} pod prefixes, larger than the pod range ${formatPrefix(podRange)}`, `widen network.pods to a /${rackPodLength - Math.ceil(Math.log2(Math.max(rackCount, 1)))} or fewer slotsPerRack`);
+    } else {
+      const racksFit = subnetCount(podRange, rackPodLength);
+      if (BigInt(maxRackIndex) >= racksFit) {
+        const need = rackPodLength - Math.ceil(Math.log2(maxRackIndex + 1));
+        add(
+          'POD_CAPACITY',
+          'network.pods',
+          `pod range ${formatPrefix(podRange)} holds ${racksFit} rack blocks of /${rackPodLength} (${slotsPerRack} x /${ppl}); the stack needs ${maxRackIndex + 1} racks (${BigInt(maxRackIndex + 1) * BigInt(slotsPerRack)} node prefixes)`,
+          `widen network.pods to a /${need} (e.g. ${formatPrefix({ base: podRange.base & ~((1n << BigInt(128 - need)) - 1n), length: need })}), use fewer slotsPerRack, or a longer podPrefixLength`,
+        );
+      }
+    }
+  }
+  const rsl = spec.network.rackSubnetLength;
+  if (nodeRange) {
+    if (rsl < nodeRange.length) {
+      add('NODE_CAPACITY', 'network.rackSubnetLength', `rack subnet /${rsl} is larger than the node range ${formatPrefix(nodeRange)}`, `set rackSubnetLength to /${nodeRange.length} or longer`);
+    } else if (BigInt(maxRackIndex) >= subnetCount(nodeRange, rsl)) {
+      const need = rsl - Math.ceil(Math.log2(maxRackIndex + 1));
+      add('NODE_CAPACITY', 'network.nodes', `node range ${formatPrefix(nodeRange)} holds ${subnetCount(nodeRange, rsl)} rack subnets of /${rsl}; the stack needs ${maxRackIndex + 1}`, `widen network.nodes to a /${need} or use longer rack subnets`);
+    }
+  }
+  if (rsl <= 127) {
+    const subnetSize = 1n << BigInt(128 - rsl);
+    const reservedTop = rsl === 64 ? 128n : 0n;
+    if (BigInt(hostOffset) + BigInt(slotsPerRack) > subnetSize - reservedTop) {
+      add('NODE_CAPACITY', 'layout.hostOffset', `a rack subnet /${rsl} has ${subnetSize} addresses; hostOffset ${hostOffset} + ${slotsPerRack} slots does not fit`, 'use shorter rack subnets (e.g. /64), a smaller hostOffset or fewer slotsPerRack');
+    }
+    if (BigInt(gatewayOffset) >= subnetSize) {
+      add('LAYOUT', 'layout.gatewayOffset', `gatewayOffset ${gatewayOffset} is outside a /${rsl} rack subnet`, 'use a small offset such as 1');
+    }
+  }
+
+  // 6. Racks and nodes: duplicates, slots, MACs, gateways.
+  const gateways = new Map<number, bigint>();
+  const rackSubnet = (index: number): Prefix | undefined => {
+    if (!nodeRange || rsl < nodeRange.length || BigInt(index) >= subnetCount(nodeRange, rsl)) return undefined;
+    return subnet(nodeRange, rsl, index);
+  };
+  const nodeAddr = (sn: Prefix, slot: number): bigint | undefined => {
+    const off = BigInt(hostOffset) + BigInt(slot);
+    return off < size(sn) ? addressAt(sn, off) : undefined;
+  };
+  const gatewayOf = (index: number, sn: Prefix): bigint | undefined => gateways.get(index) ?? (BigInt(gatewayOffset) < size(sn) ? addressAt(sn, gatewayOffset) : undefined);
+
+  // Count-sized racks occupy slots 0..n-1, i.e. offsets hostOffset..hostOffset+n-1.
+  const countedRackOverlap = (path: string, n: number, gatewayOverride?: bigint): void => {
+    if (hostOffset === 0 && n > 0) {
+      add('NODE_RESERVED', path, `slot 0 would get offset 0 of the rack subnet, the Subnet-Router anycast address`, 'set layout.hostOffset above the gateway offset (e.g. 16), or list nodes with explicit slots');
+    } else if (gatewayOverride === undefined && gatewayOffset >= hostOffset && gatewayOffset < hostOffset + n) {
+      add('NODE_RESERVED', path, `slot ${gatewayOffset - hostOffset} would get the gateway address (gatewayOffset ${gatewayOffset}, hostOffset ${hostOffset})`, 'keep layout.gatewayOffset below layout.hostOffset, e.g. gatewayOffset: 1 with hostOffset: 16');
+    }
+  };
+  if (spec.racks.kind === 'generated') {
+    countedRackOverlap('racks.nodes', spec.racks.nodes);
+    if (spec.racks.nodes > slotsPerRack) {
+      add('SLOT_RANGE', 'racks.nodes', `${spec.racks.nodes} nodes per rack exceed layout.slotsPerRack ${slotsPerRack}`, `raise slotsPerRack to ${2 ** Math.ceil(Math.log2(spec.racks.nodes))} (before the cluster is built) or use fewer nodes per rack`);
+    }
+  } else {
+    const rackNames = new Map<string, string>();
+    const rackIndexes = new Map<number, string>();
+    const nodeNames = new Map<string, string>();
+    const macs = new Map<string, string>();
+    for (const rack of spec.racks.items) {
+      dupNamed(rackNames, rack.name, rack.path + '.name', 'DUPLICATE_NAME', `rack name "${rack.name}"`);
+      dupNamed(rackIndexes, rack.index, rack.path, 'DUPLICATE_RACK_INDEX', `rack index ${rack.index}`);
+      const sn = rackSubnet(rack.index);
+      if (rack.gateway !== undefined) {
+        const g = address(rack.path + '.gateway', rack.gateway, `rack ${rack.name} gateway`);
+        if (g !== undefined) {
+          gateways.set(rack.index, g);
+          if (sn && !containsAddress(sn, g)) {
+            add('GATEWAY_OUTSIDE', rack.path + '.gateway', `gateway ${formatAddress(g)} of rack ${rack.name} is outside its subnet ${formatPrefix(sn)}`, `use an address inside ${formatPrefix(sn)}, e.g. ${formatAddress(sn.base + 1n)}`);
+          } else if (sn && isReservedInSubnet(sn, g)) {
+            add('NODE_RESERVED', rack.path + '.gateway', `gateway ${formatAddress(g)} is a reserved anycast address of ${formatPrefix(sn)}`, `use e.g. ${formatAddress(sn.base + 1n)}`);
+          }
+        }
+      }
+      if (typeof rack.nodes === 'number') {
+        countedRackOverlap(rack.path + '.nodes', rack.nodes, gateways.get(rack.index));
+        if (rack.nodes > slotsPerRack) {
+          add('SLOT_RANGE', rack.path + '.nodes', `rack ${rack.name} has ${rack.nodes} nodes but layout.slotsPerRack is ${slotsPerRack}`, `use at most ${slotsPerRack} nodes per rack, or raise slotsPerRack before the cluster is built`);
+        }
+        continue;
+      }
+      const slots = new Map<number, string>();
+      for (const n of rack.nodes) {
+        dupNamed(nodeNames, n.name, n.path + '.name', 'DUPLICATE_NAME', `node name "${n.name}"`);
+        dupNamed(slots, n.slot, n.path + '.slot', 'DUPLICATE_SLOT', `slot ${n.slot} in rack ${rack.name}`);
+        if (n.mac) dupNamed(macs, n.mac, n.path + '.mac', 'DUPLICATE_MAC', `MAC ${n.mac}`);
+        if (n.slot >= slotsPerRack) {
+          add('SLOT_RANGE', n.path + '.slot', `slot ${n.slot} of node ${n.name} is outside 0..${slotsPerRack - 1} (layout.slotsPerRack ${slotsPerRack})`, `pick a free slot below ${slotsPerRack}`);
+          continue;
+        }
+        if (n.name.length > 63) add('DUPLICATE_NAME', n.path + '.name', `node name "${n.name}" is longer than 63 characters`, 'use a shorter host name');
+        if (sn) {
+          const a = nodeAddr(sn, n.slot);
+          const g = gatewayOf(rack.index, sn);
+          if (a === undefined) continue;
+          if (isReservedInSubnet(sn, a)) {
+            add('NODE_RESERVED', n.path + '.slot', `node ${n.name} at slot ${n.slot} would get ${formatAddress(a)}, a reserved anycast address of ${formatPrefix(sn)}`, 'choose another slot or raise layout.hostOffset');
+          } else if (g !== undefined && a === g) {
+            add('NODE_RESERVED', n.path + '.slot', `node ${n.name} at slot ${n.slot} would get ${formatAddress(a)}, the rack gateway`, 'choose another slot, or move the gateway');
+          }
+        }
+      }
+    }
+    // Duplicate detection: the first occurrence's place goes into the diagnostic.
+    function dupNamed<K>(seen: Map<K, string>, key: K, path: string, code: CheckCode, what: string): void {
+      const first = seen.get(key);
+      if (first !== undefined) {
+        add(code, path, `${what} is used twice`, DUPLICATE_FIX[code] ?? 'names must be unique in the cluster', {
+          related: [{ path: first, location: stack.locate(first), message: 'first used here' }],
+        });
+      } else {
+        seen.set(key, path);
+      }
+    }
+  }
+
+  // 7. Control plane: its rack, its nodes, and the VIP.
+  const cpRackPath = 'controlPlane.rack';
+  let cpRack: { name: string; index: number; nodes: number | RackSpec['nodes'] } | undefined;
+  if (spec.racks.kind === 'generated') {
+    if (spec.controlPlane.rack !== undefined) {
+      const mm = new RegExp(`^${spec.racks.namePrefix}(0|[1-9]\\d*)$`).exec(spec.controlPlane.rack);
+      if (!mm || Number(mm[1]) >= spec.racks.count) {
+        add('CONTROL_PLANE', cpRackPath, `no rack named "${spec.controlPlane.rack}"`, `name one of ${spec.racks.namePrefix}0 .. ${spec.racks.namePrefix}${spec.racks.count - 1}`);
+      } else cpRack = { name: spec.controlPlane.rack, index: Number(mm[1]), nodes: spec.racks.nodes };
+    } else cpRack = { name: `${spec.racks.namePrefix}0`, index: 0, nodes: spec.racks.nodes };
+  } else {
+    const items = spec.racks.items;
+    const r = spec.controlPlane.rack === undefined ? items[0] : items.find((x) => x.name === spec.controlPlane.rack);
+    if (!r) add('CONTROL_PLANE', cpRackPath, `no rack named "${spec.controlPlane.rack}"`, `name one of: ${items.map((x) => x.name).join(', ')}`);
+    else cpRack = r;
+    // Control-plane nodes declared outside the control-plane rack cannot share its VRRP segment.
+    for (const rack of items) {
+      if (typeof rack.nodes === 'number' || rack === r) continue;
+      for (const n of rack.nodes) {
+        if (n.role === 'control-plane') {
+          add('CONTROL_PLANE', n.path + '.role', `control-plane node ${n.name} is in rack ${rack.name}, but the control plane (and its VRRP VIP) lives in rack ${r?.name}`, 'put every control-plane node in one rack (controlPlane.rack), since the VIP moves by VRRP on one L2 segment');
+        }
+      }
+    }
+  }
+  const cpCount = spec.controlPlane.count;
+  if (cpRack) {
+    let found: number;
+    if (typeof cpRack.nodes === 'number') found = Math.min(cpRack.nodes, cpCount);
+    else {
+      const declared = cpRack.nodes.filter((n) => n.role === 'control-plane').length;
+      found = declared > 0 ? declared : Math.min(cpRack.nodes.length, cpCount);
+      if (declared > 0 && declared !== cpCount) {
+        add('CONTROL_PLANE', 'controlPlane.count', `controlPlane.count is ${cpCount} but rack ${cpRack.name} declares ${declared} node(s) with role: control-plane`, `set controlPlane.count: ${declared} or mark ${cpCount} nodes role: control-plane`);
+        found = cpCount;
+      }
+    }
+    if (found < cpCount) {
+      add('CONTROL_PLANE', 'controlPlane.count', `controlPlane.count is ${cpCount} but rack ${cpRack.name} has only ${found} node(s)`, `add nodes to rack ${cpRack.name} or lower controlPlane.count`);
+    }
+    if (cpCount % 2 === 0) {
+      warn('CONTROL_PLANE', 'controlPlane.count', `${cpCount} control-plane nodes: an even etcd membership tolerates no more failures than ${cpCount - 1}`, `use an odd count such as ${cpCount + 1} or ${cpCount - 1}`);
+    }
+    const sn = rackSubnet(cpRack.index);
+    if (vip !== undefined && sn) {
+      if (!containsAddress(sn, vip)) {
+        add('VIP_OUTSIDE_SEGMENT', 'controlPlane.vip', `API VIP ${formatAddress(vip)} is outside the control-plane segment ${formatPrefix(sn)} (rack ${cpRack.name})`, `VRRP moves the VIP on one L2 segment: pick a free address in ${formatPrefix(sn)} below layout.hostOffset, e.g. ${formatAddress(sn.base + BigInt(Math.max(2, Math.min(hostOffset - 1, 0x100))))}`);
+      } else {
+        const g = gatewayOf(cpRack.index, sn);
+        const off = vip - sn.base;
+        const nodeSlot = off - BigInt(hostOffset);
+        let clash: string | undefined;
+        if (isReservedInSubnet(sn, vip)) clash = `a reserved anycast address of ${formatPrefix(sn)}`;
+        else if (g !== undefined && vip === g) clash = `the gateway of rack ${cpRack.name}`;
+        else if (nodeSlot >= 0n && nodeSlot < BigInt(slotsPerRack)) {
+          const slot = Number(nodeSlot);
+          const occupied = typeof cpRack.nodes === 'number' ? slot < cpRack.nodes : cpRack.nodes.find((n) => n.slot === slot);
+          if (occupied) clash = `the address of node ${typeof occupied === 'object' ? occupied.name : `${cpRack.name}-n${slot}`} (slot ${slot})`;
+          else warn('VIP_CONFLICT', 'controlPlane.vip', `API VIP ${formatAddress(vip)} sits on free node slot ${slot}; a node added there later would collide with it`, `move the VIP below layout.hostOffset (${hostOffset}), e.g. ${formatAddress(sn.base + BigInt(Math.max(2, hostOffset - 1)))}`);
+        }
+        if (clash) {
+          add('VIP_CONFLICT', 'controlPlane.vip', `API VIP ${formatAddress(vip)} is ${clash}`, `choose a free address of ${formatPrefix(sn)} that is neither a node slot nor the gateway`);
+        }
+      }
+    }
+  }
+  if (vip !== undefined && serviceRange && containsAddress(serviceRange, vip)) {
+    add('VIP_CONFLICT', 'controlPlane.vip', `API VIP ${formatAddress(vip)} lies inside the service range ${formatPrefix(serviceRange)}`, 'the VIP must be a node-segment address');
+  }
+  if (vip !== undefined && podRange && containsAddress(podRange, vip)) {
+    add('VIP_CONFLICT', 'controlPlane.vip', `API VIP ${formatAddress(vip)} lies inside the pod range ${formatPrefix(podRange)}`, 'the VIP must be a node-segment address');
+  }
+  const errors = ds.some((d) => d.severity === 'error');
+  if (errors || !nodeRange || !podRange || !serviceRange || vip === undefined || slotBits === undefined) return { diagnostics: ds };
+  return { diagnostics: ds, resolved: { nodeRange, podRange, serviceRange, vip, dns, gateways, slotBits, rackPodLength } };
+}
+
+const DUPLICATE_FIX: Partial<Record<CheckCode, string>> = {
+  DUPLICATE_MAC: 'each node needs the MAC of its own uplink',
+  DUPLICATE_SLOT: 'give each node of a rack its own slot',
+  DUPLICATE_RACK_INDEX: 'give each rack its own index (racks default to their list position)',
+};
+
+function walkStrings(v: unknown, path: string, fn: (value: string, path: string) => void): void {
+  if (typeof v === 'string') fn(v, path);
+  else if (Array.isArray(v)) v.forEach((x, i) => walkStrings(x, path ? `${path}.${i}` : String(i), fn));
+  else if (v && typeof v === 'object') for (const [k, x] of Object.entries(v)) walkStrings(x, path ? `${path}.${k}` : k, fn);
+}

@@ -1,0 +1,302 @@
+/**
+ * The address plan: pure and deterministic. A node's whole plan is a function
+ * of (rack index, slot) — `nodeAt` is O(1) and never looks at other nodes, so
+ * adding racks or nodes cannot renumber an existing one. Whole-cluster work
+ * goes through generators, so memory stays flat at 1,000,000 nodes.
+ */
+import { Flat6Error } from '../core/diagnostics.js';
+import { addressAt, formatAddress, formatPrefix, hostPort, subnet, type Prefix } from '../core/ip.js';
+import type { ClusterSpec, ListedNodeSpec, LoadedStack, RackSpec, Role } from '../spec/load.js';
+import { checkStack, rackCountOf, type Resolved } from './checks.js';
+import type { Diagnostic } from '../core/diagnostics.js';
+
+export interface RackPlan {
+  index: number;
+  name: string;
+  /** the rack's node segment (its L3 boundary is the ToR) */
+  subnet: Prefix;
+  gateway: bigint;
+  /** aggregate of every pod prefix in the rack: the one route the spine needs for pods */
+  podBlock: Prefix;
+  /** number of nodes currently in the rack */
+  nodeCount: number;
+  /** dotted path of the rack in the stack file (list form only) */
+  path?: string;
+}
+
+export interface NodePlan {
+  name: string;
+  rack: RackPlan;
+  slot: number;
+  role: Role;
+  /** 0-based position among control-plane nodes (0 runs kubeadm init) */
+  controlPlaneIndex?: number;
+  address: bigint;
+  podPrefix: Prefix;
+  interface: string;
+  mac?: string;
+  path?: string;
+}
+
+export interface ClusterPlan {
+  readonly spec: ClusterSpec;
+  readonly stackName: string;
+  readonly name: string;
+  readonly kubernetesVersion: string;
+  readonly nodeRange: Prefix;
+  readonly podRange: Prefix;
+  readonly serviceRange: Prefix;
+  readonly podPrefixLength: number;
+  readonly rackSubnetLength: number;
+  readonly rackPodLength: number;
+  readonly dns: bigint[];
+  /** first Service address: the kubernetes.default Service */
+  readonly apiServiceIP: bigint;
+  /** tenth Service address: kube-dns (kubeadm's GetDNSIP) */
+  readonly dnsServiceIP: bigint;
+  readonly vip: bigint;
+  readonly apiPort: number;
+  readonly apiServerPort: number;
+  /** "[vip]:port" */
+  readonly controlPlaneEndpoint: string;
+  readonly rackCount: number;
+  readonly nodeCount: number;
+  readonly controlPlaneRack: RackPlan;
+  readonly controlPlanes: NodePlan[];
+  /** warnings from the checks (errors would have thrown) */
+  readonly warnings: Diagnostic[];
+  rackAt(index: number): RackPlan;
+  /** O(1): the plan of the node at (rack index, slot), or undefined if the slot is empty */
+  nodeAt(rackIndex: number, slot: number): NodePlan | undefined;
+  /** O(1) for generated names, O(1) map lookup for listed ones */
+  findNode(name: string): NodePlan | undefined;
+  racks(): Generator<RackPlan>;
+  nodes(): Generator<NodePlan>;
+  nodesOfRack(rack: RackPlan): Generator<NodePlan>;
+}
+
+/** Run the checks, then build the plan; throws Flat6Error (exit 1) when any check fails. */
+export function createPlan(stack: LoadedStack): ClusterPlan {
+  const { diagnostics, resolved } = checkStack(stack);
+  if (!resolved || diagnostics.some((d) => d.severity === 'error')) {
+    throw new Flat6Error(diagnostics, 1);
+  }
+  return new Plan(stack, resolved, diagnostics);
+}
+
+/** `<rack>-n<slot>`: count-sized racks name their nodes by slot, unpadded so growth never renames. */
+export function generatedNodeName(rackName: string, slot: number): string {
+  return `${rackName}-n${slot}`;
+}
+
+class Plan implements ClusterPlan {
+  readonly spec: ClusterSpec;
+  readonly stackName: string;
+  readonly name: string;
+  readonly kubernetesVersion: string;
+  readonly nodeRange: Prefix;
+  readonly podRange: Prefix;
+  readonly serviceRange: Prefix;
+  readonly podPrefixLength: number;
+  readonly rackSubnetLength: number;
+  readonly rackPodLength: number;
+  readonly dns: bigint[];
+  readonly apiServiceIP: bigint;
+  readonly dnsServiceIP: bigint;
+  readonly vip: bigint;
+  readonly apiPort: number;
+  readonly apiServerPort: number;
+  readonly controlPlaneEndpoint: string;
+  readonly rackCount: number;
+  readonly nodeCount: number;
+  readonly controlPlaneRack: RackPlan;
+  readonly controlPlanes: NodePlan[];
+  readonly warnings: Diagnostic[];
+
+  private readonly resolved: Resolved;
+  private readonly listedRacks = new Map<number, RackSpec>();
+  private readonly racksByName = new Map<string, number>();
+  private readonly listedNodes = new Map<string, { rack: number; node: ListedNodeSpec }>();
+  private readonly listedSlots = new Map<number, Map<number, ListedNodeSpec>>();
+  private readonly cpSlots: Map<string, number>;
+
+  constructor(stack: LoadedStack, r: Resolved, diagnostics: Diagnostic[]) {
+    const spec = stack.spec;
+    this.spec = spec;
+    this.stackName = stack.stackName;
+    this.resolved = r;
+    this.warnings = diagnostics.filter((d) => d.severity === 'warning');
+    this.name = spec.name;
+    this.kubernetesVersion = spec.kubernetesVersion.startsWith('v') ? spec.kubernetesVersion : `v${spec.kubernetesVersion}`;
+    this.nodeRange = r.nodeRange;
+    this.podRange = r.podRange;
+    this.serviceRange = r.serviceRange;
+    this.podPrefixLength = spec.network.podPrefixLength;
+    this.rackSubnetLength = spec.network.rackSubnetLength;
+    this.rackPodLength = r.rackPodLength;
+    this.dns = r.dns;
+    this.apiServiceIP = addressAt(r.serviceRange, 1);
+    this.dnsServiceIP = addressAt(r.serviceRange, 10);
+    this.vip = r.vip;
+    this.apiPort = spec.controlPlane.port;
+    this.apiServerPort = spec.controlPlane.apiServerPort;
+    this.controlPlaneEndpoint = hostPort(r.vip, spec.controlPlane.port);
+    this.rackCount = rackCountOf(stack);
+
+    let nodeCount = 0;
+    if (spec.racks.kind === 'list') {
+      for (const rack of spec.racks.items) {
+        this.listedRacks.set(rack.index, rack);
+        this.racksByName.set(rack.name, rack.index);
+        if (typeof rack.nodes === 'number') {
+          nodeCount += rack.nodes;
+          continue;
+        }
+        const slots = new Map<number, ListedNodeSpec>();
+        for (const n of rack.nodes) {
+          slots.set(n.slot, n);
+          this.listedNodes.set(n.name, { rack: rack.index, node: n });
+        }
+        this.listedSlots.set(rack.index, slots);
+        nodeCount += rack.nodes.length;
+      }
+    } else {
+      nodeCount = spec.racks.count * spec.racks.nodes;
+    }
+    this.nodeCount = nodeCount;
+
+    // Control plane: nodes marked role: control-plane in the control-plane rack,
+    // else the first `count` occupied slots of that rack. Ordered by slot.
+    const cpRackIndex =
+      spec.controlPlane.rack === undefined
+        ? spec.racks.kind === 'list'
+          ? spec.racks.items[0]!.index
+          : 0
+        : spec.racks.kind === 'list'
+          ? this.racksByName.get(spec.controlPlane.rack)!
+          : Number(spec.controlPlane.rack.slice(spec.racks.namePrefix.length));
+    this.controlPlaneRack = this.rackAt(cpRackIndex);
+    const rackSpec = this.listedRacks.get(cpRackIndex);
+    let cpSlots: number[];
+    if (rackSpec && typeof rackSpec.nodes !== 'number') {
+      const declared = rackSpec.nodes.filter((n) => n.role === 'control-plane');
+      const chosen = declared.length > 0 ? declared : [...rackSpec.nodes].sort((a, b) => a.slot - b.slot).slice(0, spec.controlPlane.count);
+      cpSlots = chosen.map((n) => n.slot).sort((a, b) => a - b);
+    } else {
+      cpSlots = Array.from({ length: spec.controlPlane.count }, (_, i) => i);
+    }
+    this.cpSlots = new Map(cpSlots.map((s, i) => [`${cpRackIndex}/${s}`, i]));
+    this.controlPlanes = cpSlots.map((s) => this.nodeAt(cpRackIndex, s)!);
+  }
+
+  rackAt(index: number): RackPlan {
+    const r = this.resolved;
+    const listed = this.listedRacks.get(index);
+    if (this.spec.racks.kind === 'list' && !listed) throw new RangeError(`no rack at index ${index}`);
+    if (this.spec.racks.kind === 'generated' && (index < 0 || index >= this.spec.racks.count)) throw new RangeError(`no rack at index ${index}`);
+    const sn = subnet(r.nodeRange, this.rackSubnetLength, index);
+    const name = listed ? listed.name : `${(this.spec.racks as { namePrefix: string }).namePrefix}${index}`;
+    const nodeCount = listed ? (typeof listed.nodes === 'number' ? listed.nodes : listed.nodes.length) : (this.spec.racks as { nodes: number }).nodes;
+    return {
+      index,
+      name,
+      subnet: sn,
+      gateway: r.gateways.get(index) ?? addressAt(sn, this.spec.layout.gatewayOffset),
+      podBlock: subnet(r.podRange, r.rackPodLength, index),
+      nodeCount,
+      path: listed?.path,
+    };
+  }
+
+  nodeAt(rackIndex: number, slot: number): NodePlan | undefined {
+    const listed = this.listedRacks.get(rackIndex);
+    let node: ListedNodeSpec | undefined;
+    if (this.spec.racks.kind === 'generated') {
+      if (rackIndex < 0 || rackIndex >= this.spec.racks.count || slot < 0 || slot >= this.spec.racks.nodes) return undefined;
+    } else {
+      if (!listed) return undefined;
+      if (typeof listed.nodes === 'number') {
+        if (slot < 0 || slot >= listed.nodes) return undefined;
+      } else {
+        node = this.listedSlots.get(rackIndex)?.get(slot);
+        if (!node) return undefined;
+      }
+    }
+    const rack = this.rackAt(rackIndex);
+    const cpIndex = this.cpSlots?.get(`${rackIndex}/${slot}`);
+    return {
+      name: node?.name ?? generatedNodeName(rack.name, slot),
+      rack,
+      slot,
+      role: cpIndex !== undefined ? 'control-plane' : 'worker',
+      controlPlaneIndex: cpIndex,
+      address: addressAt(rack.subnet, BigInt(this.spec.layout.hostOffset) + BigInt(slot)),
+      podPrefix: subnet(rack.podBlock, this.podPrefixLength, slot),
+      interface: node?.interface ?? this.spec.defaults.interface,
+      mac: node?.mac,
+      path: node?.path,
+    };
+  }
+
+  findNode(name: string): NodePlan | undefined {
+    const listed = this.listedNodes.get(name);
+    if (listed) return this.nodeAt(listed.rack, listed.node.slot);
+    const m = /^(.+)-n(0|[1-9]\d*)$/.exec(name);
+    if (!m) return undefined;
+    const rackName = m[1]!;
+    const slot = Number(m[2]);
+    let rackIndex: number | undefined;
+    if (this.spec.racks.kind === 'generated') {
+      const p = this.spec.racks.namePrefix;
+      const mm = rackName.startsWith(p) ? /^(0|[1-9]\d*)$/.exec(rackName.slice(p.length)) : null;
+      rackIndex = mm ? Number(mm[1]) : undefined;
+    } else {
+      rackIndex = this.racksByName.get(rackName);
+      if (rackIndex !== undefined && typeof this.listedRacks.get(rackIndex)!.nodes !== 'number') return undefined;
+    }
+    if (rackIndex === undefined) return undefined;
+    const n = this.nodeAt(rackIndex, slot);
+    return n && n.name === name ? n : undefined;
+  }
+
+  *racks(): Generator<RackPlan> {
+    if (this.spec.racks.kind === 'generated') {
+      for (let i = 0; i < this.spec.racks.count; i++) yield this.rackAt(i);
+    } else {
+      const indexes = [...this.listedRacks.keys()].sort((a, b) => a - b);
+      for (const i of indexes) yield this.rackAt(i);
+    }
+  }
+
+  *nodesOfRack(rack: RackPlan): Generator<NodePlan> {
+    const slots = this.listedSlots.get(rack.index);
+    if (slots) {
+      for (const s of [...slots.keys()].sort((a, b) => a - b)) yield this.nodeAt(rack.index, s)!;
+    } else {
+      for (let s = 0; s < rack.nodeCount; s++) yield this.nodeAt(rack.index, s)!;
+    }
+  }
+
+  *nodes(): Generator<NodePlan> {
+    for (const rack of this.racks()) yield* this.nodesOfRack(rack);
+  }
+}
+
+/** JSON-friendly view of one node (addresses as canonical text). */
+export function nodeSummary(n: NodePlan): Record<string, unknown> {
+  return {
+    name: n.name,
+    rack: n.rack.name,
+    rackIndex: n.rack.index,
+    slot: n.slot,
+    role: n.role,
+    ...(n.controlPlaneIndex !== undefined ? { controlPlaneIndex: n.controlPlaneIndex } : {}),
+    address: formatAddress(n.address),
+    subnet: formatPrefix(n.rack.subnet),
+    gateway: formatAddress(n.rack.gateway),
+    podPrefix: formatPrefix(n.podPrefix),
+    rackPodBlock: formatPrefix(n.rack.podBlock),
+    interface: n.interface,
+    ...(n.mac ? { mac: n.mac } : {}),
+  };
+}

@@ -1,0 +1,73 @@
+/**
+ * The host renderers of the core: kernel settings, netplan and kubeadm.
+ * Each is a thin mapping from the plan to a template context.
+ */
+import { formatAddress, formatPrefix } from '../core/ip.js';
+import type { NodePlan } from '../plan/plan.js';
+import type { HostRenderer, RenderContext } from './context.js';
+import { MODE_PRIVATE, MODE_PUBLIC, type FileEntry } from './files.js';
+
+/** Values every template may use to label what it renders. */
+export function baseContext(ctx: RenderContext, node: NodePlan): Record<string, unknown> {
+  return {
+    host: node.name,
+    rack: node.rack.name,
+    slot: node.slot,
+    stack: ctx.plan.stackName,
+    cluster: ctx.plan.name,
+  };
+}
+
+export const sysctlRenderer: HostRenderer = {
+  kind: 'sysctl',
+  render(ctx, node): FileEntry[] {
+    const c = { ...baseContext(ctx, node), acceptRA: false };
+    return [
+      { path: 'etc/sysctl.d/99-flat6.conf', mode: MODE_PUBLIC, content: ctx.templates.render('sysctl/99-flat6.conf.hbs', c) },
+      { path: 'etc/modules-load.d/flat6.conf', mode: MODE_PUBLIC, content: ctx.templates.render('sysctl/modules-load.conf.hbs', c) },
+    ];
+  },
+};
+
+export const netplanRenderer: HostRenderer = {
+  kind: 'netplan',
+  render(ctx, node): FileEntry[] {
+    const c = {
+      ...baseContext(ctx, node),
+      iface: node.interface,
+      mac: node.mac,
+      acceptRA: false,
+      mtu: ctx.plan.spec.network.mtu,
+      addressCidr: `${formatAddress(node.address)}/${node.rack.subnet.length}`,
+      gateway: formatAddress(node.rack.gateway),
+      dns: ctx.plan.dns.map(formatAddress),
+    };
+    return [{ path: 'etc/netplan/60-flat6.yaml', mode: MODE_PRIVATE, content: ctx.templates.render('netplan/60-flat6.yaml.hbs', c) }];
+  },
+};
+
+export const kubeadmRenderer: HostRenderer = {
+  kind: 'kubeadm',
+  render(ctx, node): FileEntry[] {
+    const { plan, secrets } = ctx;
+    const c = {
+      ...baseContext(ctx, node),
+      controlPlane: node.role === 'control-plane',
+      address: formatAddress(node.address),
+      apiServerPort: plan.apiServerPort,
+      criSocket: plan.spec.defaults.criSocket,
+      token: secrets.bootstrapToken,
+      certificateKey: secrets.certificateKey,
+      caCertHashes: secrets.caCertHashes,
+      kubernetesVersion: plan.kubernetesVersion,
+      controlPlaneEndpoint: plan.controlPlaneEndpoint,
+      podSubnet: formatPrefix(plan.podRange),
+      serviceSubnet: formatPrefix(plan.serviceRange),
+      dnsDomain: plan.spec.network.dnsDomain,
+      clusterDNS: formatAddress(plan.dnsServiceIP),
+      certSANs: [formatAddress(plan.vip), ...plan.controlPlanes.map((n) => formatAddress(n.address))],
+    };
+    const template = node.controlPlaneIndex === 0 ? 'kubeadm/init.yaml.hbs' : 'kubeadm/join.yaml.hbs';
+    return [{ path: 'etc/flat6/kubeadm.yaml', mode: MODE_PRIVATE, content: ctx.templates.render(template, c) }];
+  },
+};

@@ -1,0 +1,10 @@
+/**
+ * Every renderer flat6 runs, in a fixed order (output order is part of
+ * determinism). Later capabilities add theirs here.
+ */
+import type { ClusterRenderer, HostRenderer } from './context.js';
+import { kubeadmRenderer, netplanRenderer, sysctlRenderer } from './host.js';
+
+export const HOST_RENDERERS: HostRenderer[] = [sysctlRenderer, netplanRenderer, kubeadmRenderer];
+
+export const CLUSTER_RENDERERS: ClusterRenderer[] = [];

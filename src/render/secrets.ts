@@ -1,0 +1,109 @@
+/**
+ * Bootstrap secrets: the bootstrap token and the certificate key never live in
+ * git. They come from the environment, a secrets file, or are generated once
+ * and kept owner-only beside the rendered output.
+ */
+import { randomBytes } from 'node:crypto';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { parse } from 'yaml';
+import { UsageError } from '../core/diagnostics.js';
+
+export interface Secrets {
+  bootstrapToken: string;
+  certificateKey: string;
+  /** sha256:<hex> pins of the cluster CA for discovery; empty = CA not pinned */
+  caCertHashes: string[];
+}
+
+export const TOKEN_RE = /^[a-z0-9]{6}\.[a-z0-9]{16}$/;
+export const CERT_KEY_RE = /^[0-9a-f]{64}$/;
+export const CA_HASH_RE = /^sha256:[0-9a-f]{64}$/;
+
+export const SECRETS_ENV = {
+  token: 'FLAT6_BOOTSTRAP_TOKEN',
+  certificateKey: 'FLAT6_CERTIFICATE_KEY',
+  caCertHashes: 'FLAT6_CA_CERT_HASHES',
+} as const;
+
+const ALNUM = 'abcdefghijklmnopqrstuvwxyz0123456789';
+function randomAlnum(n: number): string {
+  // Rejection sampling keeps the distribution uniform over 36 symbols.
+  let out = '';
+  while (out.length < n) {
+    for (const b of randomBytes(n * 2)) {
+      if (b < 252 && out.length < n) out += ALNUM[b % 36];
+    }
+  }
+  return out;
+}
+
+export function generateSecrets(): Secrets {
+  return { bootstrapToken: `${randomAlnum(6)}.${randomAlnum(16)}`, certificateKey: randomBytes(32).toString('hex'), caCertHashes: [] };
+}
+
+export function validateSecrets(s: Partial<Secrets>, source: string): Secrets {
+  const problems: string[] = [];
+  if (!s.bootstrapToken || !TOKEN_RE.test(s.bootstrapToken)) problems.push(`bootstrapToken must match [a-z0-9]{6}.[a-z0-9]{16} (generate one with "kubeadm token generate")`);
+  if (!s.certificateKey || !CERT_KEY_RE.test(s.certificateKey)) problems.push(`certificateKey must be 64 lower-case hex characters (32 bytes; "kubeadm certs certificate-key")`);
+  const hashes = s.caCertHashes ?? [];
+  for (const h of hashes) if (!CA_HASH_RE.test(h)) problems.push(`caCertHashes entry "${h}" must be sha256:<64 hex>`);
+  if (problems.length) throw new UsageError(`invalid secrets from ${source}:\n  - ${problems.join('\n  - ')}`);
+  return { bootstrapToken: s.bootstrapToken!, certificateKey: s.certificateKey!, caCertHashes: hashes };
+}
+
+export function secretsFromFile(path: string): Secrets {
+  let doc: unknown;
+  try {
+    const st = statSync(path);
+    if ((st.mode & 0o077) !== 0) {
+      throw new UsageError(`secrets file ${path} is readable by group or others (mode ${(st.mode & 0o777).toString(8)}); run: chmod 600 ${path}`);
+    }
+    doc = parse(readFileSync(path, 'utf8'));
+  } catch (e) {
+    if (e instanceof UsageError) throw e;
+    throw new UsageError(`cannot read secrets file ${path}: ${(e as Error).message}`);
+  }
+  if (!doc || typeof doc !== 'object') throw new UsageError(`secrets file ${path} must be a YAML mapping with bootstrapToken and certificateKey`);
+  return validateSecrets(doc as Partial<Secrets>, path);
+}
+
+export function secretsFromEnv(env: NodeJS.ProcessEnv): Secrets | undefined {
+  const token = env[SECRETS_ENV.token];
+  const key = env[SECRETS_ENV.certificateKey];
+  if (!token && !key) return undefined;
+  const hashes = env[SECRETS_ENV.caCertHashes];
+  return validateSecrets(
+    { bootstrapToken: token, certificateKey: key, caCertHashes: hashes ? hashes.split(',').map((h) => h.trim()).filter(Boolean) : [] },
+    `environment (${SECRETS_ENV.token}, ${SECRETS_ENV.certificateKey})`,
+  );
+}
+
+export interface SecretsChoice {
+  secrets: Secrets;
+  /** where they came from, for the user */
+  source: string;
+  /** true when flat6 generated or carried them and must keep them beside the output */
+  persist: boolean;
+}
+
+/**
+ * Order: --secrets FILE, then the environment, then <out>/secrets.yaml from an
+ * earlier render (so re-rendering is stable), then freshly generated.
+ */
+export function chooseSecrets(opts: { file?: string; env: NodeJS.ProcessEnv; previous?: string }): SecretsChoice {
+  if (opts.file) return { secrets: secretsFromFile(opts.file), source: opts.file, persist: false };
+  const fromEnv = secretsFromEnv(opts.env);
+  if (fromEnv) return { secrets: fromEnv, source: 'environment', persist: false };
+  if (opts.previous && existsSync(opts.previous)) return { secrets: secretsFromFile(opts.previous), source: opts.previous, persist: true };
+  return { secrets: generateSecrets(), source: 'generated', persist: true };
+}
+
+export function secretsYaml(s: Secrets): string {
+  return [
+    '# flat6 bootstrap secrets. Owner-only (0600). Never commit this file.',
+    `bootstrapToken: "${s.bootstrapToken}"`,
+    `certificateKey: "${s.certificateKey}"`,
+    `caCertHashes: [${s.caCertHashes.map((h) => `"${h}"`).join(', ')}]`,
+    '',
+  ].join('\n');
+}

@@ -1,0 +1,266 @@
+/**
+ * Stack file -> typed ClusterSpec (with defaults), keeping the YAML syntax tree
+ * so every later diagnostic can point at file:line:col.
+ */
+import { readFileSync } from 'node:fs';
+import { basename } from 'node:path';
+import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node as YamlNode } from 'yaml';
+import { Flat6Error, type Diagnostic, type SourceLocation } from '../core/diagnostics.js';
+import { STACK_SCHEMA } from './schema.js';
+import { validateAgainst, type Path, type SchemaProblem } from './validate.js';
+
+export const CLUSTER_KEY = 'flat6:cluster';
+
+export type Role = 'control-plane' | 'worker';
+
+export interface ListedNodeSpec {
+  name: string;
+  slot: number;
+  role?: Role;
+  interface?: string;
+  mac?: string;
+  /** dotted path of this node inside flat6:cluster */
+  path: string;
+}
+
+export interface RackSpec {
+  name: string;
+  index: number;
+  gateway?: string;
+  /** a count (slots 0..n-1) or nodes at fixed slots */
+  nodes: number | ListedNodeSpec[];
+  path: string;
+}
+
+export type RacksSpec =
+  | { kind: 'list'; items: RackSpec[] }
+  | { kind: 'generated'; count: number; nodes: number; namePrefix: string };
+
+export interface ClusterSpec {
+  name: string;
+  kubernetesVersion: string;
+  network: {
+    nodes: string;
+    rackSubnetLength: number;
+    pods: string;
+    podPrefixLength: number;
+    services: string;
+    dns: string[];
+    mtu: number;
+    dnsDomain: string;
+  };
+  layout: { slotsPerRack: number; hostOffset: number; gatewayOffset: number };
+  controlPlane: { count: number; rack?: string; vip: string; port: number; apiServerPort: number };
+  defaults: { interface: string; criSocket: string };
+  racks: RacksSpec;
+}
+
+export interface LoadedStack {
+  /** path of the stack file as given */
+  file: string;
+  /** stack name: Pulumi.<name>.yaml */
+  stackName: string;
+  spec: ClusterSpec;
+  /** the flat6:cluster section as plain data */
+  raw: Record<string, unknown>;
+  /** the whole `config:` map as plain data (other keys such as flat6:aws, aws:region) */
+  config: Record<string, unknown>;
+  /** where a dotted path inside flat6:cluster is written (or its nearest written ancestor) */
+  locate(path: string): SourceLocation | undefined;
+}
+
+export function stackNameOf(file: string): string {
+  const m = /^Pulumi\.(.+)\.ya?ml$/.exec(basename(file));
+  return m ? m[1]! : basename(file).replace(/\.ya?ml$/, '');
+}
+
+export function pathText(path: Path): string {
+  return path.map(String).join('.');
+}
+
+function problemCode(p: SchemaProblem): Diagnostic['code'] {
+  switch (p.kind) {
+    case 'type':
+      return 'SCHEMA_TYPE';
+    case 'unknown':
+      return 'SCHEMA_UNKNOWN_FIELD';
+    case 'required':
+      return 'SCHEMA_REQUIRED';
+    default:
+      return 'SCHEMA_VALUE';
+  }
+}
+
+/** Load and structurally validate a stack file. Throws Flat6Error (exit 2) on parse or schema problems. */
+export function loadStack(file: string, text?: string): LoadedStack {
+  let source: string;
+  try {
+    source = text ?? readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new Flat6Error(
+      [{ code: 'FILE_READ', severity: 'error', message: `cannot read stack file ${file}: ${(e as Error).message}`, fix: 'check the path; stacks live in stacks/Pulumi.<stack>.yaml' }],
+      2,
+    );
+  }
+  return parseStack(file, source);
+}
+
+export function parseStack(file: string, source: string): LoadedStack {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(source, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  const at = (offset: number): SourceLocation => {
+    const p = lineCounter.linePos(offset);
+    return { file, line: p.line, col: p.col };
+  };
+  if (doc.errors.length > 0) {
+    throw new Flat6Error(
+      doc.errors.map((e) => ({
+        code: 'YAML_SYNTAX',
+        severity: 'error' as const,
+        message: e.message.split('\n')[0]!,
+        location: at(e.pos[0]),
+        fix: 'fix the YAML syntax (indentation, quoting, duplicate keys)',
+      })),
+      2,
+    );
+  }
+  const root = doc.toJS({ maxAliasCount: 100 }) as unknown;
+  const config = root && typeof root === 'object' ? (root as Record<string, unknown>)['config'] : undefined;
+  const cluster = config && typeof config === 'object' ? (config as Record<string, unknown>)[CLUSTER_KEY] : undefined;
+  if (!cluster || typeof cluster !== 'object' || Array.isArray(cluster)) {
+    throw new Flat6Error(
+      [
+        {
+          code: 'NO_CLUSTER',
+          severity: 'error',
+          message: `no "${CLUSTER_KEY}" mapping under "config:" in ${file}`,
+          location: { file, line: 1, col: 1 },
+          fix: `a stack file looks like:\nconfig:\n  ${CLUSTER_KEY}:\n    name: my-cluster\n    ...   (run "flat6 schema" for every field)`,
+        },
+      ],
+      2,
+    );
+  }
+  const locatePath = (path: Path): SourceLocation | undefined => locateIn(doc, ['config', CLUSTER_KEY, ...path], at);
+  const locate = (dotted: string): SourceLocation | undefined =>
+    locatePath(dotted === '' ? [] : dotted.split('.').map((s) => (/^\d+$/.test(s) ? Number(s) : s)));
+
+  const problems = validateAgainst(cluster, STACK_SCHEMA);
+  if (problems.length > 0) {
+    throw new Flat6Error(
+      problems.map((p) => ({
+        code: problemCode(p),
+        severity: 'error' as const,
+        message: p.message,
+        path: pathText(p.path),
+        location: locatePath(p.kind === 'unknown' ? p.path : p.path),
+        fix: p.fix,
+      })),
+      2,
+    );
+  }
+  const spec = toSpec(cluster as Record<string, unknown>);
+  return {
+    file,
+    stackName: stackNameOf(file),
+    spec,
+    raw: cluster as Record<string, unknown>,
+    config: config as Record<string, unknown>,
+    locate,
+  };
+}
+
+/** Walk the YAML tree along `path`; return where the deepest existing node (or its key) starts. */
+function locateIn(doc: Document, path: Path, at: (o: number) => SourceLocation): SourceLocation | undefined {
+  let node: unknown = doc.contents;
+  let best: SourceLocation | undefined = rangeOf(node, at);
+  for (const seg of path) {
+    if (isMap(node)) {
+      const pair = node.items.find((p) => (isScalar(p.key) ? p.key.value : p.key) === seg);
+      if (!pair) return best;
+      // Point at the value when there is one, else at the key.
+      best = rangeOf(pair.value, at) ?? rangeOf(pair.key, at) ?? best;
+      node = pair.value;
+    } else if (isSeq(node) && typeof seg === 'number') {
+      const item = node.items[seg];
+      if (item === undefined) return best;
+      best = rangeOf(item, at) ?? best;
+      node = item;
+    } else {
+      return best;
+    }
+  }
+  return best;
+}
+
+function rangeOf(node: unknown, at: (o: number) => SourceLocation): SourceLocation | undefined {
+  const r = (node as YamlNode | undefined)?.range;
+  return r ? at(r[0]) : undefined;
+}
+
+function toSpec(c: Record<string, unknown>): ClusterSpec {
+  const net = c['network'] as Record<string, unknown>;
+  const layout = (c['layout'] ?? {}) as Record<string, unknown>;
+  const cp = c['controlPlane'] as Record<string, unknown>;
+  const defaults = (c['defaults'] ?? {}) as Record<string, unknown>;
+  const racksRaw = c['racks'];
+  let racks: RacksSpec;
+  if (Array.isArray(racksRaw)) {
+    racks = {
+      kind: 'list',
+      items: racksRaw.map((r: Record<string, unknown>, i) => {
+        const nodes = r['nodes'];
+        return {
+          name: r['name'] as string,
+          index: (r['index'] as number | undefined) ?? i,
+          gateway: r['gateway'] as string | undefined,
+          path: `racks.${i}`,
+          nodes: Array.isArray(nodes)
+            ? nodes.map((n: Record<string, unknown>, j) => ({
+                name: n['name'] as string,
+                slot: n['slot'] as number,
+                role: n['role'] as Role | undefined,
+                interface: n['interface'] as string | undefined,
+                mac: n['mac'] === undefined ? undefined : (n['mac'] as string).toLowerCase(),
+                path: `racks.${i}.nodes.${j}`,
+              }))
+            : (nodes as number),
+        };
+      }),
+    };
+  } else {
+    const g = racksRaw as Record<string, unknown>;
+    racks = { kind: 'generated', count: g['count'] as number, nodes: g['nodes'] as number, namePrefix: (g['namePrefix'] as string | undefined) ?? 'rack' };
+  }
+  return {
+    name: c['name'] as string,
+    kubernetesVersion: c['kubernetesVersion'] as string,
+    network: {
+      nodes: net['nodes'] as string,
+      rackSubnetLength: (net['rackSubnetLength'] as number | undefined) ?? 64,
+      pods: net['pods'] as string,
+      podPrefixLength: (net['podPrefixLength'] as number | undefined) ?? 64,
+      services: net['services'] as string,
+      dns: (net['dns'] as string[] | undefined) ?? [],
+      mtu: (net['mtu'] as number | undefined) ?? 1500,
+      dnsDomain: (net['dnsDomain'] as string | undefined) ?? 'cluster.local',
+    },
+    layout: {
+      slotsPerRack: (layout['slotsPerRack'] as number | undefined) ?? 256,
+      hostOffset: (layout['hostOffset'] as number | undefined) ?? 16,
+      gatewayOffset: (layout['gatewayOffset'] as number | undefined) ?? 1,
+    },
+    controlPlane: {
+      count: (cp['count'] as number | undefined) ?? 3,
+      rack: cp['rack'] as string | undefined,
+      vip: cp['vip'] as string,
+      port: (cp['port'] as number | undefined) ?? 6443,
+      apiServerPort: (cp['apiServerPort'] as number | undefined) ?? 6443,
+    },
+    defaults: {
+      interface: (defaults['interface'] as string | undefined) ?? 'eth0',
+      criSocket: (defaults['criSocket'] as string | undefined) ?? 'unix:///var/run/containerd/containerd.sock',
+    },
+    racks,
+  };
+}

@@ -1,0 +1,12 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    include: ['test/**/*.test.ts'],
+    testTimeout: 60_000,
+    hookTimeout: 120_000,
+    // Network-namespace tests must not race each other for names or routes.
+    fileParallelism: false,
+    reporters: ['default'],
+  },
+});
