@@ -50,6 +50,11 @@ export class TemplateSet {
       t = hb.compile(source, { noEscape: true, strict: true });
       compiled.set(path, t);
     }
-    return t(context);
+    try {
+      return t(context);
+    } catch (e) {
+      // Compilation is lazy in Handlebars: syntax errors and unknown fields both surface here.
+      throw new UsageError(`template ${path}: ${(e as Error).message.split('\n').slice(0, 4).join(' ')}`);
+    }
   }
 }
