@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the test suite runs for real: netplan (netplan
 # generate), iproute2 (network namespaces), procps (sysctl), the CNI plugins,
-# BIRD 2, keepalived and haproxy. Idempotent: installs only what is missing.
+# BIRD 2, keepalived, haproxy and python3 (the AWS node boot script). Idempotent: installs only what is missing.
 set -euo pipefail
 
 # command -> Debian package
@@ -15,6 +15,7 @@ declare -A NEED=(
   [keepalived]=keepalived
   [haproxy]=haproxy
   [openssl]=openssl
+  [python3]=python3
 )
 missing=()
 for cmd in "${!NEED[@]}"; do

@@ -5,11 +5,15 @@ import { planCommand } from './commands/plan.js';
 import { validateCommand } from './commands/validate.js';
 import { renderCommand } from './commands/render.js';
 import { schemaCommand } from './commands/schema.js';
+import { haCommand } from './commands/ha.js';
+import { labCommand } from './commands/lab.js';
 
 registerCommand(planCommand);
 registerCommand(validateCommand);
 registerCommand(renderCommand);
 registerCommand(schemaCommand);
+registerCommand(haCommand);
+registerCommand(labCommand);
 
 export { run };
 

@@ -35,6 +35,11 @@ export type CheckCode =
   | 'DNS_NOT_IPV6'
   | 'K8S_VERSION'
   | 'CONTROL_PLANE'
+  | 'FABRIC_PREFIX'
+  | 'ASN_RANGE'
+  | 'ASN_OVERLAP'
+  | 'BGP_TIMERS'
+  | 'PORT_CONFLICT'
   | 'LAYOUT';
 
 export type DiagnosticCode = ParseCode | CheckCode | (string & {});

@@ -7,6 +7,8 @@ import type { Diagnostic, CheckCode } from '../core/diagnostics.js';
 import {
   addressAt,
   containsAddress,
+  containsPrefix,
+  netmask,
   forbiddenRangeOfAddress,
   forbiddenRangeOfPrefix,
   formatAddress,
@@ -22,7 +24,8 @@ import {
   subnetCount,
   type Prefix,
 } from '../core/ip.js';
-import type { LoadedStack, RackSpec } from '../spec/load.js';
+import { defaultApiServerPort, type LoadedStack, type RackSpec } from '../spec/load.js';
+import { PRIVATE_ASN_MAX, PRIVATE_ASN_MIN, ROUTING_DEFAULTS } from '../spec/schema.js';
 
 /** kubeadm v1beta4 arrived with Kubernetes v1.31 (v1beta3 is deprecated). */
 export const MIN_K8S_MINOR = 31;
@@ -264,7 +267,8 @@ export function checkStack(stack: LoadedStack): CheckResult {
     const macs = new Map<string, string>();
     for (const rack of spec.racks.items) {
       dupNamed(rackNames, rack.name, rack.path + '.name', 'DUPLICATE_NAME', `rack name "${rack.name}"`);
-      dupNamed(rackIndexes, rack.index, rack.path, 'DUPLICATE_RACK_INDEX', `rack index ${rack.index}`);
+      // Located at the index: field when written (locate falls back to the rack when the index is implicit).
+      dupNamed(rackIndexes, rack.index, rack.path + '.index', 'DUPLICATE_RACK_INDEX', `rack index ${rack.index}`);
       const sn = rackSubnet(rack.index);
       if (rack.gateway !== undefined) {
         const g = address(rack.path + '.gateway', rack.gateway, `rack ${rack.name} gateway`);
@@ -293,7 +297,6 @@ export function checkStack(stack: LoadedStack): CheckResult {
           add('SLOT_RANGE', n.path + '.slot', `slot ${n.slot} of node ${n.name} is outside 0..${slotsPerRack - 1} (layout.slotsPerRack ${slotsPerRack})`, `pick a free slot below ${slotsPerRack}`);
           continue;
         }
-        if (n.name.length > 63) add('DUPLICATE_NAME', n.path + '.name', `node name "${n.name}" is longer than 63 characters`, 'use a shorter host name');
         if (sn) {
           const a = nodeAddr(sn, n.slot);
           const g = gatewayOf(rack.index, sn);
@@ -355,6 +358,17 @@ export function checkStack(stack: LoadedStack): CheckResult {
         add('CONTROL_PLANE', 'controlPlane.count', `controlPlane.count is ${cpCount} but rack ${cpRack.name} declares ${declared} node(s) with role: control-plane`, `set controlPlane.count: ${declared} or mark ${cpCount} nodes role: control-plane`);
         found = cpCount;
       }
+      if (declared === 0 && cpRack.nodes.length > 0) {
+        // Without declared roles the control plane is the lowest slots: a node listed later at a
+        // lower slot would silently turn a control-plane node into a worker.
+        const chosen = [...cpRack.nodes].sort((a, b) => a.slot - b.slot).slice(0, cpCount).map((n) => n.name);
+        warn(
+          'CONTROL_PLANE',
+          `${(cpRack as Partial<RackSpec>).path ?? 'racks.0'}.nodes`,
+          `rack ${cpRack.name} marks no node role: control-plane, so the control plane is its lowest slot(s): ${chosen.join(', ')}; a node added later at a lower slot would take over a control-plane role`,
+          `mark ${chosen.join(', ')} with role: control-plane`,
+        );
+      }
     }
     if (found < cpCount) {
       add('CONTROL_PLANE', 'controlPlane.count', `controlPlane.count is ${cpCount} but rack ${cpRack.name} has only ${found} node(s)`, `add nodes to rack ${cpRack.name} or lower controlPlane.count`);
@@ -365,7 +379,10 @@ export function checkStack(stack: LoadedStack): CheckResult {
     const sn = rackSubnet(cpRack.index);
     if (vip !== undefined && sn) {
       if (!containsAddress(sn, vip)) {
-        add('VIP_OUTSIDE_SEGMENT', 'controlPlane.vip', `API VIP ${formatAddress(vip)} is outside the control-plane segment ${formatPrefix(sn)} (rack ${cpRack.name})`, `VRRP moves the VIP on one L2 segment: pick a free address in ${formatPrefix(sn)} below layout.hostOffset, e.g. ${formatAddress(sn.base + BigInt(Math.max(2, Math.min(hostOffset - 1, 0x100))))}`);
+        // An external load balancer (loadBalancer: none) may put the VIP anywhere; VRRP may not.
+        if (spec.controlPlane.loadBalancer === 'keepalived-haproxy') {
+          add('VIP_OUTSIDE_SEGMENT', 'controlPlane.vip', `API VIP ${formatAddress(vip)} is outside the control-plane segment ${formatPrefix(sn)} (rack ${cpRack.name})`, `VRRP moves the VIP on one L2 segment: pick a free address in ${formatPrefix(sn)} below layout.hostOffset, e.g. ${formatAddress(sn.base + BigInt(Math.max(2, Math.min(hostOffset - 1, 0x100))))}, or set controlPlane.loadBalancer: none if a load balancer outside the cluster serves the VIP`);
+        }
       } else {
         const g = gatewayOf(cpRack.index, sn);
         const off = vip - sn.base;
@@ -377,7 +394,7 @@ export function checkStack(stack: LoadedStack): CheckResult {
           const slot = Number(nodeSlot);
           const occupied = typeof cpRack.nodes === 'number' ? slot < cpRack.nodes : cpRack.nodes.find((n) => n.slot === slot);
           if (occupied) clash = `the address of node ${typeof occupied === 'object' ? occupied.name : `${cpRack.name}-n${slot}`} (slot ${slot})`;
-          else warn('VIP_CONFLICT', 'controlPlane.vip', `API VIP ${formatAddress(vip)} sits on free node slot ${slot}; a node added there later would collide with it`, `move the VIP below layout.hostOffset (${hostOffset}), e.g. ${formatAddress(sn.base + BigInt(Math.max(2, hostOffset - 1)))}`);
+          else warn('VIP_CONFLICT', 'controlPlane.vip', `API VIP ${formatAddress(vip)} sits on free node slot ${slot}; a node added there later would collide with it`, freeVipHint(sn, hostOffset, slotsPerRack));
         }
         if (clash) {
           add('VIP_CONFLICT', 'controlPlane.vip', `API VIP ${formatAddress(vip)} is ${clash}`, `choose a free address of ${formatPrefix(sn)} that is neither a node slot nor the gateway`);
@@ -391,9 +408,157 @@ export function checkStack(stack: LoadedStack): CheckResult {
   if (vip !== undefined && podRange && containsAddress(podRange, vip)) {
     add('VIP_CONFLICT', 'controlPlane.vip', `API VIP ${formatAddress(vip)} lies inside the pod range ${formatPrefix(podRange)}`, 'the VIP must be a node-segment address');
   }
+  checkPortLayout(stack, add);
+  checkRouting(stack, { add, warn, prefix, ranges, maxRackIndex, nodeRange });
   const errors = ds.some((d) => d.severity === 'error');
   if (errors || !nodeRange || !podRange || !serviceRange || vip === undefined || slotBits === undefined) return { diagnostics: ds };
   return { diagnostics: ds, resolved: { nodeRange, podRange, serviceRange, vip, dns, gateways, slotBits, rackPodLength } };
+}
+
+/** Ports a kubeadm control-plane node already listens on (etcd, kubelet, kube-proxy, controller-manager, scheduler). */
+export const CONTROL_PLANE_HOST_PORTS: ReadonlyMap<number, string> = new Map([
+  [2379, 'etcd client'],
+  [2380, 'etcd peer'],
+  [2381, 'etcd metrics'],
+  [10248, 'kubelet healthz'],
+  [10249, 'kube-proxy metrics'],
+  [10250, 'kubelet API'],
+  [10256, 'kube-proxy healthz'],
+  [10257, 'kube-controller-manager'],
+  [10259, 'kube-scheduler'],
+]);
+
+/** Highest control-plane count whose VRRP priorities (200, 199, ...) stay in keepalived's 1..254. */
+export const MAX_VRRP_NODES = 200;
+
+/**
+ * Port layout of the API endpoint. With keepalived-haproxy, haproxy listens on
+ * :::port and kube-apiserver on ::apiServerPort on the same host: Linux refuses
+ * two listeners on one port, so they must differ. Neither may take a port the
+ * control-plane components already use.
+ */
+function checkPortLayout(stack: LoadedStack, add: (code: CheckCode, path: string, message: string, fix: string) => void): void {
+  const cp = stack.spec.controlPlane;
+  const ha = cp.loadBalancer === 'keepalived-haproxy';
+  const spare = defaultApiServerPort('keepalived-haproxy', cp.port);
+  if (ha && cp.port === cp.apiServerPort) {
+    add(
+      'PORT_CONFLICT',
+      'controlPlane.apiServerPort',
+      `controlPlane.apiServerPort ${cp.apiServerPort} equals controlPlane.port: haproxy listens on :::${cp.port} on every control-plane node, so kube-apiserver cannot bind the same port there`,
+      `give kube-apiserver its own port, e.g. apiServerPort: ${spare} (controlPlaneEndpoint stays [vip]:${cp.port}), or set loadBalancer: none if a load balancer outside the cluster serves the VIP`,
+    );
+  }
+  const ports: Array<[string, number, boolean]> = [
+    ['controlPlane.port', cp.port, ha],
+    ['controlPlane.apiServerPort', cp.apiServerPort, true],
+  ];
+  for (const [path, port, onHost] of ports) {
+    const user = CONTROL_PLANE_HOST_PORTS.get(port);
+    if (onHost && user) {
+      add('PORT_CONFLICT', path, `${path.split('.')[1]} ${port} is the ${user} port of every control-plane node`, `pick a free port, e.g. ${path.endsWith('apiServerPort') ? (ha ? spare : 6443) : 6443}`);
+    }
+  }
+  if (ha && cp.count > MAX_VRRP_NODES) {
+    add('CONTROL_PLANE', 'controlPlane.count', `${cp.count} control-plane nodes exceed the ${MAX_VRRP_NODES} distinct VRRP priorities flat6 assigns (200 down to 1)`, 'use 3, 5 or 7 control-plane nodes');
+  }
+}
+
+/** 2001:db8::/32 (RFC 3849): the documentation prefix the default fabric prefix comes from. */
+const DOCUMENTATION_PREFIX: Prefix = parsePrefix('2001:db8::/32');
+
+interface RoutingCheckContext {
+  add: (code: CheckCode, path: string, message: string, fix: string, extra?: Partial<Diagnostic>) => void;
+  warn: (code: CheckCode, path: string, message: string, fix: string) => void;
+  prefix: (path: string, text: string, what: string) => Prefix | undefined;
+  /** [path, name, parsed] of the node, pod and service ranges */
+  ranges: Array<[string, string, Prefix | undefined]>;
+  maxRackIndex: number;
+  nodeRange: Prefix | undefined;
+}
+
+/**
+ * The routing section: the fabric link prefix (one /127 per rack index) and,
+ * in bgp mode, the AS number plan: spine, ToR of rack i = tor + i, node at
+ * (r, s) = node + r * slotsPerRack + s, all inside RFC 6996's private 4-byte range.
+ */
+function checkRouting(stack: LoadedStack, c: RoutingCheckContext): void {
+  const { routing, layout } = stack.spec;
+  const fabric = c.prefix('routing.fabric', routing.fabric, 'fabric link prefix');
+  if (fabric) {
+    const setIt = routing.fabricDefaulted ? 'set routing.fabric to a prefix of its own' : 'move routing.fabric';
+    for (const [path, what, r] of c.ranges) {
+      if (r && overlaps(fabric, r)) {
+        c.add('RANGE_OVERLAP', 'routing.fabric', `fabric link prefix ${formatPrefix(fabric)}${routing.fabricDefaulted ? ' (the default)' : ''} overlaps ${what} ${formatPrefix(r)}`, `${setIt}, e.g. a /64 outside the node, pod and service ranges`, {
+          related: [{ path, location: stack.locate(path), message: `${what} ${formatPrefix(r)}` }],
+        });
+      }
+    }
+    const links = subnetCount(fabric, 127);
+    if (fabric.length > 127 || BigInt(c.maxRackIndex) >= links) {
+      const need = 127 - Math.ceil(Math.log2(c.maxRackIndex + 1));
+      c.add(
+        'FABRIC_PREFIX',
+        'routing.fabric',
+        `fabric link prefix ${formatPrefix(fabric)} holds ${links} ToR-spine link(s) of /127; the stack needs ${c.maxRackIndex + 1} (one per rack index 0..${c.maxRackIndex})`,
+        `use a /${need} or shorter, e.g. ${formatPrefix({ base: fabric.base & netmask(need), length: need })}`,
+      );
+    }
+    if (routing.fabricDefaulted && c.nodeRange && !containsPrefix(DOCUMENTATION_PREFIX, c.nodeRange)) {
+      c.warn(
+        'FABRIC_PREFIX',
+        'routing',
+        `routing.fabric is not set, so the ToR-spine links use the documentation prefix ${formatPrefix(fabric)} (RFC 3849) while the node range ${formatPrefix(c.nodeRange)} is real address space`,
+        'set routing.fabric to a /64 of your own that no node, pod or service range uses',
+      );
+    }
+  }
+  if (routing.mode !== 'bgp') return;
+
+  const { spine, tor, node } = routing.asn;
+  const racks = c.maxRackIndex + 1;
+  const torLast = tor + c.maxRackIndex;
+  const nodeLast = node + racks * layout.slotsPerRack - 1;
+  const span = (a: number, b: number): string => (a === b ? `${a}` : `${a}-${b}`);
+  if (torLast > PRIVATE_ASN_MAX) {
+    c.add(
+      'ASN_RANGE',
+      'routing.asn.tor',
+      `ToR AS numbers ${span(tor, torLast)} (tor + rack index, racks 0..${c.maxRackIndex}) run past ${PRIVATE_ASN_MAX}, the last private 4-byte AS number (RFC 6996)`,
+      `set routing.asn.tor to at most ${PRIVATE_ASN_MAX - c.maxRackIndex}`,
+    );
+  }
+  if (nodeLast > PRIVATE_ASN_MAX) {
+    const highest = PRIVATE_ASN_MAX - racks * layout.slotsPerRack + 1;
+    c.add(
+      'ASN_RANGE',
+      'routing.asn.node',
+      `node AS numbers ${span(node, nodeLast)} (node + rack index x ${layout.slotsPerRack} slots + slot, ${racks} rack indexes) run past ${PRIVATE_ASN_MAX}, the last private 4-byte AS number (RFC 6996)`,
+      highest >= PRIVATE_ASN_MIN ? `set routing.asn.node to at most ${highest} (and keep the ToR and spine numbers out of its range)` : `${racks} x ${layout.slotsPerRack} node positions do not fit the ${PRIVATE_ASN_MAX - PRIVATE_ASN_MIN + 1} private AS numbers: use fewer slotsPerRack or racks`,
+    );
+  }
+  const inRange = (x: number, a: number, b: number): boolean => x >= a && x <= b;
+  const tiers = `spine ${spine}, ToRs ${span(tor, torLast)}, nodes ${span(node, nodeLast)}`;
+  const fix = `give each tier its own numbers, e.g. the defaults spine ${ROUTING_DEFAULTS.asn.spine}, tor ${ROUTING_DEFAULTS.asn.tor}, node ${ROUTING_DEFAULTS.asn.node}`;
+  const related = (path: string): Partial<Diagnostic> => ({ related: [{ path, location: stack.locate(path), message: 'the other range' }] });
+  if (inRange(spine, tor, torLast)) c.add('ASN_OVERLAP', 'routing.asn.spine', `spine AS ${spine} is also a ToR AS number (${tiers})`, fix, related('routing.asn.tor'));
+  if (inRange(spine, node, nodeLast)) c.add('ASN_OVERLAP', 'routing.asn.spine', `spine AS ${spine} is also a node AS number (${tiers})`, fix, related('routing.asn.node'));
+  if (tor <= nodeLast && node <= torLast) c.add('ASN_OVERLAP', 'routing.asn.tor', `ToR AS numbers overlap node AS numbers (${tiers})`, fix, related('routing.asn.node'));
+
+  const { holdTime, keepaliveTime } = routing.bgp;
+  if (keepaliveTime >= holdTime) {
+    c.add('BGP_TIMERS', 'routing.bgp.keepaliveTime', `BGP keepaliveTime ${keepaliveTime}s is not below holdTime ${holdTime}s: sessions would expire between keepalives`, `use keepaliveTime: ${Math.max(1, Math.floor(holdTime / 3))} (a third of holdTime)`);
+  }
+}
+
+/** Where a VIP can sit that no node slot will ever take: below hostOffset, else past the last slot. */
+function freeVipHint(sn: Prefix, hostOffset: number, slotsPerRack: number): string {
+  if (hostOffset > 2) return `move the VIP below layout.hostOffset (${hostOffset}), e.g. ${formatAddress(sn.base + BigInt(hostOffset - 1))}`;
+  const past = BigInt(hostOffset) + BigInt(slotsPerRack);
+  const usable = size(sn) - (sn.length === 64 ? 128n : 0n);
+  return past < usable
+    ? `move the VIP past the last slot (hostOffset ${hostOffset} + slotsPerRack ${slotsPerRack}), e.g. ${formatAddress(sn.base + past)}`
+    : `raise layout.hostOffset (before the cluster is built) to leave room for the VIP below the first slot`;
 }
 
 const DUPLICATE_FIX: Partial<Record<CheckCode, string>> = {

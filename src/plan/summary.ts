@@ -2,18 +2,45 @@
  * What the plan means for each routing tier, computed from the layout alone
  * (O(racks listed), never O(nodes)).
  */
-import { formatAddress, formatPrefix } from '../core/ip.js';
+import { formatAddress, formatPrefix, parsePrefix } from '../core/ip.js';
+import type { RoutingMode } from '../spec/load.js';
 import type { ClusterPlan, RackPlan } from './plan.js';
 
+/**
+ * Routes per tier. A "route" here is routing state: every IPv6 route of the
+ * main table except connected ones (the kernel's own routes for the prefixes
+ * of a host's interfaces and link-local) and, on a node, the /128 host route
+ * the CNI plugin adds for each local pod, which never leaves the node.
+ * `flat6 lab check` measures exactly these on real routers.
+ */
 export interface TierSummary {
-  /** routes a node holds: default route + its own pod prefix */
+  mode: RoutingMode;
+  /** routes a node holds: default via its rack gateway + its own pod prefix (discard, so unused pod addresses do not loop) */
   node: number;
-  /** routes a ToR holds for its rack: one per node (pod prefix) + the connected rack subnet */
+  /** per node of its rack, a ToR holds that node's pod prefix */
   torPerNode: number;
+  /** besides, a ToR holds a default route toward the spine and its rack pod block (discard) */
+  torFixed: number;
+  /** routes of the ToR of the fullest rack */
   torMax: number;
   /** routes the spine holds: per rack, the pod block and the node subnet */
   spinePerRack: number;
   spine: number;
+}
+
+export const NODE_ROUTES = 2;
+export const TOR_ROUTES_PER_NODE = 1;
+export const TOR_FIXED_ROUTES = 2;
+export const SPINE_ROUTES_PER_RACK = 2;
+
+/** Routes on the ToR of a rack holding `nodes` nodes. */
+export function torRoutes(nodes: number): number {
+  return nodes * TOR_ROUTES_PER_NODE + TOR_FIXED_ROUTES;
+}
+
+/** Routes on the spine of a fabric of `racks` racks. */
+export function spineRoutes(racks: number): number {
+  return racks * SPINE_ROUTES_PER_RACK;
 }
 
 export function tierSummary(plan: ClusterPlan): TierSummary {
@@ -21,19 +48,58 @@ export function tierSummary(plan: ClusterPlan): TierSummary {
   if (plan.spec.racks.kind === 'generated') maxNodes = plan.spec.racks.nodes;
   else for (const r of plan.spec.racks.items) maxNodes = Math.max(maxNodes, typeof r.nodes === 'number' ? r.nodes : r.nodes.length);
   return {
-    node: 2,
-    torPerNode: 1,
-    torMax: maxNodes + 1,
-    spinePerRack: 2,
-    spine: plan.rackCount * 2,
+    mode: plan.spec.routing.mode,
+    node: NODE_ROUTES,
+    torPerNode: TOR_ROUTES_PER_NODE,
+    torFixed: TOR_FIXED_ROUTES,
+    torMax: torRoutes(maxNodes),
+    spinePerRack: SPINE_ROUTES_PER_RACK,
+    spine: spineRoutes(plan.rackCount),
   };
 }
 
-export const CHURN = {
-  podMove: 'no route changes anywhere: the pod takes an address from its new node\'s prefix',
-  nodeAdd: 'one route (the node\'s pod prefix) at its ToR; none at the spine (the rack block already covers it)',
-  rackAdd: 'two routes at the spine (rack pod block + rack subnet); no change in other racks',
-};
+export interface Churn {
+  podMove: string;
+  nodeAdd: string;
+  rackAdd: string;
+}
+
+/** What changes where when a pod moves, a node is added, a rack is added. */
+export function churnOf(mode: RoutingMode): Churn {
+  const podMove = "no route changes anywhere: the pod takes an address from its new node's prefix";
+  return mode === 'bgp'
+    ? {
+        podMove: `${podMove}; no BGP update is sent`,
+        nodeAdd: "its ToR gains one BGP neighbor and learns one route (the node's pod prefix); none at the spine (the rack pod block already covers it)",
+        rackAdd: 'the spine gains one BGP neighbor (the new ToR) and learns two routes (rack pod block + rack subnet); no change in other racks (they reach it by their default route)',
+      }
+    : {
+        podMove,
+        nodeAdd: "one static route at its ToR (the node's pod prefix via the node's address); none at the spine (the rack pod block already covers it)",
+        rackAdd: 'two static routes at the spine (rack pod block + rack subnet via the new ToR); no change in other racks (they reach it by their default route)',
+      };
+}
+
+/** The bgp-mode statements (kept for callers that predate routing modes). */
+export const CHURN: Churn = churnOf('bgp');
+
+/** Human lines of `flat6 plan`: routing state per tier and what churn changes. */
+export function routingStatements(plan: ClusterPlan): string[] {
+  const t = tierSummary(plan);
+  const c = churnOf(t.mode);
+  const how = t.mode === 'bgp' ? 'learned by BGP' : 'static';
+  return [
+    `routing state per tier (${t.mode} mode; connected routes aside; pod prefixes are routed, pods are not):`,
+    `  node   ${t.node} routes: default via its rack gateway + its own pod prefix (discard; each local pod adds a /128 host route that stays on the node)`,
+    `  ToR    ${t.torPerNode} route per node (its pod prefix, ${how}) + default toward the spine + the rack pod block (discard): at most ${t.torMax}`,
+    `  spine  ${t.spinePerRack} routes per rack (pod block + rack subnet, ${how}): ${t.spine} in all`,
+    `  pod move: ${c.podMove}`,
+    `  node add: ${c.nodeAdd}`,
+    `  rack add: ${c.rackAdd}`,
+    `  fabric links: one /127 per rack from ${formatPrefix(parsePrefix(plan.spec.routing.fabric))} (spine even address, ToR odd)`,
+    ...(t.mode === 'bgp' ? [`  AS numbers: spine ${plan.spec.routing.asn.spine}, ToR ${plan.spec.routing.asn.tor} + rack index, node ${plan.spec.routing.asn.node} + rack index x ${plan.spec.layout.slotsPerRack} + slot`] : []),
+  ];
+}
 
 export function clusterSummary(plan: ClusterPlan): Record<string, unknown> {
   return {
@@ -57,7 +123,12 @@ export function clusterSummary(plan: ClusterPlan): Record<string, unknown> {
     rackCount: plan.rackCount,
     nodeCount: plan.nodeCount,
     routes: tierSummary(plan),
-    churn: CHURN,
+    churn: churnOf(plan.spec.routing.mode),
+    routing: {
+      mode: plan.spec.routing.mode,
+      fabric: formatPrefix(parsePrefix(plan.spec.routing.fabric)),
+      ...(plan.spec.routing.mode === 'bgp' ? { asn: plan.spec.routing.asn } : {}),
+    },
   };
 }
 

@@ -4,7 +4,10 @@
  */
 import type { ClusterRenderer, HostRenderer } from './context.js';
 import { kubeadmRenderer, netplanRenderer, sysctlRenderer } from './host.js';
+import { haRenderer } from './ha.js';
+import { cniRenderer } from './cni.js';
+import { fabricRenderer, routingRenderer } from './routing.js';
 
-export const HOST_RENDERERS: HostRenderer[] = [sysctlRenderer, netplanRenderer, kubeadmRenderer];
+export const HOST_RENDERERS: HostRenderer[] = [sysctlRenderer, netplanRenderer, kubeadmRenderer, haRenderer, cniRenderer, routingRenderer];
 
-export const CLUSTER_RENDERERS: ClusterRenderer[] = [];
+export const CLUSTER_RENDERERS: ClusterRenderer[] = [fabricRenderer];

@@ -6,12 +6,15 @@ import { readFileSync } from 'node:fs';
 import { basename } from 'node:path';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node as YamlNode } from 'yaml';
 import { Flat6Error, type Diagnostic, type SourceLocation } from '../core/diagnostics.js';
-import { STACK_SCHEMA } from './schema.js';
+import { ROUTING_DEFAULTS, STACK_SCHEMA } from './schema.js';
 import { validateAgainst, type Path, type SchemaProblem } from './validate.js';
 
 export const CLUSTER_KEY = 'flat6:cluster';
 
 export type Role = 'control-plane' | 'worker';
+
+/** What serves the API VIP: flat6's keepalived + haproxy pair on the control-plane nodes, or something outside. */
+export type LoadBalancer = 'keepalived-haproxy' | 'none';
 
 export interface ListedNodeSpec {
   name: string;
@@ -50,9 +53,35 @@ export interface ClusterSpec {
     dnsDomain: string;
   };
   layout: { slotsPerRack: number; hostOffset: number; gatewayOffset: number };
-  controlPlane: { count: number; rack?: string; vip: string; port: number; apiServerPort: number };
+  controlPlane: {
+    count: number;
+    rack?: string;
+    vip: string;
+    port: number;
+    apiServerPort: number;
+    loadBalancer: LoadBalancer;
+    /** keepalived preemption (false renders nopreempt) */
+    preempt: boolean;
+    /** VRRP virtual_router_id as written; undefined = derived (src/render/ha.ts vrrpIdOf) */
+    vrrpId?: number;
+  };
   defaults: { interface: string; criSocket: string };
+  routing: RoutingSpec;
   racks: RacksSpec;
+}
+
+export type RoutingMode = 'bgp' | 'static';
+
+/** The `routing` section with defaults applied (docs/routing.md). */
+export interface RoutingSpec {
+  mode: RoutingMode;
+  /** prefix of the ToR-spine /127 links */
+  fabric: string;
+  /** true when the stack does not set routing.fabric */
+  fabricDefaulted: boolean;
+  /** spine AS; ToR of rack i: tor + i; node (r, s): node + r * slotsPerRack + s */
+  asn: { spine: number; tor: number; node: number };
+  bgp: { holdTime: number; keepaliveTime: number; connectRetryTime: number };
 }
 
 export interface LoadedStack {
@@ -134,14 +163,14 @@ export function parseStack(file: string, source: string): LoadedStack {
           code: 'NO_CLUSTER',
           severity: 'error',
           message: `no "${CLUSTER_KEY}" mapping under "config:" in ${file}`,
-          location: { file, line: 1, col: 1 },
+          location: locateIn(doc, ['config'], at, true) ?? { file, line: 1, col: 1 },
           fix: `a stack file looks like:\nconfig:\n  ${CLUSTER_KEY}:\n    name: my-cluster\n    ...   (run "flat6 schema" for every field)`,
         },
       ],
       2,
     );
   }
-  const locatePath = (path: Path): SourceLocation | undefined => locateIn(doc, ['config', CLUSTER_KEY, ...path], at);
+  const locatePath = (path: Path, atKey = false): SourceLocation | undefined => locateIn(doc, ['config', CLUSTER_KEY, ...path], at, atKey);
   const locate = (dotted: string): SourceLocation | undefined =>
     locatePath(dotted === '' ? [] : dotted.split('.').map((s) => (/^\d+$/.test(s) ? Number(s) : s)));
 
@@ -153,7 +182,8 @@ export function parseStack(file: string, source: string): LoadedStack {
         severity: 'error' as const,
         message: p.message,
         path: pathText(p.path),
-        location: locatePath(p.kind === 'unknown' ? p.path : p.path),
+        // A missing field is reported at the key of the mapping that lacks it, an unknown one at its own key.
+        location: p.kind === 'required' ? locatePath(p.path.slice(0, -1), true) : locatePath(p.path, p.kind === 'unknown'),
         fix: p.fix,
       })),
       2,
@@ -170,16 +200,21 @@ export function parseStack(file: string, source: string): LoadedStack {
   };
 }
 
-/** Walk the YAML tree along `path`; return where the deepest existing node (or its key) starts. */
-function locateIn(doc: Document, path: Path, at: (o: number) => SourceLocation): SourceLocation | undefined {
+/**
+ * Walk the YAML tree along `path`; return where the deepest existing node starts.
+ * With `atKey`, a final mapping entry is located at its key (also when its value is empty).
+ */
+function locateIn(doc: Document, path: Path, at: (o: number) => SourceLocation, atKey = false): SourceLocation | undefined {
   let node: unknown = doc.contents;
   let best: SourceLocation | undefined = rangeOf(node, at);
-  for (const seg of path) {
+  for (const [i, seg] of path.entries()) {
     if (isMap(node)) {
       const pair = node.items.find((p) => (isScalar(p.key) ? p.key.value : p.key) === seg);
       if (!pair) return best;
       // Point at the value when there is one, else at the key.
-      best = rangeOf(pair.value, at) ?? rangeOf(pair.key, at) ?? best;
+      const empty = isScalar(pair.value) && pair.value.value === null && !pair.value.source;
+      const keyFirst = empty || (atKey && i === path.length - 1);
+      best = (keyFirst ? rangeOf(pair.key, at) : undefined) ?? rangeOf(pair.value, at) ?? rangeOf(pair.key, at) ?? best;
       node = pair.value;
     } else if (isSeq(node) && typeof seg === 'number') {
       const item = node.items[seg];
@@ -198,10 +233,21 @@ function rangeOf(node: unknown, at: (o: number) => SourceLocation): SourceLocati
   return r ? at(r[0]) : undefined;
 }
 
+/**
+ * With keepalived-haproxy, haproxy holds controlPlane.port on every control-plane
+ * node, so kube-apiserver needs its own port: the next one (6444 for 6443).
+ */
+export function defaultApiServerPort(loadBalancer: LoadBalancer, port: number): number {
+  if (loadBalancer === 'none') return port;
+  return port < 65535 ? port + 1 : port - 1;
+}
+
 function toSpec(c: Record<string, unknown>): ClusterSpec {
   const net = c['network'] as Record<string, unknown>;
   const layout = (c['layout'] ?? {}) as Record<string, unknown>;
   const cp = c['controlPlane'] as Record<string, unknown>;
+  const loadBalancer = (cp['loadBalancer'] as LoadBalancer | undefined) ?? 'keepalived-haproxy';
+  const port = (cp['port'] as number | undefined) ?? 6443;
   const defaults = (c['defaults'] ?? {}) as Record<string, unknown>;
   const racksRaw = c['racks'];
   let racks: RacksSpec;
@@ -254,13 +300,38 @@ function toSpec(c: Record<string, unknown>): ClusterSpec {
       count: (cp['count'] as number | undefined) ?? 3,
       rack: cp['rack'] as string | undefined,
       vip: cp['vip'] as string,
-      port: (cp['port'] as number | undefined) ?? 6443,
-      apiServerPort: (cp['apiServerPort'] as number | undefined) ?? 6443,
+      port,
+      apiServerPort: (cp['apiServerPort'] as number | undefined) ?? defaultApiServerPort(loadBalancer, port),
+      loadBalancer,
+      preempt: (cp['preempt'] as boolean | undefined) ?? false,
+      vrrpId: cp['vrrpId'] as number | undefined,
     },
     defaults: {
       interface: (defaults['interface'] as string | undefined) ?? 'eth0',
       criSocket: (defaults['criSocket'] as string | undefined) ?? 'unix:///var/run/containerd/containerd.sock',
     },
+    routing: toRouting(c['routing'] as Record<string, unknown> | undefined),
     racks,
+  };
+}
+
+function toRouting(r: Record<string, unknown> = {}): RoutingSpec {
+  const asn = (r['asn'] ?? {}) as Record<string, unknown>;
+  const bgp = (r['bgp'] ?? {}) as Record<string, unknown>;
+  const d = ROUTING_DEFAULTS;
+  return {
+    mode: (r['mode'] as RoutingMode | undefined) ?? d.mode,
+    fabric: (r['fabric'] as string | undefined) ?? d.fabric,
+    fabricDefaulted: r['fabric'] === undefined,
+    asn: {
+      spine: (asn['spine'] as number | undefined) ?? d.asn.spine,
+      tor: (asn['tor'] as number | undefined) ?? d.asn.tor,
+      node: (asn['node'] as number | undefined) ?? d.asn.node,
+    },
+    bgp: {
+      holdTime: (bgp['holdTime'] as number | undefined) ?? d.bgp.holdTime,
+      keepaliveTime: (bgp['keepaliveTime'] as number | undefined) ?? d.bgp.keepaliveTime,
+      connectRetryTime: (bgp['connectRetryTime'] as number | undefined) ?? d.bgp.connectRetryTime,
+    },
   };
 }

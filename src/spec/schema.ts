@@ -34,7 +34,20 @@ const ipv6Prefix: JsonSchema = {
   type: 'string',
   description: 'An IPv6 prefix in address/length form, e.g. 2001:db8:42::/48. Host bits must be zero.',
 };
-const dnsName = '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$';
+/** A DNS label (RFC 1123): lower-case letters, digits and "-", at most 63 characters. */
+const dnsName = '^(?=.{1,63}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?$';
+
+/** RFC 6996: private use 4-byte AS numbers. */
+export const PRIVATE_ASN_MIN = 4200000000;
+export const PRIVATE_ASN_MAX = 4294967294;
+
+/** Defaults of the `routing` section (src/spec/load.ts applies them). */
+export const ROUTING_DEFAULTS = {
+  mode: 'bgp',
+  fabric: '2001:db8:ffff::/64',
+  asn: { spine: 4200000000, tor: 4200100000, node: 4210000000 },
+  bgp: { holdTime: 9, keepaliveTime: 3, connectRetryTime: 5 },
+} as const;
 
 const listedNode: JsonSchema = {
   type: 'object',
@@ -153,8 +166,40 @@ export const STACK_SCHEMA: JsonSchema = {
         count: { type: 'integer', minimum: 1, default: 3, description: 'Number of control-plane nodes (odd, for etcd quorum).' },
         rack: { type: 'string', description: 'Rack holding the control plane (default: the first rack). VRRP needs the VIP and control-plane nodes on one segment.' },
         vip: { ...ipv6Address, description: 'Virtual IP of the API endpoint; controlPlaneEndpoint is [vip]:port.' },
-        port: { type: 'integer', minimum: 1, maximum: 65535, default: 6443, description: 'Port of the API endpoint (controlPlaneEndpoint).' },
-        apiServerPort: { type: 'integer', minimum: 1, maximum: 65535, default: 6443, description: 'Port each kube-apiserver binds (localAPIEndpoint.bindPort).' },
+        port: {
+          type: 'integer',
+          minimum: 1,
+          maximum: 65535,
+          default: 6443,
+          description: 'Port of the API endpoint (controlPlaneEndpoint [vip]:port). With loadBalancer keepalived-haproxy it is the haproxy frontend port (:::port) on every control-plane node.',
+        },
+        apiServerPort: {
+          type: 'integer',
+          minimum: 1,
+          maximum: 65535,
+          description:
+            'Port each kube-apiserver binds (localAPIEndpoint.bindPort); haproxy backends use it. Default: port + 1 (6444) with loadBalancer keepalived-haproxy, since haproxy holds port on the same host; port itself with loadBalancer none.',
+        },
+        loadBalancer: {
+          type: 'string',
+          enum: ['keepalived-haproxy', 'none'],
+          default: 'keepalived-haproxy',
+          description:
+            'What serves the VIP. keepalived-haproxy: every control-plane node runs keepalived (VRRPv3 moves the VIP) and haproxy (spreads [vip]:port over the healthy API servers); flat6 renders both (docs/ha.md). none: something outside the cluster (e.g. a cloud load balancer) serves [vip]:port; no HA files are rendered.',
+        },
+        preempt: {
+          type: 'boolean',
+          default: false,
+          description:
+            'keepalived-haproxy only. false (nopreempt): a node that comes back never takes the VIP from the current holder, so a recovery costs no second failover. true: the highest-priority healthy node (the first control-plane node) always takes the VIP back.',
+        },
+        vrrpId: {
+          type: 'integer',
+          minimum: 1,
+          maximum: 255,
+          description:
+            'keepalived-haproxy only: VRRP virtual_router_id, the same on every control-plane node. Default: derived from the cluster name and the VIP (1..255). Set it when another VRRP group on the same segment uses the derived value.',
+        },
       },
     },
     defaults: {
@@ -164,6 +209,58 @@ export const STACK_SCHEMA: JsonSchema = {
       properties: {
         interface: { type: 'string', pattern: '^[A-Za-z0-9_.:-]{1,15}$', default: 'eth0', description: 'Uplink interface name.' },
         criSocket: { type: 'string', default: 'unix:///var/run/containerd/containerd.sock', description: 'CRI socket for kubeadm nodeRegistration.' },
+      },
+    },
+    routing: {
+      type: 'object',
+      additionalProperties: false,
+      description: 'How pod prefixes reach the fabric: each node announces its pod prefix to its top-of-rack router (bgp), or the routers hold static routes (static). See docs/routing.md.',
+      properties: {
+        mode: {
+          type: 'string',
+          enum: ['bgp', 'static'],
+          default: ROUTING_DEFAULTS.mode,
+          description:
+            'bgp: BIRD 2 on every node and fabric router; nodes announce their pod prefix to the ToR, each ToR announces its rack pod block and rack subnet to the spine, the spine sends the ToRs a default route. static: no routing daemon; ToRs hold one static route per node, the spine two per rack.',
+        },
+        fabric: {
+          ...ipv6Prefix,
+          default: ROUTING_DEFAULTS.fabric,
+          description:
+            'Prefix of the ToR-spine links. The link of rack i is the i-th /127 (RFC 6164): the spine takes its even address, the ToR the odd one. Must not overlap the node, pod or service ranges. The default is a documentation prefix: set your own.',
+        },
+        asn: {
+          type: 'object',
+          additionalProperties: false,
+          description: 'Private 4-byte AS numbers (RFC 6996: 4200000000-4294967294). bgp mode only.',
+          properties: {
+            spine: { type: 'integer', minimum: PRIVATE_ASN_MIN, maximum: PRIVATE_ASN_MAX, default: ROUTING_DEFAULTS.asn.spine, description: 'AS of the spine.' },
+            tor: {
+              type: 'integer',
+              minimum: PRIVATE_ASN_MIN,
+              maximum: PRIVATE_ASN_MAX,
+              default: ROUTING_DEFAULTS.asn.tor,
+              description: 'AS of the ToR of rack 0; the ToR of rack i has tor + i.',
+            },
+            node: {
+              type: 'integer',
+              minimum: PRIVATE_ASN_MIN,
+              maximum: PRIVATE_ASN_MAX,
+              default: ROUTING_DEFAULTS.asn.node,
+              description: 'AS of the node at rack 0, slot 0; the node at (rack r, slot s) has node + r * layout.slotsPerRack + s, so adding nodes never renumbers one.',
+            },
+          },
+        },
+        bgp: {
+          type: 'object',
+          additionalProperties: false,
+          description: 'BGP session timers (seconds) on every session. bgp mode only.',
+          properties: {
+            holdTime: { type: 'integer', minimum: 3, maximum: 65535, default: ROUTING_DEFAULTS.bgp.holdTime, description: 'Hold time: a silent peer is declared down after this long (RFC 4271: 0 or at least 3).' },
+            keepaliveTime: { type: 'integer', minimum: 1, maximum: 21845, default: ROUTING_DEFAULTS.bgp.keepaliveTime, description: 'Keepalive interval; must be below holdTime (a third of it is usual).' },
+            connectRetryTime: { type: 'integer', minimum: 1, maximum: 65535, default: ROUTING_DEFAULTS.bgp.connectRetryTime, description: 'Wait between attempts to open a session to a peer that is not answering.' },
+          },
+        },
       },
     },
     racks: {

@@ -76,14 +76,15 @@ export function validateAgainst(value: unknown, schema: JsonSchema, path: Path =
     }
   }
   if (schema.enum && !schema.enum.includes(value as string)) {
-    out.push({ kind: 'value', path, message: `${describe(value)} is not one of ${schema.enum.map((e) => JSON.stringify(e)).join(', ')}` });
+    const choices = schema.enum.map((e) => JSON.stringify(e)).join(', ');
+    out.push({ kind: 'value', path, message: `${describe(value)} is not one of ${choices}`, fix: `use one of ${choices}${schema.description ? `: ${schema.description}` : ''}` });
   }
   if (typeof value === 'string') {
     if (schema.pattern && !new RegExp(schema.pattern).test(value)) {
       out.push({ kind: 'value', path, message: `${describe(value)} does not match ${schema.pattern}`, fix: schema.description });
     }
     if (schema.minLength !== undefined && value.length < schema.minLength) {
-      out.push({ kind: 'value', path, message: `${describe(value)} is shorter than ${schema.minLength} characters` });
+      out.push({ kind: 'value', path, message: `${describe(value)} is shorter than ${schema.minLength} characters`, fix: schema.description ?? `use at least ${schema.minLength} characters` });
     }
   }
   if (typeof value === 'number') {
@@ -99,7 +100,7 @@ export function validateAgainst(value: unknown, schema: JsonSchema, path: Path =
       out.push({ kind: 'value', path, message: `needs at least ${schema.minItems} item(s), found ${value.length}`, fix: schema.description });
     }
     if (schema.maxItems !== undefined && value.length > schema.maxItems) {
-      out.push({ kind: 'value', path, message: `allows at most ${schema.maxItems} item(s), found ${value.length}` });
+      out.push({ kind: 'value', path, message: `allows at most ${schema.maxItems} item(s), found ${value.length}`, fix: schema.description ?? `list at most ${schema.maxItems} item(s)` });
     }
     if (schema.items) value.forEach((v, i) => out.push(...validateAgainst(v, schema.items!, [...path, i])));
   }

@@ -1,7 +1,7 @@
 import { formatAddress, formatPrefix } from '../../core/ip.js';
 import { UsageError } from '../../core/diagnostics.js';
 import { nodeSummary, type ClusterPlan, type NodePlan } from '../../plan/plan.js';
-import { CHURN, clusterSummary, rackSummary, tierSummary } from '../../plan/summary.js';
+import { clusterSummary, rackSummary, routingStatements } from '../../plan/summary.js';
 import { planFromArgs, STACK_HELP, STACK_OPTION, type Command } from '../main.js';
 import type { CliIO } from '../io.js';
 
@@ -9,7 +9,6 @@ const SHOW_NODES = 64;
 const SHOW_RACKS = 16;
 
 export function humanPlan(plan: ClusterPlan, only?: NodePlan): string {
-  const t = tierSummary(plan);
   const lines: string[] = [];
   const L = (s = ''): void => void lines.push(s);
   L(`cluster ${plan.name} (stack ${plan.stackName}), Kubernetes ${plan.kubernetesVersion}`);
@@ -21,13 +20,7 @@ export function humanPlan(plan: ClusterPlan, only?: NodePlan): string {
   L(`  upstream DNS   ${plan.dns.map(formatAddress).join(', ')}`);
   L(`  size           ${plan.rackCount} rack(s), ${plan.nodeCount} node(s)`);
   L();
-  L('routing state per tier (pod prefixes are routed, pods are not):');
-  L(`  node   ${t.node} routes: default via its rack gateway + its own pod prefix (local)`);
-  L(`  ToR    ${t.torPerNode} route per node (its pod prefix) + the rack subnet: at most ${t.torMax} per rack`);
-  L(`  spine  ${t.spinePerRack} routes per rack (pod block + rack subnet): ${t.spine} in all`);
-  L(`  pod move: ${CHURN.podMove}`);
-  L(`  node add: ${CHURN.nodeAdd}`);
-  L(`  rack add: ${CHURN.rackAdd}`);
+  for (const s of routingStatements(plan)) L(s);
   L();
   if (only) {
     L('node:');

@@ -1,0 +1,107 @@
+/**
+ * The Kubernetes API endpoint on AWS: an internal dual-stack Network Load
+ * Balancer in the edge subnets (NLBs cannot live in IPv6-only subnets), a TCP
+ * listener on the API port, and an IPv6 target group of the control-plane
+ * nodes' pinned addresses with HTTPS /readyz health checks. Its IPv6 address
+ * in each edge subnet is pinned by the layout, so nodes and kubeadm use an
+ * IPv6 literal (`[addr]:port`, in the API server's certSANs), never its IPv4.
+ */
+import * as aws from '@pulumi/aws';
+import * as pulumi from '@pulumi/pulumi';
+import { formatAddress, hostPort } from '../core/ip.js';
+import type { VpcLayout } from './layout.js';
+
+export interface ApiEndpointArgs {
+  /** cluster name: display names only */
+  readonly clusterName: string;
+  readonly vpcId: pulumi.Input<string>;
+  /** edge subnets in zone order (the layout's zone order) */
+  readonly edgeSubnetIds: pulumi.Input<string>[];
+  readonly layout: pulumi.Output<VpcLayout>;
+  readonly securityGroupId: pulumi.Input<string>;
+  /** listener port (controlPlaneEndpoint) */
+  readonly port: number;
+  /** port of each kube-apiserver (target port) */
+  readonly apiServerPort: number;
+  /** control-plane nodes by stable key (e.g. "cp0") and pinned IPv6 address */
+  readonly targets: ReadonlyArray<{ key: string; address: pulumi.Input<string> }>;
+}
+
+export class ApiEndpoint extends pulumi.ComponentResource {
+  readonly loadBalancer: aws.lb.LoadBalancer;
+  readonly targetGroup: aws.lb.TargetGroup;
+  readonly listener: aws.lb.Listener;
+  readonly attachments: aws.lb.TargetGroupAttachment[];
+  /** the IPv6 address nodes use */
+  readonly address: pulumi.Output<string>;
+  /** "[addr]:port", kubeadm's controlPlaneEndpoint */
+  readonly endpoint: pulumi.Output<string>;
+  readonly url: pulumi.Output<string>;
+
+  constructor(name: string, args: ApiEndpointArgs, opts?: pulumi.ComponentResourceOptions) {
+    super('flat6:aws:ApiEndpoint', name, {}, opts);
+    const child = { parent: this };
+    const tags = { Name: `${args.clusterName}-api` };
+
+    this.loadBalancer = new aws.lb.LoadBalancer(
+      `${name}-nlb`,
+      {
+        loadBalancerType: 'network',
+        internal: true,
+        ipAddressType: 'dualstack',
+        securityGroups: [args.securityGroupId],
+        subnetMappings: args.edgeSubnetIds.map((subnetId, i) => ({
+          subnetId,
+          ipv6Address: args.layout.apply((l) => formatAddress(l.zones[i]!.apiAddress)),
+        })),
+        enableCrossZoneLoadBalancing: true,
+        tags,
+      },
+      child,
+    );
+    this.targetGroup = new aws.lb.TargetGroup(
+      `${name}-apiservers`,
+      {
+        vpcId: args.vpcId,
+        protocol: 'TCP',
+        port: args.apiServerPort,
+        targetType: 'ip',
+        ipAddressType: 'ipv6',
+        // The API servers see the load balancer's address: hairpinned requests
+        // (a control plane reaching itself through the endpoint) keep working.
+        preserveClientIp: 'false',
+        deregistrationDelay: 30,
+        healthCheck: {
+          enabled: true,
+          protocol: 'HTTPS',
+          path: '/readyz',
+          port: 'traffic-port',
+          matcher: '200',
+          interval: 10,
+          healthyThreshold: 2,
+          unhealthyThreshold: 2,
+        },
+        tags,
+      },
+      child,
+    );
+    this.listener = new aws.lb.Listener(
+      `${name}-tcp`,
+      {
+        loadBalancerArn: this.loadBalancer.arn,
+        port: args.port,
+        protocol: 'TCP',
+        defaultActions: [{ type: 'forward', targetGroupArn: this.targetGroup.arn }],
+        tags,
+      },
+      child,
+    );
+    this.attachments = args.targets.map(
+      (t) => new aws.lb.TargetGroupAttachment(`${name}-${t.key}`, { targetGroupArn: this.targetGroup.arn, targetId: t.address, port: args.apiServerPort }, child),
+    );
+    this.address = args.layout.apply((l) => formatAddress(l.apiAddress));
+    this.endpoint = args.layout.apply((l) => hostPort(l.apiAddress, args.port));
+    this.url = this.endpoint.apply((e) => `https://${e}`);
+    this.registerOutputs({ endpoint: this.endpoint, dnsName: this.loadBalancer.dnsName });
+  }
+}

@@ -1,0 +1,84 @@
+/**
+ * The cluster plan as an AWS node sees it. The core plan (checked, from
+ * flat6:cluster) supplies the Kubernetes settings; AWS supplies addresses:
+ * the VPC's node tier is the pod subnet (every node's /80 is delegated from its
+ * node subnet), the API endpoint is the load balancer, control-plane addresses
+ * are pinned by the layout, and what only a booting node knows (host name,
+ * uplink, worker address, its /80) is a stand-in from sentinels.ts.
+ *
+ * The core renderers take these views unchanged: the same templates serve bare
+ * metal and AWS.
+ */
+import { hostPort } from '../core/ip.js';
+import type { ClusterPlan, NodePlan, RackPlan } from '../plan/plan.js';
+import type { VpcLayout, ZoneLayout } from './layout.js';
+import { SENTINEL_ADDRESS, SENTINEL_HOSTNAME, SENTINEL_INTERFACE, SENTINEL_POD_PREFIX } from './sentinels.js';
+
+function zoneRack(z: ZoneLayout, nodeCount: number): RackPlan {
+  return {
+    index: z.position,
+    name: z.zone,
+    subnet: z.nodeSubnet,
+    // Nodes learn their default route from router advertisements; this is
+    // only a label (netplan, the one renderer that uses it, is not shipped).
+    gateway: z.nodeSubnet.base + 1n,
+    podBlock: z.nodeSubnet,
+    nodeCount,
+  };
+}
+
+/** Control-plane node k as AWS runs it: pinned address, host name and /80 from boot. */
+export function awsControlPlaneNode(plan: ClusterPlan, layout: VpcLayout, k: number): NodePlan {
+  const base = plan.controlPlanes[k];
+  const cp = layout.controlPlanes[k];
+  if (!base || !cp) throw new RangeError(`no control-plane node ${k}`);
+  const zone = layout.zones.find((z) => z.zone === cp.zone)!;
+  const inZone = layout.controlPlanes.filter((c) => c.zone === cp.zone).length;
+  return {
+    ...base,
+    name: SENTINEL_HOSTNAME,
+    rack: zoneRack(zone, inZone),
+    role: 'control-plane',
+    controlPlaneIndex: k,
+    address: cp.address,
+    podPrefix: SENTINEL_POD_PREFIX,
+    interface: SENTINEL_INTERFACE,
+    mac: undefined,
+    path: undefined,
+  };
+}
+
+/** One worker of a pool: every value that differs between workers comes from boot. */
+export function awsWorkerNode(plan: ClusterPlan, layout: VpcLayout, pool: string, size: number): NodePlan {
+  return {
+    name: SENTINEL_HOSTNAME,
+    rack: { index: 0, name: pool, subnet: layout.nodeTier, gateway: layout.nodeTier.base + 1n, podBlock: layout.nodeTier, nodeCount: size },
+    slot: 0,
+    role: 'worker',
+    address: SENTINEL_ADDRESS,
+    podPrefix: SENTINEL_POD_PREFIX,
+    interface: SENTINEL_INTERFACE,
+  };
+}
+
+/**
+ * The plan with AWS's addresses: pod and node ranges = the VPC's node tier,
+ * API endpoint = the load balancer's address, control planes = pinned nodes.
+ * Everything else (name, version, services, DNS, ports) is the core plan's.
+ */
+export function awsClusterPlan(plan: ClusterPlan, layout: VpcLayout): ClusterPlan {
+  if (layout.controlPlanes.length !== plan.controlPlanes.length) {
+    throw new RangeError(`layout has ${layout.controlPlanes.length} control-plane node(s), the plan ${plan.controlPlanes.length}`);
+  }
+  const view = Object.create(plan) as ClusterPlan;
+  const own = (value: unknown): PropertyDescriptor => ({ value, enumerable: true });
+  Object.defineProperties(view, {
+    nodeRange: own(layout.nodeTier),
+    podRange: own(layout.nodeTier),
+    vip: own(layout.apiAddress),
+    controlPlaneEndpoint: own(hostPort(layout.apiAddress, plan.apiPort)),
+  });
+  // Built against the view so each node's plan is the AWS one.
+  Object.defineProperty(view, 'controlPlanes', own(plan.controlPlanes.map((_, k) => awsControlPlaneNode(plan, layout, k))));
+  return view;
+}

@@ -1,0 +1,222 @@
+/**
+ * The VPC of an IPv6-only cluster: Amazon-provided /56, IPv6-only node subnets
+ * with DNS64, small dual-stack edge subnets for the API load balancer and the
+ * NAT gateway, egress-only and NAT64 routes, and least-privilege security
+ * groups. Thin: the addresses come from layout.ts, computed inside `.apply`
+ * once AWS reveals the /56.
+ *
+ * Resource names are stable keys (zone letter, role), never display names, so
+ * renaming the cluster changes tags, not resources.
+ */
+import * as aws from '@pulumi/aws';
+import * as pulumi from '@pulumi/pulumi';
+import { formatPrefix, parsePrefix } from '../core/ip.js';
+import type { NatGatewayMode } from './config.js';
+import { formatIpv4Prefix, ipv4Subnet, parseIpv4Prefix, vpcLayout, zonePosition, EDGE_IPV4_LENGTH, type VpcLayout } from './layout.js';
+
+/** IPv4 prefix of NAT64 (RFC 6052 well-known prefix), which the NAT gateway translates. */
+export const NAT64_PREFIX = '64:ff9b::/96';
+/**
+ * ICMPv6 errors that must reach a node from anywhere (RFC 4890 4.3.1):
+ * destination unreachable, packet too big (path MTU discovery), time exceeded,
+ * parameter problem. Without "packet too big", large responses stall.
+ */
+export const ICMPV6_ERRORS: ReadonlyArray<{ type: number; name: string }> = [
+  { type: 1, name: 'destination-unreachable' },
+  { type: 2, name: 'packet-too-big' },
+  { type: 3, name: 'time-exceeded' },
+  { type: 4, name: 'parameter-problem' },
+];
+
+/** A resource-name key for a prefix: its canonical text with ":" -> "-" and "/" -> "_" (stable when the list is reordered). */
+export function prefixKey(prefix: string): string {
+  return formatPrefix(parsePrefix(prefix)).replace(/:/g, '-').replace('/', '_');
+}
+
+export interface NetworkArgs {
+  /** cluster name: display names (Name tags) only */
+  readonly clusterName: string;
+  readonly region: string;
+  /** zones in stack order; subnets follow each zone's letter */
+  readonly zones: readonly string[];
+  /** the IPv4 CIDR AWS requires; only edge subnets use it */
+  readonly ipv4Cidr: string;
+  readonly natGateway: NatGatewayMode;
+  readonly controlPlaneCount: number;
+  /** port of the API load balancer (controlPlaneEndpoint) */
+  readonly apiPort: number;
+  /** port each kube-apiserver binds */
+  readonly apiServerPort: number;
+  /** IPv6 prefixes allowed to the API load balancer besides the nodes */
+  readonly adminPrefixes: readonly string[];
+  /** IPv6 prefixes nodes may reach outside the VPC */
+  readonly nodeEgress: readonly string[];
+}
+
+export interface ZoneSubnets {
+  zone: string;
+  node: aws.ec2.Subnet;
+  edge: aws.ec2.Subnet;
+}
+
+export class Network extends pulumi.ComponentResource {
+  readonly vpc: aws.ec2.Vpc;
+  /** the /56 Amazon assigned */
+  readonly ipv6Cidr: pulumi.Output<string>;
+  /** every address decision, once the /56 is known */
+  readonly layout: pulumi.Output<VpcLayout>;
+  readonly subnets: ZoneSubnets[];
+  readonly natGateways: aws.ec2.NatGateway[];
+  /** on every node: pod network, kubelet, ICMPv6, egress */
+  readonly nodeSecurityGroup: aws.ec2.SecurityGroup;
+  /** on control-plane nodes: API server behind the load balancer, etcd */
+  readonly controlPlaneSecurityGroup: aws.ec2.SecurityGroup;
+  /** on the API load balancer */
+  readonly apiSecurityGroup: aws.ec2.SecurityGroup;
+
+  constructor(name: string, args: NetworkArgs, opts?: pulumi.ComponentResourceOptions) {
+    super('flat6:aws:Network', name, {}, opts);
+    const child = { parent: this };
+    const display = (what: string): { Name: string } => ({ Name: `${args.clusterName}-${what}` });
+    const letter = (zone: string): string => zone.slice(-1);
+    // Fail before creating anything if the zones or the IPv4 CIDR cannot work.
+    const ipv4 = parseIpv4Prefix(args.ipv4Cidr);
+    for (const z of args.zones) zonePosition(z, args.region);
+
+    this.vpc = new aws.ec2.Vpc(
+      `${name}-vpc`,
+      {
+        cidrBlock: args.ipv4Cidr,
+        assignGeneratedIpv6CidrBlock: true,
+        enableDnsSupport: true,
+        enableDnsHostnames: true,
+        tags: display('vpc'),
+      },
+      child,
+    );
+    this.ipv6Cidr = this.vpc.ipv6CidrBlock;
+    const input = { region: args.region, zones: args.zones, ipv4Cidr: args.ipv4Cidr, controlPlaneCount: args.controlPlaneCount };
+    this.layout = this.vpc.ipv6CidrBlock.apply((cidr) => vpcLayout(cidr, input));
+    const vpcId = this.vpc.id;
+
+    this.subnets = args.zones.map((zone, i): ZoneSubnets => {
+      const l = letter(zone);
+      const node = new aws.ec2.Subnet(
+        `${name}-node-${l}`,
+        {
+          vpcId,
+          availabilityZone: zone,
+          ipv6Native: true,
+          ipv6CidrBlock: this.layout.apply((x) => formatPrefix(x.zones[i]!.nodeSubnet)),
+          assignIpv6AddressOnCreation: true,
+          enableDns64: true,
+          enableResourceNameDnsAaaaRecordOnLaunch: true,
+          privateDnsHostnameTypeOnLaunch: 'resource-name',
+          tags: display(`nodes-${zone}`),
+        },
+        child,
+      );
+      const edge = new aws.ec2.Subnet(
+        `${name}-edge-${l}`,
+        {
+          vpcId,
+          availabilityZone: zone,
+          cidrBlock: formatIpv4Prefix(ipv4Subnet(ipv4, EDGE_IPV4_LENGTH, zonePosition(zone, args.region))),
+          ipv6CidrBlock: this.layout.apply((x) => formatPrefix(x.zones[i]!.edgeSubnet)),
+          assignIpv6AddressOnCreation: true,
+          mapPublicIpOnLaunch: false,
+          tags: display(`edge-${zone}`),
+        },
+        child,
+      );
+      return { zone, node, edge };
+    });
+
+    // Gateways: IPv6 egress without ingress for nodes; the internet gateway for
+    // the edge tier (NAT gateway's public side).
+    const igw = new aws.ec2.InternetGateway(`${name}-igw`, { vpcId, tags: display('igw') }, child);
+    const eigw = new aws.ec2.EgressOnlyInternetGateway(`${name}-eigw`, { vpcId, tags: display('eigw') }, child);
+    const natZones = args.natGateway === 'per-zone' ? this.subnets : this.subnets.slice(0, 1);
+    this.natGateways = natZones.map((s) => {
+      const l = letter(s.zone);
+      const eip = new aws.ec2.Eip(`${name}-nat-${l}`, { domain: 'vpc', tags: display(`nat64-${s.zone}`) }, { ...child, dependsOn: [igw] });
+      return new aws.ec2.NatGateway(
+        `${name}-nat64-${l}`,
+        { allocationId: eip.id, subnetId: s.edge.id, connectivityType: 'public', tags: display(`nat64-${s.zone}`) },
+        { ...child, dependsOn: [igw] },
+      );
+    });
+
+    // Edge tier: both families to the internet gateway.
+    const edgeTable = new aws.ec2.RouteTable(`${name}-edge`, { vpcId, tags: display('edge') }, child);
+    new aws.ec2.Route(`${name}-edge-default-ipv6`, { routeTableId: edgeTable.id, destinationIpv6CidrBlock: '::/0', gatewayId: igw.id }, child);
+    new aws.ec2.Route(`${name}-edge-default-ipv4`, { routeTableId: edgeTable.id, destinationCidrBlock: '0.0.0.0/0', gatewayId: igw.id }, child);
+    for (const s of this.subnets) {
+      new aws.ec2.RouteTableAssociation(`${name}-edge-${letter(s.zone)}`, { subnetId: s.edge.id, routeTableId: edgeTable.id }, child);
+    }
+
+    // Node tier: IPv6 out through the egress-only gateway, IPv4-only
+    // destinations (DNS64 answers in 64:ff9b::/96) through NAT64.
+    const nodeTables = natZones.map((s, i) => {
+      const key = args.natGateway === 'per-zone' ? `${name}-nodes-${letter(s.zone)}` : `${name}-nodes`;
+      const table = new aws.ec2.RouteTable(key, { vpcId, tags: display(args.natGateway === 'per-zone' ? `nodes-${s.zone}` : 'nodes') }, child);
+      new aws.ec2.Route(`${key}-default-ipv6`, { routeTableId: table.id, destinationIpv6CidrBlock: '::/0', egressOnlyGatewayId: eigw.id }, child);
+      new aws.ec2.Route(`${key}-nat64`, { routeTableId: table.id, destinationIpv6CidrBlock: NAT64_PREFIX, natGatewayId: this.natGateways[i]!.id }, child);
+      return table;
+    });
+    this.subnets.forEach((s, i) => {
+      const table = args.natGateway === 'per-zone' ? nodeTables[i]! : nodeTables[0]!;
+      new aws.ec2.RouteTableAssociation(`${name}-nodes-${letter(s.zone)}`, { subnetId: s.node.id, routeTableId: table.id }, child);
+    });
+
+    // Security groups. AWS's default allow-all egress rule is removed on
+    // creation; every rule below is explicit.
+    const sg = (key: string, description: string): aws.ec2.SecurityGroup =>
+      new aws.ec2.SecurityGroup(`${name}-${key}`, { vpcId, description, tags: display(key) }, child);
+    this.nodeSecurityGroup = sg('nodes', 'flat6 nodes: pod network, kubelet, ICMPv6');
+    this.controlPlaneSecurityGroup = sg('control-plane', 'flat6 control plane: API server, etcd');
+    this.apiSecurityGroup = sg('api', 'flat6 API load balancer');
+    const nodes = this.nodeSecurityGroup.id;
+    const cps = this.controlPlaneSecurityGroup.id;
+    const api = this.apiSecurityGroup.id;
+    const ingress = (key: string, a: aws.vpc.SecurityGroupIngressRuleArgs): void => {
+      new aws.vpc.SecurityGroupIngressRule(`${name}-${key}`, a, child);
+    };
+    const egress = (key: string, a: aws.vpc.SecurityGroupEgressRuleArgs): void => {
+      new aws.vpc.SecurityGroupEgressRule(`${name}-${key}`, a, child);
+    };
+    const vpcIpv6 = this.vpc.ipv6CidrBlock;
+
+    // Nodes. Pods take addresses from their node's /80, so a security group
+    // sees pod traffic as node traffic: the pod network is every protocol
+    // between cluster nodes (Kubernetes requires pod-to-pod reachability).
+    ingress('nodes-from-nodes', { securityGroupId: nodes, referencedSecurityGroupId: nodes, ipProtocol: '-1', description: 'pod network and node-to-node traffic inside the cluster' });
+    ingress('nodes-kubelet-from-control-plane', { securityGroupId: nodes, referencedSecurityGroupId: cps, ipProtocol: 'tcp', fromPort: 10250, toPort: 10250, description: 'kubelet API from control planes' });
+    ingress('nodes-icmpv6-vpc', { securityGroupId: nodes, cidrIpv6: vpcIpv6, ipProtocol: 'icmpv6', fromPort: -1, toPort: -1, description: 'ICMPv6 inside the VPC (neighbour discovery, echo, errors)' });
+    for (const t of ICMPV6_ERRORS) {
+      ingress(`nodes-icmpv6-${t.name}`, { securityGroupId: nodes, cidrIpv6: '::/0', ipProtocol: 'icmpv6', fromPort: t.type, toPort: -1, description: `ICMPv6 ${t.name} from any router on the path (RFC 4890)` });
+    }
+    egress('nodes-to-nodes', { securityGroupId: nodes, referencedSecurityGroupId: nodes, ipProtocol: '-1', description: 'pod network and node-to-node traffic inside the cluster' });
+    egress('nodes-to-api', { securityGroupId: nodes, referencedSecurityGroupId: api, ipProtocol: 'tcp', fromPort: args.apiPort, toPort: args.apiPort, description: 'Kubernetes API through the load balancer' });
+    egress('nodes-icmpv6-vpc', { securityGroupId: nodes, cidrIpv6: vpcIpv6, ipProtocol: 'icmpv6', fromPort: -1, toPort: -1, description: 'ICMPv6 inside the VPC' });
+    args.nodeEgress.forEach((prefix) => {
+      egress(`nodes-egress-${prefixKey(prefix)}`, { securityGroupId: nodes, cidrIpv6: prefix, ipProtocol: '-1', description: `egress the stack allows (flat6:aws.nodeEgress ${prefix})` });
+    });
+
+    // Control planes.
+    ingress('control-plane-api-from-lb', { securityGroupId: cps, referencedSecurityGroupId: api, ipProtocol: 'tcp', fromPort: args.apiServerPort, toPort: args.apiServerPort, description: 'API server from the load balancer (traffic and health checks)' });
+    ingress('control-plane-api-from-nodes', { securityGroupId: cps, referencedSecurityGroupId: nodes, ipProtocol: 'tcp', fromPort: args.apiServerPort, toPort: args.apiServerPort, description: 'API server from nodes and pods (the kubernetes Service endpoints)' });
+    ingress('control-plane-etcd', { securityGroupId: cps, referencedSecurityGroupId: cps, ipProtocol: 'tcp', fromPort: 2379, toPort: 2380, description: 'etcd clients and peers between control planes' });
+    egress('control-plane-etcd', { securityGroupId: cps, referencedSecurityGroupId: cps, ipProtocol: 'tcp', fromPort: 2379, toPort: 2380, description: 'etcd clients and peers between control planes' });
+    egress('control-plane-kubelet', { securityGroupId: cps, referencedSecurityGroupId: nodes, ipProtocol: 'tcp', fromPort: 10250, toPort: 10250, description: 'kubelet API on every node' });
+
+    // API load balancer.
+    ingress('api-from-nodes', { securityGroupId: api, referencedSecurityGroupId: nodes, ipProtocol: 'tcp', fromPort: args.apiPort, toPort: args.apiPort, description: 'Kubernetes API from nodes' });
+    args.adminPrefixes.forEach((prefix) => {
+      ingress(`api-from-admin-${prefixKey(prefix)}`, { securityGroupId: api, cidrIpv6: prefix, ipProtocol: 'tcp', fromPort: args.apiPort, toPort: args.apiPort, description: `Kubernetes API from an admin prefix (flat6:aws.adminPrefixes ${prefix})` });
+    });
+    egress('api-to-control-plane', { securityGroupId: api, referencedSecurityGroupId: cps, ipProtocol: 'tcp', fromPort: args.apiServerPort, toPort: args.apiServerPort, description: 'forward to API servers and health-check them' });
+
+    this.registerOutputs({ vpcId, ipv6Cidr: this.ipv6Cidr });
+  }
+}

@@ -1,0 +1,393 @@
+/**
+ * `flat6 lab up`: the stack's network on this machine, built from the
+ * rendered files. A spine, one ToR per rack (the rack switch is a bridge in
+ * the ToR's namespace), the nodes, a few pods per node. Each node and router
+ * gets its addresses and routes from its rendered netplan (through `netplan
+ * generate` and the networkd units it writes), its kernel settings from its
+ * rendered sysctl file, and, in bgp mode, runs BIRD with its rendered
+ * bird.conf. Pods are attached by the real CNI plugins with the rendered
+ * conflist. Nothing is configured from the in-memory plan.
+ */
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { cpus } from 'node:os';
+import { performance } from 'node:perf_hooks';
+import { UsageError } from '../core/diagnostics.js';
+import { formatPrefix } from '../core/ip.js';
+import type { ClusterPlan, NodePlan } from '../plan/plan.js';
+import { CNI_CONFLIST_PATH } from '../render/cni.js';
+import {
+  BIRD_CONF,
+  expectedSpineRoutes,
+  expectedTorRoutes,
+  ROUTER_SYSCTL,
+  SPINE,
+  spinePort,
+  TOR_DOWNLINK,
+  TOR_UPLINK,
+  torName,
+  type ExpectedRoute,
+} from '../render/routing.js';
+import type { LoadedStack } from '../spec/load.js';
+import { startBird } from './bird.js';
+import { attachmentOf, cniAdd, readConflist, type Attachment } from './cni.js';
+import { teardown } from './down.js';
+import { ipBatch, ipJson, LabError, must, mustInNs, pool, run, sleep, which } from './exec.js';
+import { applyUnits, netplanUnits, type Units } from './networkd.js';
+import { compareRoutes, describeDiff, readRoutes, routingState } from './routes.js';
+import { newRunId, nsName, readState, runDirOf, saveState, type BirdRecord, type LabOptions, type LabState, type NodeRecord, type PodRecord } from './state.js';
+import { hostRoot, LAB_BGP_TIMERS, labCluster, planCluster, renderPlan, routerRoot } from './topology.js';
+
+export const REQUIRED_TOOLS: Array<[string, string]> = [
+  ['ip', 'iproute2'],
+  ['sysctl', 'procps'],
+  ['netplan', 'netplan.io'],
+  ['bird', 'bird2'],
+  ['birdc', 'bird2'],
+  ['ping', 'iputils-ping'],
+];
+
+/** Root and the real tools, or a UsageError saying what to do. */
+export function preflight(): void {
+  if (typeof process.getuid === 'function' && process.getuid() !== 0) {
+    throw new UsageError('the lab creates network namespaces, veth pairs and routes, which needs root: run it as root (e.g. sudo flat6 lab ...)');
+  }
+  const missing = REQUIRED_TOOLS.filter(([t]) => !which(t)).map(([, pkg]) => pkg);
+  for (const p of ['ptp', 'host-local']) if (!existsSync(join('/usr/lib/cni', p))) missing.push('containernetworking-plugins');
+  if (missing.length) {
+    throw new UsageError(`the lab runs real tools that are missing here: install ${[...new Set(missing)].join(', ')} (bash scripts/install-test-deps.sh installs them all)`);
+  }
+}
+
+export interface UpOptions extends LabOptions {
+  templates?: string;
+  /** keep the stack's BGP timers instead of the lab's short ones */
+  keepTimers?: boolean;
+}
+
+export type Log = (line: string) => void;
+
+const LAB_STACK = (stack: string): string => `Pulumi.${stack}-lab.yaml`;
+export const labStackPath = (dir: string, stack: string): string => join(dir, LAB_STACK(stack));
+
+/** Build the lab; on any failure everything made so far is removed and the error rethrown. */
+export async function labUp(stack: LoadedStack, env: NodeJS.ProcessEnv, opts: UpOptions, log: Log): Promise<LabState> {
+  preflight();
+  const t0 = performance.now();
+  const cluster = labCluster(stack, { ...opts, bgpTimers: opts.keepTimers ? undefined : LAB_BGP_TIMERS });
+  const { plan, text } = planCluster(LAB_STACK(stack.stackName), cluster, `flat6 lab: a subset of ${stack.file} (racks: ${opts.racks ?? 'all'}, nodes per rack: ${opts.nodesPerRack ?? 'all'}${opts.mode ? `, routing mode ${opts.mode}` : ''}${opts.keepTimers ? '' : ', lab BGP timers'})`);
+  for (const b of opts.break) {
+    if (!plan.findNode(b)) throw new UsageError(`--break ${b}: no node "${b}" in the lab (its nodes: ${[...plan.nodes()].map((n) => n.name).join(', ')})`);
+  }
+  const dir = runDirOf(env, stack.stackName);
+  if (existsSync(dir)) {
+    const st = readState(dir);
+    throw new UsageError(
+      st
+        ? `a lab of stack ${stack.stackName} is already up (run ${st.runId}, since ${st.startedAt}): check it with "flat6 lab check --stack ${stack.stackName}" or remove it with "flat6 lab down --stack ${stack.stackName}"`
+        : `${dir} exists but holds no lab state; remove it (rm -r ${dir}) or run "flat6 lab down --stack ${stack.stackName}"`,
+    );
+  }
+  mkdirSync(dirname(dir), { recursive: true, mode: 0o755 });
+  mkdirSync(dir, { mode: 0o700 });
+  const runId = newRunId();
+  const state: LabState = {
+    version: 1,
+    stack: stack.stackName,
+    stackFile: stack.file,
+    labStackFile: labStackPath(dir, stack.stackName),
+    runId,
+    prefix: `f6-${runId}-`,
+    dir,
+    mode: plan.spec.routing.mode,
+    startedAt: new Date().toISOString(),
+    phase: 'building',
+    options: { racks: opts.racks, nodesPerRack: opts.nodesPerRack, podsPerNode: opts.podsPerNode, mode: opts.mode, break: opts.break, timeoutSec: opts.timeoutSec },
+    namespaces: [],
+    birds: [],
+    routers: [],
+    nodes: [],
+    pods: [],
+    timings: {},
+    generation: 0,
+  };
+  saveState(state);
+  const onSignal = (): void => {
+    process.stderr.write('flat6 lab up: interrupted, removing what was built\n');
+    void teardown(state).finally(() => process.exit(130));
+  };
+  process.once('SIGINT', onSignal);
+  process.once('SIGTERM', onSignal);
+  try {
+    writeFileSync(state.labStackFile, text, { mode: 0o600 });
+    const render = join(dir, 'render');
+    renderPlan(plan, render, opts.templates);
+    state.timings['render'] = ms(t0);
+    log(`lab ${stack.stackName} (${state.mode} mode), run ${runId}: ${plan.rackCount} rack(s), ${plan.nodeCount} node(s), ${opts.podsPerNode} pod(s) per node; files rendered to ${render}`);
+    await build(state, plan, render, opts, log, t0);
+    state.phase = 'up';
+    state.timings['up'] = ms(t0);
+    saveState(state);
+    log(`lab up in ${(state.timings['up']! / 1000).toFixed(2)} s: ${state.namespaces.length} namespaces (prefix ${state.prefix}), ${state.birds.length} BIRD daemon(s); state in ${dir}`);
+    return state;
+  } catch (e) {
+    const r = await teardown(state);
+    const left = r.left.length ? ` (could not remove: ${r.left.join(', ')})` : '';
+    log(`lab up failed; removed ${r.namespaces} namespace(s) and ${r.processes} process(es)${left}`);
+    throw e;
+  } finally {
+    process.removeListener('SIGINT', onSignal);
+    process.removeListener('SIGTERM', onSignal);
+  }
+}
+
+const ms = (t0: number): number => Math.round(performance.now() - t0);
+
+/** Record, then create a namespace with its loopback up. */
+export async function addNamespace(state: LabState, ns: string): Promise<void> {
+  if (!state.namespaces.includes(ns)) state.namespaces.push(ns);
+  saveState(state);
+  await must('ip', ['netns', 'add', ns]);
+  await must('ip', ['-n', ns, 'link', 'set', 'lo', 'up']);
+}
+
+/** Kernel modules the rendered modules-load.d file names, loaded if absent (systemd-modules-load does this at boot). */
+async function ensureModules(file: string, log: Log): Promise<void> {
+  if (!existsSync(file)) return;
+  const mods = readFileSync(file, 'utf8')
+    .split('\n')
+    .map((l) => l.replace(/[#;].*$/, '').trim())
+    .filter(Boolean);
+  const loaded: string[] = [];
+  const unknown: string[] = [];
+  for (const m of mods) {
+    if (existsSync(`/sys/module/${m}`)) continue;
+    const r = which('modprobe') ? await run('modprobe', [m]) : undefined;
+    if (r?.code === 0) loaded.push(m);
+    else unknown.push(m);
+  }
+  if (loaded.length) log(`  loaded kernel module(s) ${loaded.join(', ')} (${file})`);
+  // A module built into the kernel has no /sys/module entry and cannot be modprobed;
+  // if it is really missing, sysctl -p of the rendered file fails next and says which key.
+  if (unknown.length) log(`  kernel module(s) ${unknown.join(', ')} of ${file}: not loadable here (built into this kernel, or missing)`);
+}
+
+export interface NodeBuild {
+  record: NodeRecord;
+  plan: NodePlan;
+}
+
+/** The name a node's uplink has before netplan renames it (when netplan matches it by MAC). */
+const BOOT_NAME = 'f6boot0';
+
+/**
+ * A node's machine: namespace, kernel settings from its rendered sysctl file,
+ * and its NIC cabled to a port of its rack switch. A node with a MAC gets it
+ * on the NIC, under a boot-time name that its netplan must rename.
+ */
+export async function createNode(state: LabState, plan: ClusterPlan, node: NodePlan, render: string): Promise<NodeBuild> {
+  const ns = nsName.node(state.prefix, node.rack.index, node.slot);
+  const torNs = nsName.tor(state.prefix, node.rack.index);
+  await addNamespace(state, ns);
+  await mustInNs(ns, 'sysctl', ['-p', join(hostRoot(render, node.name), 'etc/sysctl.d/99-flat6.conf')]);
+  const port = `p${node.slot}`;
+  const nic = node.mac ? BOOT_NAME : node.interface;
+  await must('ip', ['link', 'add', 'name', nic, 'netns', ns, ...(node.mac ? ['address', node.mac] : []), 'type', 'veth', 'peer', 'name', port, 'netns', torNs]);
+  await must('ip', ['netns', 'exec', torNs, 'sysctl', '-q', '-w', `net.ipv6.conf.${port}.disable_ipv6=1`]);
+  await ipBatch(torNs, [`link set dev ${port} mtu ${plan.spec.network.mtu}`, `link set dev ${port} master ${TOR_DOWNLINK}`, `link set dev ${port} up`]);
+  return { record: { name: node.name, rackIndex: node.rack.index, slot: node.slot, ns, uplink: node.interface, port }, plan: node };
+}
+
+/** Apply a node's networkd units (from its rendered netplan) and make sure they configured its uplink. */
+export async function configureNode(b: NodeBuild, units: Units): Promise<void> {
+  const applied = await applyUnits(b.record.ns, units);
+  if (!applied.interfaces.has(b.plan.interface)) {
+    throw new LabError(`${b.plan.name}: the rendered netplan configured ${[...applied.interfaces.keys()].join(', ') || 'no interface'}, not the uplink ${b.plan.interface}`);
+  }
+}
+
+export function nodeUnits(state: LabState, render: string, name: string): Promise<Units> {
+  return netplanUnits(hostRoot(render, name), join(state.dir, 'roots', name));
+}
+
+/** createNode + netplan + configureNode. */
+export async function buildNode(state: LabState, plan: ClusterPlan, node: NodePlan, render: string): Promise<NodeBuild> {
+  const units = await nodeUnits(state, render, node.name);
+  const b = await createNode(state, plan, node, render);
+  await configureNode(b, units);
+  return b;
+}
+
+/** Attach pod k of a node with the node's rendered conflist (CNI ADD). */
+export async function addPod(state: LabState, render: string, node: NodeRecord, k: number): Promise<PodRecord> {
+  const ns = nsName.pod(state.prefix, node.rackIndex, node.slot, k);
+  await addNamespace(state, ns);
+  const containerId = `flat6-lab-${state.runId}-${state.generation++}`;
+  const list = readConflist(join(hostRoot(render, node.name), CNI_CONFLIST_PATH));
+  const a = attachment(state, node, ns, containerId);
+  const result = await cniAdd(list, a);
+  const { address, hostVeth } = attachmentOf(result, a.ifname);
+  const pod: PodRecord = { name: `${node.name}-p${k}`, node: node.name, ns, containerId, address, hostVeth };
+  state.pods.push(pod);
+  saveState(state);
+  return pod;
+}
+
+export function attachment(state: LabState, node: NodeRecord, podNs: string, containerId: string): Attachment {
+  const base = join(state.dir, 'cni', node.name);
+  return { nodeNs: node.ns, podNs, containerId, ifname: 'eth0', ipamDataDir: join(base, 'ipam'), cacheFile: join(base, 'results', `${containerId}.json`) };
+}
+
+interface IpAddrIf {
+  ifname: string;
+  addr_info?: Array<{ local?: string; family?: string }>;
+}
+
+/** Wait until no IPv6 address in these namespaces is tentative (DAD done); a failed DAD is a duplicate address. */
+export async function settleDad(namespaces: string[], timeoutMs = 15_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let pending = namespaces;
+  while (pending.length) {
+    const still: string[] = [];
+    await pool(pending, 16, async (ns) => {
+      const failed = await ipJson<IpAddrIf[]>(ns, ['-6', 'addr', 'show', 'dadfailed']);
+      const dup = failed.flatMap((i) => (i.addr_info ?? []).map((a) => `${a.local} on ${i.ifname}`));
+      if (dup.length) throw new LabError(`duplicate address detected in ${ns}: ${dup.join(', ')}`);
+      const tentative = await ipJson<IpAddrIf[]>(ns, ['-6', 'addr', 'show', 'tentative']);
+      if (tentative.some((i) => (i.addr_info ?? []).length > 0)) still.push(ns);
+    });
+    pending = still;
+    if (!pending.length) break;
+    if (Date.now() > deadline) throw new LabError(`IPv6 duplicate address detection did not finish in ${timeoutMs / 1000} s in ${pending.join(', ')}`);
+    await sleep(50);
+  }
+}
+
+/** Where each router's routing state should end up (a broken node's prefix is not expected at its ToR). */
+export function expectations(state: LabState, plan: ClusterPlan, broken: ReadonlySet<string> = new Set(state.options.break)): Map<string, ExpectedRoute[]> {
+  const m = new Map<string, ExpectedRoute[]>();
+  const lab = new Set(state.nodes.map((n) => n.name));
+  for (const r of state.routers) {
+    if (r.kind === 'spine') m.set(r.ns, expectedSpineRoutes(plan));
+    else {
+      const rack = plan.rackAt(r.rackIndex!);
+      m.set(r.ns, expectedTorRoutes(plan, rack, [...plan.nodesOfRack(rack)].filter((n) => lab.has(n.name) && !broken.has(n.name))));
+    }
+  }
+  return m;
+}
+
+/** Poll the routers until their routing state equals `expected`; throw with the differences on timeout. */
+export async function waitConverged(expected: Map<string, ExpectedRoute[]>, timeoutMs: number): Promise<number> {
+  const t0 = performance.now();
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const diffs: string[] = [];
+    await pool([...expected.entries()], 16, async ([ns, want]) => {
+      const d = compareRoutes(want, routingState(await readRoutes(ns)));
+      if (d.missing.length || d.extra.length || d.wrong.length) diffs.push(`${ns}: ${describeDiff(d)}`);
+    });
+    if (!diffs.length) return ms(t0);
+    if (Date.now() > deadline) throw new LabError(`routes did not converge in ${timeoutMs / 1000} s:\n  ${diffs.sort().join('\n  ')}`);
+    await sleep(100);
+  }
+}
+
+async function build(state: LabState, plan: ClusterPlan, render: string, opts: UpOptions, log: Log, t0: number): Promise<void> {
+  const racks = [...plan.racks()];
+  const nodes = [...plan.nodes()];
+  const broken = new Set(opts.break);
+  const spineNs = nsName.spine(state.prefix);
+  const mtu = plan.spec.network.mtu;
+
+  await ensureModules(join(hostRoot(render, nodes[0]!.name), 'etc/modules-load.d/flat6.conf'), log);
+  state.routers = [{ name: SPINE, kind: 'spine', ns: spineNs }, ...racks.map((r) => ({ name: torName(r), kind: 'tor' as const, ns: nsName.tor(state.prefix, r.index), rackIndex: r.index }))];
+
+  // netplan generate is CPU-bound (one Python process per host): it runs beside the
+  // plumbing, routers first, and each node goes on as soon as its own units are there.
+  const limit = limiter(Math.max(2, cpus().length));
+  const units = new Map<string, Promise<Units>>();
+  for (const r of state.routers) units.set(r.name, limit(() => netplanUnits(routerRoot(render, r.name), join(state.dir, 'roots', r.name))));
+  for (const n of nodes) units.set(n.name, limit(() => nodeUnits(state, render, n.name)));
+  for (const u of units.values()) u.catch(() => undefined);
+
+  // Fabric routers: namespaces, kernel settings, fabric links, rack switches.
+  for (const r of state.routers) await addNamespace(state, r.ns);
+  await pool(state.routers, 16, (r) => mustInNs(r.ns, 'sysctl', ['-p', join(routerRoot(render, r.name), ROUTER_SYSCTL)]));
+  await pool(racks, 16, async (rack) => {
+    const torNs = nsName.tor(state.prefix, rack.index);
+    await must('ip', ['link', 'add', 'name', spinePort(rack.index), 'netns', spineNs, 'type', 'veth', 'peer', 'name', TOR_UPLINK, 'netns', torNs]);
+    // The rack switch: a plain L2 bridge; the ToR's downlink interface is its routed port.
+    await ipBatch(torNs, [`link add name ${TOR_DOWNLINK} type bridge mcast_snooping 0`, `link set dev ${TOR_DOWNLINK} mtu ${mtu}`]);
+  });
+  // Nodes: namespaces, kernel settings, cabling.
+  const built = await pool(nodes, 16, (n) => createNode(state, plan, n, render));
+  state.nodes = built.map((b) => b.record);
+  saveState(state);
+  state.timings['machines'] = ms(t0);
+
+  // Router interfaces and routes (static mode: a broken node's route is left out at its ToR).
+  await pool(state.routers, 16, async (r) => {
+    const skip = new Set<string>();
+    if (state.mode === 'static' && r.kind === 'tor') for (const b of built) if (broken.has(b.plan.name) && b.plan.rack.index === r.rackIndex) skip.add(formatPrefix(b.plan.podPrefix));
+    const applied = await applyUnits(r.ns, await units.get(r.name)!, { skipRoutes: skip });
+    if (applied.skipped.length) log(`  --break: left out ${applied.skipped.join(', ')} at ${r.name}`);
+  });
+  // Each node: its netplan, then its pods right away (CNI ADD waits out the pod side's DAD).
+  const tPods = performance.now();
+  await pool(built, 16, async (b) => {
+    await configureNode(b, await units.get(b.plan.name)!);
+    await Promise.all(Array.from({ length: opts.podsPerNode }, (_, k) => addPod(state, render, b.record, k)));
+  });
+  state.pods.sort((a, b) => state.namespaces.indexOf(a.ns) - state.namespaces.indexOf(b.ns));
+  saveState(state);
+  state.timings['pods'] = ms(t0);
+  log(`  ${state.nodes.length} node(s) configured from their netplan and ${state.pods.length} pod(s) attached by the CNI plugins in ${ms(tPods)} ms`);
+
+  await settleDad(state.namespaces);
+  state.timings['dad'] = ms(t0);
+
+  // Routing daemons.
+  if (state.mode === 'bgp') {
+    mkdirSync(join(state.dir, 'bird'), { mode: 0o700 });
+    const birds: BirdRecord[] = [
+      ...state.routers.map((r) => birdRecord(state, r.name, r.ns, join(routerRoot(render, r.name), BIRD_CONF))),
+      ...state.nodes.filter((n) => !broken.has(n.name)).map((n) => birdRecord(state, n.name, n.ns, join(hostRoot(render, n.name), BIRD_CONF))),
+    ];
+    for (const n of state.nodes) if (broken.has(n.name)) log(`  --break: BIRD not started on ${n.name}`);
+    state.birds.push(...birds);
+    saveState(state);
+    await pool(birds, 16, startBird);
+  }
+  state.timings['daemons'] = ms(t0);
+  const took = await waitConverged(expectations(state, plan), opts.timeoutSec * 1000);
+  state.timings['converged'] = ms(t0);
+  log(`  routes converged ${took} ms after ${state.mode === 'bgp' ? 'BIRD started' : 'the static routes were applied'} (${(state.timings['converged']! / 1000).toFixed(2)} s after lab up began)`);
+}
+
+/** Run at most `n` of the given tasks at once, in the order they were handed in. */
+function limiter(n: number): <T>(task: () => Promise<T>) => Promise<T> {
+  let active = 0;
+  const queue: Array<() => void> = [];
+  const next = (): void => {
+    if (active >= n || !queue.length) return;
+    active++;
+    queue.shift()!();
+  };
+  return <T>(task: () => Promise<T>): Promise<T> =>
+    new Promise<T>((resolve, reject) => {
+      queue.push(() => {
+        task()
+          .then(resolve, reject)
+          .finally(() => {
+            active--;
+            next();
+          });
+      });
+      next();
+    });
+}
+
+export function birdRecord(state: LabState, name: string, ns: string, config: string): BirdRecord {
+  return { name, ns, config, ctl: join(state.dir, 'bird', `${name}.ctl`), pidFile: join(state.dir, 'bird', `${name}.pid`) };
+}

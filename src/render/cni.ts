@@ -1,0 +1,54 @@
+/**
+ * The CNI network of a node: the standard ptp plugin (one veth per pod, no
+ * bridge, no masquerade, no tunnel) with host-local IPAM over exactly the
+ * node's pod prefix. Pods get /128 host routes on the node; the prefix itself
+ * is routed to the node by the fabric (src/render/routing.ts).
+ */
+import { formatAddress, formatPrefix, last } from '../core/ip.js';
+import type { NodePlan } from '../plan/plan.js';
+import type { HostRenderer } from './context.js';
+import { MODE_PUBLIC, type FileEntry } from './files.js';
+import { baseContext } from './host.js';
+
+/** Where containerd and CRI-O look for network configs; the lowest name wins. */
+export const CNI_CONFLIST_PATH = 'etc/cni/net.d/10-flat6.conflist';
+export const CNI_NETWORK_NAME = 'flat6';
+
+export interface PodAddressing {
+  /** the node's pod prefix: the IPAM subnet */
+  subnet: string;
+  /** the host side of every pod's veth (ptp puts it there as a /128): the pod's default gateway */
+  gateway: string;
+  /** first address handed to a pod (prefix + 2; + 1 is the gateway) */
+  rangeStart: string;
+  /** last address handed to a pod (in a /64 the top 128 are reserved anycast, RFC 2526) */
+  rangeEnd: string;
+}
+
+export function podAddressing(node: NodePlan): PodAddressing {
+  const p = node.podPrefix;
+  const top = p.length === 64 ? last(p) - 128n : last(p);
+  return {
+    subnet: formatPrefix(p),
+    gateway: formatAddress(p.base + 1n),
+    rangeStart: formatAddress(p.base + 2n),
+    rangeEnd: formatAddress(top),
+  };
+}
+
+export const cniRenderer: HostRenderer = {
+  kind: 'cni',
+  render(ctx, node): FileEntry[] {
+    const a = podAddressing(node);
+    const c = {
+      ...baseContext(ctx, node),
+      network: CNI_NETWORK_NAME,
+      mtu: ctx.plan.spec.network.mtu,
+      podPrefix: a.subnet,
+      gateway: a.gateway,
+      rangeStart: a.rangeStart,
+      rangeEnd: a.rangeEnd,
+    };
+    return [{ path: CNI_CONFLIST_PATH, mode: MODE_PUBLIC, content: ctx.templates.render('cni/10-flat6.conflist.hbs', c) }];
+  },
+};

@@ -1,0 +1,284 @@
+#!/usr/bin/env python3
+# flat6: first boot of an AWS node. cloud-init has written flat6's rendered
+# files (kernel settings, kubeadm, CNI) with stand-ins for what only the running
+# instance knows. This script asks the instance metadata service (IMDSv2, over
+# IPv6) for the node's host name, IPv6 address and delegated /80, finds the
+# uplink by its MAC, rewrites the stand-ins in place, then installs containerd and kubeadm and runs
+# `kubeadm init` or `kubeadm join`.
+#
+#   flat6-aws-boot prepare --config /etc/flat6/aws-boot.json [--root DIR]
+#       discover and rewrite only (no packages, no kubeadm)
+#   flat6-aws-boot boot --config /etc/flat6/aws-boot.json
+#       everything; cloud-init runs this once per instance
+#
+# FLAT6_IMDS_ENDPOINT overrides the metadata endpoint and FLAT6_SYS_CLASS_NET
+# the interface directory (for tests).
+import argparse
+import ipaddress
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+
+IMDS_DEFAULT = "http://[fd00:ec2::254]"
+LOG_PREFIX = "flat6-aws-boot: "
+
+
+def log(msg):
+    print(LOG_PREFIX + msg, flush=True)
+
+
+def fail(msg):
+    print(LOG_PREFIX + "error: " + msg, file=sys.stderr, flush=True)
+    sys.exit(1)
+
+
+class Imds:
+    """IMDSv2: a session token from PUT, then GETs that carry it."""
+
+    def __init__(self, endpoint):
+        self.endpoint = endpoint.rstrip("/")
+        self.token = None
+
+    def _token(self):
+        req = urllib.request.Request(
+            self.endpoint + "/latest/api/token",
+            method="PUT",
+            headers={"X-aws-ec2-metadata-token-ttl-seconds": "21600"},
+        )
+        with urllib.request.urlopen(req, timeout=5) as r:
+            return r.read().decode().strip()
+
+    def get(self, path, attempts=60, delay=2.0):
+        last = None
+        for _ in range(attempts):
+            try:
+                if self.token is None:
+                    self.token = self._token()
+                req = urllib.request.Request(
+                    self.endpoint + "/latest/meta-data/" + path,
+                    headers={"X-aws-ec2-metadata-token": self.token},
+                )
+                with urllib.request.urlopen(req, timeout=5) as r:
+                    return r.read().decode().strip()
+            except urllib.error.HTTPError as e:
+                last = e
+                if e.code == 401:
+                    self.token = None
+                elif e.code == 404:
+                    # Not there (yet): prefixes can appear a moment after launch.
+                    pass
+                else:
+                    raise
+            except (urllib.error.URLError, OSError) as e:
+                last = e
+            time.sleep(delay)
+        raise RuntimeError("instance metadata %s unavailable: %s" % (path, last))
+
+
+def discover(imds, expected_address, sys_class_net):
+    mac = imds.get("mac").lower()
+    base = "network/interfaces/macs/%s/" % mac
+    addresses = [a for a in imds.get(base + "ipv6s").split() if a]
+    if not addresses:
+        fail("no IPv6 address on interface %s; the subnet must assign IPv6 on create" % mac)
+    if expected_address:
+        want = ipaddress.IPv6Address(expected_address)
+        if not any(ipaddress.IPv6Address(a) == want for a in addresses):
+            fail("this control-plane node should hold %s but has %s" % (want, ", ".join(addresses)))
+        address = want
+    else:
+        address = ipaddress.IPv6Address(addresses[0])
+    prefixes = [p for p in imds.get(base + "ipv6-prefix").split() if p]
+    if not prefixes:
+        fail("no delegated IPv6 prefix on interface %s; the launch template must set ipv6PrefixCount 1" % mac)
+    prefix = ipaddress.IPv6Network(prefixes[0])
+    if prefix.prefixlen != 80:
+        fail("delegated prefix %s is not a /80" % prefix)
+    hostname = imds.get("local-hostname").split()[0].lower()
+    uplink = None
+    try:
+        for name in sorted(os.listdir(sys_class_net)):
+            try:
+                with open(os.path.join(sys_class_net, name, "address")) as f:
+                    if f.read().strip().lower() == mac:
+                        uplink = name
+                        break
+            except OSError:
+                continue
+    except OSError:
+        pass
+    return {"mac": mac, "address": address, "prefix": prefix, "hostname": hostname, "uplink": uplink}
+
+
+# An IPv6 literal, optionally with a prefix length; never part of a longer token.
+TOKEN = re.compile(r"(?<![0-9A-Za-z:.])([0-9A-Fa-f]{0,4}(?::[0-9A-Fa-f]{0,4}){2,8})(/\d{1,3})?(?![0-9A-Za-z:])")
+
+
+def make_rewriter(sentinels, found):
+    block = ipaddress.IPv6Network(sentinels["block"])
+    s_addr = ipaddress.IPv6Address(sentinels["address"])
+    s_prefix = ipaddress.IPv6Network(sentinels["podPrefix"])
+    real_prefix = found["prefix"]
+    problems = []
+
+    def one(m):
+        text, length = m.group(1), m.group(2) or ""
+        try:
+            a = ipaddress.IPv6Address(text)
+        except ValueError:
+            return m.group(0)
+        if a not in block:
+            return m.group(0)
+        if a == s_addr:
+            return str(found["address"]) + length
+        if a in s_prefix:
+            offset = int(a) - int(s_prefix.network_address)
+            return str(ipaddress.IPv6Address(int(real_prefix.network_address) + offset)) + length
+        problems.append(text + length)
+        return m.group(0)
+
+    def rewrite(content):
+        out = TOKEN.sub(one, content).replace(sentinels["hostname"], found["hostname"])
+        if found["uplink"]:
+            out = out.replace(sentinels["interface"], found["uplink"])
+        return out
+
+    return rewrite, problems
+
+
+def write_atomic(path, content, mode):
+    tmp = path + ".flat6-tmp"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, mode)
+    with os.fdopen(fd, "w") as f:
+        f.write(content)
+    os.chmod(tmp, mode)
+    os.replace(tmp, path)
+
+
+def prepare(cfg, root, imds_endpoint, sys_class_net):
+    imds = Imds(imds_endpoint)
+    found = discover(imds, cfg.get("expectedAddress"), sys_class_net)
+    log("host %s, address %s, pod prefix %s, uplink %s" % (found["hostname"], found["address"], found["prefix"], found["uplink"]))
+    rewrite, problems = make_rewriter(cfg["sentinels"], found)
+    for rel in cfg["files"]:
+        path = os.path.join(root, rel.lstrip("/"))
+        mode = os.stat(path).st_mode & 0o7777
+        with open(path) as f:
+            content = f.read()
+        new = rewrite(content)
+        for what in ("hostname", "interface"):
+            if cfg["sentinels"][what] in new:
+                problems.append("%s stand-in in %s" % (what, rel))
+        write_atomic(path, new, mode)
+    if problems:
+        fail("stand-ins flat6 cannot fill in: %s" % ", ".join(sorted(set(problems))))
+    # The uplink learns its default route from router advertisements; with
+    # forwarding on, the kernel ignores them unless accept_ra = 2. Only the
+    # uplink: pod interfaces keep accept_ra = 0 from flat6's sysctl file.
+    if found["uplink"]:
+        sysctl_dir = os.path.join(root, "etc/sysctl.d")
+        os.makedirs(sysctl_dir, exist_ok=True)
+        write_atomic(
+            os.path.join(sysctl_dir, "99-zz-flat6-aws.conf"),
+            "# flat6: the uplink %s takes its default route from router advertisements.\n"
+            "net.ipv6.conf.%s.accept_ra = 2\n" % (found["uplink"], found["uplink"]),
+            0o644,
+        )
+    return found
+
+
+def run(cmd, check=True, **kw):
+    log("$ " + " ".join(cmd))
+    return subprocess.run(cmd, check=check, **kw)
+
+
+def install_packages(version):
+    m = re.match(r"^v?(\d+)\.(\d+)\.(\d+)$", version)
+    if not m:
+        fail("unexpected Kubernetes version %s" % version)
+    minor = "v%s.%s" % (m.group(1), m.group(2))
+    exact = "%s.%s.%s" % m.groups()
+    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+    run(["apt-get", "update", "-q"], env=env)
+    run(["apt-get", "install", "-y", "-q", "ca-certificates", "curl", "gpg", "containerd"], env=env)
+    os.makedirs("/etc/apt/keyrings", exist_ok=True)
+    key = subprocess.run(["curl", "-fsSL", "--retry", "10", "https://pkgs.k8s.io/core:/stable:/%s/deb/Release.key" % minor], check=True, capture_output=True).stdout
+    run(["gpg", "--batch", "--yes", "--dearmor", "-o", "/etc/apt/keyrings/kubernetes-apt-keyring.gpg"], input=key)
+    write_atomic(
+        "/etc/apt/sources.list.d/kubernetes.list",
+        "deb [signed-by=/etc/apt/keyrings/kubernetes-apt-keyring.gpg] https://pkgs.k8s.io/core:/stable:/%s/deb/ /\n" % minor,
+        0o644,
+    )
+    run(["apt-get", "update", "-q"], env=env)
+    run(["apt-get", "install", "-y", "-q", "kubelet=%s-*" % exact, "kubeadm=%s-*" % exact, "kubectl=%s-*" % exact], env=env)
+    run(["apt-mark", "hold", "kubelet", "kubeadm", "kubectl"])
+    config = subprocess.run(["containerd", "config", "default"], check=True, capture_output=True, text=True).stdout
+    config = config.replace("SystemdCgroup = false", "SystemdCgroup = true")
+    os.makedirs("/etc/containerd", exist_ok=True)
+    write_atomic("/etc/containerd/config.toml", config, 0o644)
+    run(["systemctl", "restart", "containerd"])
+    run(["systemctl", "enable", "kubelet"])
+
+
+def kubeadm(role, config_path):
+    if role == "init":
+        run(["kubeadm", "init", "--config", config_path, "--upload-certs"])
+        return
+    # Joining waits for the first control plane behind the load balancer.
+    deadline = time.time() + 45 * 60
+    while True:
+        r = run(["kubeadm", "join", "--config", config_path], check=False)
+        if r.returncode == 0:
+            return
+        if time.time() > deadline:
+            fail("kubeadm join did not succeed within 45 minutes")
+        run(["kubeadm", "reset", "-f"], check=False)
+        time.sleep(20)
+
+
+def boot(cfg, imds_endpoint, sys_class_net):
+    marker = "/var/lib/flat6/booted"
+    if os.path.exists(marker):
+        log("already booted (%s); nothing to do" % marker)
+        return
+    prepare(cfg, "/", imds_endpoint, sys_class_net)
+    if any(f.startswith("/etc/netplan/") for f in cfg["files"]):
+        # Adds the discard route of the node's /80 to the uplink cloud-init configured.
+        run(["netplan", "apply"])
+    run(["systemctl", "restart", "systemd-modules-load"], check=False)
+    run(["modprobe", "br_netfilter"], check=False)
+    run(["sysctl", "--system"])
+    run(["systemctl", "restart", "systemd-resolved"], check=False)
+    run(["chronyc", "reload", "sources"], check=False)
+    install_packages(cfg["kubernetesVersion"])
+    kubeadm(cfg["role"], cfg["kubeadmConfig"])
+    os.makedirs(os.path.dirname(marker), exist_ok=True)
+    with open(marker, "w") as f:
+        f.write("ok\n")
+    log("done: %s" % cfg["role"])
+
+
+def main():
+    p = argparse.ArgumentParser(prog="flat6-aws-boot")
+    p.add_argument("command", choices=["prepare", "boot"])
+    p.add_argument("--config", required=True)
+    p.add_argument("--root", default="/")
+    a = p.parse_args()
+    with open(a.config) as f:
+        cfg = json.load(f)
+    imds_endpoint = os.environ.get("FLAT6_IMDS_ENDPOINT", cfg.get("imds", IMDS_DEFAULT))
+    sys_class_net = os.environ.get("FLAT6_SYS_CLASS_NET", "/sys/class/net")
+    if a.command == "prepare":
+        found = prepare(cfg, a.root, imds_endpoint, sys_class_net)
+        print(json.dumps({k: str(v) if v is not None else None for k, v in found.items()}))
+    else:
+        boot(cfg, imds_endpoint, sys_class_net)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,263 @@
+/**
+ * Bad input. test/fixtures/bad/ holds one minimal stack per diagnostic code
+ * (<CODE>.yaml, variants <CODE>.<what>.yaml), each a copy of
+ * test/fixtures/Pulumi.good.yaml changed in one place. The offending line
+ * carries a marker comment:
+ *
+ *   # expect CODE            the diagnostic points at the value of this `key: value` line
+ *   # expect CODE@needle     ... at the first occurrence of `needle` on this line
+ *   # expect CODE@*          ... at this line, any column
+ *   # related@needle         a second place the diagnostic names (e.g. the other range of an overlap)
+ *
+ * For every fixture the test asserts: exactly the expected error codes, their
+ * file:line:col (in the structured diagnostic and in the CLI's output), a fix
+ * for every error, the exit status (1 checks, 2 parse), and that
+ * `flat6 render --out DIR` neither creates DIR nor changes an existing DIR.
+ * A code in src/core/diagnostics.ts without a fixture fails the suite.
+ */
+import { afterAll, describe, expect, it } from 'vitest';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
+import { Flat6Error, isParseCode, type Diagnostic } from '../src/core/diagnostics.js';
+import { checkStack } from '../src/plan/checks.js';
+import { loadStack } from '../src/spec/load.js';
+import { atomicLeftovers, cleanupTempDirs, cli, FIXTURES, hashTree, ROOT, tempDir, testSecretsFile, writeStack } from './helpers.js';
+
+afterAll(cleanupTempDirs);
+
+const BAD = join(FIXTURES, 'bad');
+const GOOD = join(FIXTURES, 'Pulumi.good.yaml');
+
+/** Members of a string-literal union type in src/core/diagnostics.ts. */
+function unionMembers(typeName: string): string[] {
+  const src = readFileSync(join(ROOT, 'src', 'core', 'diagnostics.ts'), 'utf8');
+  const m = new RegExp(`export type ${typeName} =([^;]+);`).exec(src);
+  if (!m) throw new Error(`type ${typeName} not found in src/core/diagnostics.ts`);
+  return [...m[1]!.matchAll(/'([A-Z0-9_]+)'/g)].map((x) => x[1]!);
+}
+
+const CHECK_CODES = unionMembers('CheckCode');
+const PARSE_CODES = unionMembers('ParseCode');
+
+interface Place {
+  line: number;
+  /** undefined: any column */
+  col?: number;
+}
+interface Expected extends Place {
+  code: string;
+}
+
+/** Column (1-based) where the marker says the diagnostic points. */
+function columnOf(line: string, needle: string | undefined): number | undefined {
+  const body = line.slice(0, line.lastIndexOf('#')).trimEnd();
+  if (needle === '*') return undefined;
+  if (needle !== undefined) {
+    const i = body.indexOf(needle);
+    if (i < 0) throw new Error(`marker needle ${JSON.stringify(needle)} not on line: ${line}`);
+    return i + 1;
+  }
+  const m = /^(\s*(?:-\s+)?[^\s:]+:\s+)\S/.exec(body);
+  if (!m) throw new Error(`marker without @needle on a line that is not "key: value": ${line}`);
+  return m[1]!.length + 1;
+}
+
+function markers(text: string): { expected: Expected[]; related: Place[] } {
+  const expected: Expected[] = [];
+  const related: Place[] = [];
+  text.split('\n').forEach((line, i) => {
+    const e = /#\s*expect\s+(.+)$/.exec(line);
+    if (e) {
+      for (const tok of e[1]!.trim().split(/\s+/)) {
+        const [code, needle] = tok.split(/@(.*)/s) as [string, string | undefined];
+        expected.push({ code, line: i + 1, col: columnOf(line, needle) });
+      }
+    }
+    const r = /#\s*related(?:@(\S+))?\s*$/.exec(line);
+    if (r) related.push({ line: i + 1, col: columnOf(line, r[1]) });
+  });
+  return { expected, related };
+}
+
+/** Diagnostics of a stack file, whichever stage reports them. */
+function diagnose(file: string): Diagnostic[] {
+  try {
+    return checkStack(loadStack(file)).diagnostics;
+  } catch (e) {
+    if (e instanceof Flat6Error) return e.diagnostics;
+    throw e;
+  }
+}
+
+const fixtures = readdirSync(BAD)
+  .filter((f) => f.endsWith('.yaml'))
+  .sort();
+const codeOf = (f: string): string => f.split('.')[0]!;
+
+describe('fixture coverage', () => {
+  it('every check and parse code has a fixture (FILE_READ is built in the test)', () => {
+    const have = new Set(fixtures.map(codeOf));
+    const missing = [...CHECK_CODES, ...PARSE_CODES].filter((c) => c !== 'FILE_READ' && !have.has(c));
+    expect(missing, `add test/fixtures/bad/<CODE>.yaml with a "# expect CODE" marker for: ${missing.join(', ')}`).toEqual([]);
+  });
+  it('every fixture is named after a known code and carries markers', () => {
+    for (const f of fixtures) {
+      expect([...CHECK_CODES, ...PARSE_CODES], f).toContain(codeOf(f));
+      const { expected } = markers(readFileSync(join(BAD, f), 'utf8'));
+      expect(expected.map((x) => x.code), f).toContain(codeOf(f));
+    }
+  });
+  it('the base fixture is a valid stack', async () => {
+    expect(diagnose(GOOD)).toEqual([]);
+    const r = await cli(['validate', '--stack', GOOD]);
+    expect(r.code, r.stderr).toBe(0);
+  });
+});
+
+describe.each(fixtures)('bad stack %s', (f) => {
+  const file = join(BAD, f);
+  const shown = relative(ROOT, file);
+  const text = readFileSync(file, 'utf8');
+  const { expected, related } = markers(text);
+  const parse = isParseCode(codeOf(f));
+  const status = parse ? 2 : 1;
+
+  it(`reports ${[...new Set(expected.map((e) => e.code))].join(' + ')} at the marked places, each with a fix`, () => {
+    const ds = diagnose(file);
+    const errors = ds.filter((d) => d.severity === 'error');
+    expect([...new Set(errors.map((d) => d.code))].sort()).toEqual([...new Set(expected.map((e) => e.code))].sort());
+    for (const e of expected) {
+      const hit = errors.find((d) => d.code === e.code && d.location?.line === e.line && (e.col === undefined || d.location.col === e.col));
+      expect(hit, `${e.code} at ${e.line}:${e.col ?? '*'}; got ${errors.map((d) => `${d.code}@${d.location?.line}:${d.location?.col}`).join(', ')}`).toBeDefined();
+    }
+    for (const r of related) {
+      const places = errors.flatMap((d) => d.related ?? []).map((x) => x.location);
+      expect(places.some((l) => l?.line === r.line && (r.col === undefined || l.col === r.col)), `related place ${r.line}:${r.col}`).toBe(true);
+    }
+    for (const d of errors) {
+      expect(d.fix, `${d.code} without a fix`).toBeTruthy();
+      expect(d.location?.file).toBe(file);
+    }
+  });
+
+  it(`validate exits ${status} and prints file:line:col`, async () => {
+    const r = await cli(['validate', '--stack', file]);
+    expect(r.code, r.stderr).toBe(status);
+    expect(r.stdout).toBe('');
+    for (const e of expected) {
+      expect(r.stderr).toContain(e.col === undefined ? `${shown}:${e.line}:` : `${shown}:${e.line}:${e.col}: error ${e.code}`);
+    }
+    expect(r.stderr).toMatch(/fix: /);
+    expect(r.stderr).toContain('nothing was written');
+  });
+
+  it('render --out neither creates an absent directory nor touches an existing one', async () => {
+    const parent = tempDir('bad');
+    const absent = join(parent, 'absent');
+    const r1 = await cli(['render', '--stack', file, '--out', absent, '--secrets', testSecretsFile()]);
+    expect(r1.code).toBe(status);
+    expect(hashTree(absent)).toBe('absent');
+
+    const existing = join(parent, 'existing');
+    mkdirSync(join(existing, 'hosts', 'old'), { recursive: true });
+    writeFileSync(join(existing, 'hosts', 'old', 'keep.txt'), 'from an earlier render\n', { mode: 0o600 });
+    writeFileSync(join(existing, 'plan.json'), '{}\n');
+    const before = hashTree(existing);
+    const r2 = await cli(['render', '--stack', file, '--out', existing]);
+    expect(r2.code).toBe(status);
+    expect(hashTree(existing)).toBe(before);
+    expect(readdirSync(parent).sort()).toEqual(['existing']);
+    expect(atomicLeftovers(parent, 'existing')).toEqual([]);
+  });
+});
+
+describe('acceptance: overlapping pod and service ranges', () => {
+  it('exits 1 naming both ranges with their lines, and writes nothing', async () => {
+    const file = join(BAD, 'RANGE_OVERLAP.yaml');
+    const shown = relative(ROOT, file);
+    const out = join(tempDir('overlap'), 'out');
+    const r = await cli(['render', '--stack', file, '--out', out, '--secrets', testSecretsFile()]);
+    expect(r.code).toBe(1);
+    // network.pods is on line 8, network.services on line 9 of the fixture.
+    expect(r.stderr).toContain(`${shown}:8:13: error RANGE_OVERLAP: pod range 2001:db8:42::/48 overlaps service range 2001:db8:42::/112`);
+    expect(r.stderr).toContain(`see ${shown}:9:17 flat6:cluster.network.services: service range 2001:db8:42::/112`);
+    expect(r.stderr).toContain('at flat6:cluster.network.pods');
+    expect(r.stdout).toBe('');
+    expect(hashTree(out)).toBe('absent');
+  });
+});
+
+describe('other bad input', () => {
+  it('FILE_READ: a stack path that cannot be read exits 2 and names the file', async () => {
+    const dir = join(tempDir('fileread'), 'Pulumi.dir.yaml');
+    mkdirSync(dir);
+    const out = join(dirname(dir), 'out');
+    const r = await cli(['render', '--stack', dir, '--out', out, '--secrets', testSecretsFile()]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/error FILE_READ: cannot read stack file .*Pulumi\.dir\.yaml/);
+    expect(r.stderr).toContain('fix: ');
+    expect(hashTree(out)).toBe('absent');
+  });
+
+  it('every problem is reported in one run', async () => {
+    const text = readFileSync(GOOD, 'utf8')
+      .replace('kubernetesVersion: v1.33.4', 'kubernetesVersion: v1.29.0')
+      .replace('services: "2001:db8:43::/112"', 'services: "2001:db8:43::/100"')
+      .replace('vip: "2001:db8:1::2"', 'vip: "2001:db8:9::2"');
+    const file = writeStack('multi', text);
+    const r = await cli(['validate', '--stack', file]);
+    expect(r.code).toBe(1);
+    for (const code of ['K8S_VERSION', 'SERVICE_MASK', 'VIP_OUTSIDE_SEGMENT']) expect(r.stderr).toContain(`error ${code}`);
+    expect(r.stderr).toContain('3 error(s), 0 warning(s)');
+  });
+
+  it('schema problems are reported together too, and exit 2 even when checks would also fail', async () => {
+    const text = readFileSync(GOOD, 'utf8')
+      .replace('name: tiny', 'name: Tiny_Cluster')
+      .replace('      dns:', '      podPrefixLen: 64\n      dns:')
+      .replace('services: "2001:db8:43::/112"', 'services: "2001:db8:42::/112"');
+    const r = await cli(['validate', '--stack', writeStack('multi', text)]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('error SCHEMA_VALUE');
+    expect(r.stderr).toContain('error SCHEMA_UNKNOWN_FIELD');
+    expect(r.stderr).toContain('did you mean "podPrefixLength"?');
+    expect(r.stderr).not.toContain('RANGE_OVERLAP'); // checks run only on a well-formed stack
+  });
+
+  it('a warning does not fail: a VIP on a free node slot is reported, and render writes', async () => {
+    const text = readFileSync(GOOD, 'utf8').replace('vip: "2001:db8:1::2"', 'vip: "2001:db8:1::20"');
+    const file = writeStack('warn', text);
+    const v = await cli(['validate', '--stack', file]);
+    expect(v.code).toBe(0);
+    expect(v.stderr).toMatch(/:13:12: warning VIP_CONFLICT: API VIP 2001:db8:1::20 sits on free node slot 16/);
+    const out = join(tempDir('warn'), 'out');
+    const r = await cli(['render', '--stack', file, '--out', out, '--secrets', testSecretsFile()]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(hashTree(out)).not.toBe('absent');
+  });
+
+  it('with hostOffset 0 the free-slot VIP warning suggests an address past the last slot', async () => {
+    const text = readFileSync(GOOD, 'utf8')
+      .replace('    controlPlane:', '    layout:\n      hostOffset: 0\n    controlPlane:')
+      .replace('        nodes: 2\n', '        nodes:\n          - { name: a, slot: 16 }\n');
+    const v = await cli(['validate', '--stack', writeStack('hint', text)]);
+    expect(v.code, v.stderr).toBe(0);
+    expect(v.stderr).toContain('warning VIP_CONFLICT: API VIP 2001:db8:1::2 sits on free node slot 2');
+    expect(v.stderr).toContain('fix: move the VIP past the last slot (hostOffset 0 + slotsPerRack 256), e.g. 2001:db8:1::100');
+  });
+
+  it('an unknown stack name, a missing --out and an unknown host exit 2 and write nothing', async () => {
+    const parent = tempDir('usage');
+    const out = join(parent, 'out');
+    const a = await cli(['render', '--stack', 'no-such-stack', '--out', out]);
+    expect(a.code).toBe(2);
+    expect(a.stderr).toMatch(/no stack "no-such-stack" in .*stacks there: .*metal/);
+    const b = await cli(['render', '--stack', 'metal']);
+    expect(b.code).toBe(2);
+    expect(b.stderr).toContain('--out DIR is required');
+    const c = await cli(['render', '--stack', 'metal', '--out', out, '--host', 'nope', '--secrets', testSecretsFile()]);
+    expect(c.code).toBe(2);
+    expect(c.stderr).toContain('no node "nope"');
+    expect(readdirSync(parent)).toEqual([]);
+  });
+});

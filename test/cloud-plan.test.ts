@@ -1,0 +1,490 @@
+/**
+ * The pure half of the AWS program, without Pulumi: instance-type rules, the
+ * VPC layout (known answers + properties), the AWS checks with their places in
+ * the stack file, the cloud-init user data built from the real renderers, and
+ * the node's boot script run for real (python3) against a fake instance
+ * metadata service on loopback.
+ */
+import { spawn } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { gunzipSync } from 'node:zlib';
+import fc from 'fast-check';
+import { afterAll, describe, expect, it } from 'vitest';
+import { parse, parseAllDocuments } from 'yaml';
+import { awsClusterPlan, awsControlPlaneNode, awsWorkerNode } from '../src/cloud/aws-plan.js';
+import { loadAwsStack, type AwsStack } from '../src/cloud/config.js';
+import { archOf, checkInstanceType } from '../src/cloud/instance-types.js';
+import { API_ADDRESS_OFFSET, formatIpv4Prefix, LayoutError, vpcLayout, type LayoutInput } from '../src/cloud/layout.js';
+import { SENTINEL_BLOCK, SENTINEL_HOSTNAME, SENTINEL_INTERFACE } from '../src/cloud/sentinels.js';
+import { buildUserData, USER_DATA_LIMIT, type UserData } from '../src/cloud/userdata.js';
+import { Flat6Error, type Diagnostic } from '../src/core/diagnostics.js';
+import { containsAddress, containsPrefix, formatAddress, formatPrefix, overlaps, parsePrefix } from '../src/core/ip.js';
+import { validateKubeadmFile } from '../src/kubeschema/schema.js';
+import type { NodePlan } from '../src/plan/plan.js';
+import type { RenderContext } from '../src/render/context.js';
+import { renderHost } from '../src/render/render.js';
+import { TemplateSet } from '../src/render/templates.js';
+import { parseStack } from '../src/spec/load.js';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const LAB_FILE = join(ROOT, 'stacks', 'Pulumi.aws-lab.yaml');
+const LAB_TEXT = readFileSync(LAB_FILE, 'utf8');
+/** Stands for the /56 Amazon assigns (documentation range). */
+const VPC = '2001:db8:a100::/56';
+const SECRETS = {
+  bootstrapToken: 'abcdef.0123456789abcdef',
+  certificateKey: '0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef',
+  caCertHashes: [] as string[],
+};
+
+const temps: string[] = [];
+function tempDir(label: string): string {
+  const d = mkdtempSync(join(tmpdir(), `flat6-cloud-${process.pid}-${label}-`));
+  temps.push(d);
+  return d;
+}
+afterAll(() => {
+  for (const d of temps.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+function lab(text = LAB_TEXT): AwsStack {
+  return loadAwsStack(parseStack(LAB_FILE, text), text);
+}
+
+/** Replace one exact line fragment of the lab stack (fails loudly if the fragment is gone). */
+function variant(from: string, to: string): string {
+  expect(LAB_TEXT).toContain(from);
+  return LAB_TEXT.replace(from, to);
+}
+
+function diagnosticsOf(text: string): Diagnostic[] {
+  try {
+    lab(text);
+  } catch (e) {
+    if (e instanceof Flat6Error) return e.diagnostics;
+    throw e;
+  }
+  throw new Error('expected the stack to be rejected');
+}
+
+function lineOf(text: string, fragment: string): number {
+  const i = text.indexOf(fragment);
+  expect(i).toBeGreaterThanOrEqual(0);
+  return text.slice(0, i).split('\n').length;
+}
+
+describe('instance types', () => {
+  it.each([
+    ['t3.medium', true, 'x86_64'],
+    ['t3a.large', true, 'x86_64'],
+    ['m5.large', true, 'x86_64'],
+    ['m7i-flex.large', true, 'x86_64'],
+    ['m7g.large', true, 'arm64'],
+    ['c7gn.xlarge', true, 'arm64'],
+    ['t4g.small', true, 'arm64'],
+    ['a1.large', true, 'arm64'],
+    ['is4gen.large', true, 'arm64'],
+    ['g5g.xlarge', true, 'arm64'],
+    ['i3.metal', true, 'x86_64'],
+    ['u-6tb1.metal', true, 'x86_64'],
+    ['m8g.large', true, 'arm64'],
+    ['t2.micro', false, undefined],
+    ['m4.large', false, undefined],
+    ['c4.xlarge', false, undefined],
+    ['i3.large', false, undefined],
+    ['p3.2xlarge', false, undefined],
+    ['mac2.metal', false, undefined],
+    ['large', false, undefined],
+  ] as const)('%s: Nitro %s', (type, ok, arch) => {
+    const v = checkInstanceType(type);
+    expect(v.ok).toBe(ok);
+    if (ok) expect(v.arch).toBe(arch);
+    else expect(v.reason).toMatch(/Nitro|not an EC2 instance type|Mac/);
+  });
+
+  it('architecture follows the Graviton "g" after the generation', () => {
+    expect(archOf('c6gd.large')).toBe('arm64');
+    expect(archOf('c6id.large')).toBe('x86_64');
+  });
+});
+
+describe('VPC layout', () => {
+  const input: LayoutInput = { region: 'us-east-2', zones: ['us-east-2a', 'us-east-2b', 'us-east-2c'], ipv4Cidr: '10.0.0.0/24', controlPlaneCount: 3 };
+
+  it('known answer for a /56 and three zones', () => {
+    const l = vpcLayout(VPC, input);
+    expect(formatPrefix(l.nodeTier)).toBe('2001:db8:a100::/57');
+    expect(l.zones.map((z) => formatPrefix(z.nodeSubnet))).toEqual(['2001:db8:a100::/64', '2001:db8:a100:1::/64', '2001:db8:a100:2::/64']);
+    expect(l.zones.map((z) => formatPrefix(z.edgeSubnet))).toEqual(['2001:db8:a100:80::/64', '2001:db8:a100:81::/64', '2001:db8:a100:82::/64']);
+    expect(l.zones.map((z) => formatIpv4Prefix(z.edgeIpv4))).toEqual(['10.0.0.0/28', '10.0.0.16/28', '10.0.0.32/28']);
+    expect(formatAddress(l.apiAddress)).toBe('2001:db8:a100:80::6443');
+    expect(l.controlPlanes.map((c) => [c.zone, formatAddress(c.address)])).toEqual([
+      ['us-east-2a', '2001:db8:a100::10'],
+      ['us-east-2b', '2001:db8:a100:1::11'],
+      ['us-east-2c', '2001:db8:a100:2::12'],
+    ]);
+  });
+
+  it('a zone keeps its subnets when other zones come and go (position by letter)', () => {
+    const all = vpcLayout(VPC, { ...input, zones: ['us-east-2a', 'us-east-2b', 'us-east-2c'] });
+    const fewer = vpcLayout(VPC, { ...input, zones: ['us-east-2c', 'us-east-2b'] });
+    for (const z of fewer.zones) {
+      const same = all.zones.find((x) => x.zone === z.zone)!;
+      expect(formatPrefix(z.nodeSubnet)).toBe(formatPrefix(same.nodeSubnet));
+      expect(formatPrefix(z.edgeSubnet)).toBe(formatPrefix(same.edgeSubnet));
+      expect(formatIpv4Prefix(z.edgeIpv4)).toBe(formatIpv4Prefix(same.edgeIpv4));
+    }
+  });
+
+  it('property: subnets are /64s inside their tier, never overlap, and pinned addresses sit inside their subnets', () => {
+    const letters = 'abcdefghijklmnop'.split('');
+    fc.assert(
+      fc.property(
+        fc.bigInt({ min: 0n, max: (1n << 56n) - 1n }),
+        fc.uniqueArray(fc.constantFrom(...letters), { minLength: 1, maxLength: letters.length }),
+        fc.integer({ min: 1, max: 7 }),
+        (hi, picked, cps) => {
+          const vpc = formatPrefix({ base: hi << 72n, length: 56 });
+          const zones = picked.map((c) => `eu-west-1${c}`);
+          const l = vpcLayout(vpc, { region: 'eu-west-1', zones, ipv4Cidr: '10.20.30.0/24', controlPlaneCount: cps });
+          const again = vpcLayout(vpc, { region: 'eu-west-1', zones, ipv4Cidr: '10.20.30.0/24', controlPlaneCount: cps });
+          expect(JSON.stringify(again, (_k, v) => (typeof v === 'bigint' ? v.toString() : v))).toBe(JSON.stringify(l, (_k, v) => (typeof v === 'bigint' ? v.toString() : v)));
+          const subnets = l.zones.flatMap((z) => [z.nodeSubnet, z.edgeSubnet]);
+          for (const s of subnets) {
+            expect(s.length).toBe(64);
+            expect(containsPrefix(l.vpc, s)).toBe(true);
+          }
+          for (let i = 0; i < subnets.length; i++) for (let j = i + 1; j < subnets.length; j++) expect(overlaps(subnets[i]!, subnets[j]!)).toBe(false);
+          for (const z of l.zones) {
+            expect(containsPrefix(l.nodeTier, z.nodeSubnet)).toBe(true);
+            expect(containsPrefix(l.edgeTier, z.edgeSubnet)).toBe(true);
+            expect(containsAddress(z.edgeSubnet, z.apiAddress)).toBe(true);
+            expect(z.apiAddress - z.edgeSubnet.base).toBe(API_ADDRESS_OFFSET);
+          }
+          const addrs = new Set(l.controlPlanes.map((c) => c.address));
+          expect(addrs.size).toBe(cps);
+          for (const c of l.controlPlanes) {
+            const z = l.zones.find((x) => x.zone === c.zone)!;
+            expect(containsAddress(z.nodeSubnet, c.address)).toBe(true);
+            // AWS reserves the first four and the last address of a subnet.
+            expect(c.address - z.nodeSubnet.base).toBeGreaterThanOrEqual(4n);
+          }
+        },
+      ),
+      { numRuns: 200 },
+    );
+  });
+
+  it.each([
+    ['us-west-1a', 'is not a zone of region us-east-2'],
+    ['us-east-2-bos-1a', 'is not a zone of region us-east-2'],
+  ])('rejects zone %s', (zone, message) => {
+    expect(() => vpcLayout(VPC, { ...input, zones: [zone] })).toThrow(message);
+  });
+
+  it('rejects a CIDR that is not a /56 and an IPv4 CIDR without room for a zone letter', () => {
+    expect(() => vpcLayout('2001:db8:a100::/48', input)).toThrow(LayoutError);
+    expect(() => vpcLayout(VPC, { ...input, ipv4Cidr: '10.0.0.0/26', zones: ['us-east-2e'] })).toThrow(/IPv4 \/28 number 4/);
+  });
+});
+
+describe('AWS checks', () => {
+  it('the aws-lab stack passes the core and AWS checks', () => {
+    const s = lab();
+    expect(s.aws.region).toBe('us-east-2');
+    expect(s.aws.availabilityZones).toHaveLength(3);
+    expect(s.plan.controlPlanes).toHaveLength(3);
+    expect(s.plan.apiServerPort).toBe(s.plan.apiPort);
+  });
+
+  it.each([
+    ['a Xen instance type', '      instanceType: t3.medium   # Nitro', '      instanceType: m4.large   # Nitro', 'AWS_INSTANCE_TYPE', 'm4.large', 'flat6:aws.controlPlane.instanceType'],
+    ['a worker pool of a Xen type', '        instanceType: t3.medium\n        size: 3', '        instanceType: t2.large\n        size: 3', 'AWS_INSTANCE_TYPE', 't2.large', 'flat6:aws.workerPools.0.instanceType'],
+    ['a zone of another region', 'availabilityZones: [us-east-2a, us-east-2b, us-east-2c]', 'availabilityZones: [us-east-2a, us-west-1b, us-east-2c]', 'AWS_ZONE', 'us-west-1b', 'flat6:aws.availabilityZones.1'],
+    ['an IPv4 admin prefix', 'adminPrefixes: []', 'adminPrefixes: ["203.0.113.0/24"]', 'IPV4_LITERAL', '"203.0.113.0/24"', 'flat6:aws.adminPrefixes.0'],
+    ['an unknown field', '    natGateway: single', '    natGateways: single', 'SCHEMA_UNKNOWN_FIELD', 'natGateways', 'flat6:aws.natGateways'],
+    ['min above size', '        size: 3\n', '        size: 3\n        minSize: 5\n', 'AWS_POOL', '        size: 3', 'flat6:aws.workerPools.0.size'],
+  ])('%s in flat6:aws is reported at its line', (_what, from, to, code, fragment, prefix) => {
+    const text = variant(from, to);
+    const ds = diagnosticsOf(text);
+    const d = ds.find((x) => x.code === code);
+    expect(d, JSON.stringify(ds, null, 1)).toBeDefined();
+    expect(d!.message.startsWith(prefix)).toBe(true);
+    expect(d!.location?.file).toBe(LAB_FILE);
+    expect(d!.location?.line).toBe(lineOf(text, fragment));
+    expect(d!.fix).toBeTruthy();
+  });
+
+  it.each([
+    ['a /64 pod prefix', '      podPrefixLength: 80 ', '      podPrefixLength: 64 ', 'AWS_POD_PREFIX', 'network.podPrefixLength', 'podPrefixLength: 64'],
+    ['a resolver without DNS64', 'dns: ["fd00:ec2::253"]', 'dns: ["2001:4860:4860::8888"]', 'AWS_DNS', 'network.dns', 'dns: ["2001:4860:4860::8888"]'],
+    ['workers listed in racks', '{ name: control-plane, nodes: 3 }', '{ name: control-plane, nodes: 5 }', 'AWS_NODES', 'racks', '{ name: control-plane, nodes: 5 }'],
+    ['the bare-metal VIP pair', '      loadBalancer: none ', '      loadBalancer: keepalived-haproxy ', 'AWS_LOAD_BALANCER', 'controlPlane.loadBalancer', 'loadBalancer: keepalived-haproxy'],
+  ])('%s in flat6:cluster is reported with its path and line', (_what, from, to, code, path, fragment) => {
+    const text = variant(from, to);
+    const ds = diagnosticsOf(text);
+    const d = ds.find((x) => x.code === code);
+    expect(d, JSON.stringify(ds, null, 1)).toBeDefined();
+    expect(d!.path).toBe(path);
+    expect(d!.location?.line).toBe(lineOf(text, fragment));
+    expect(d!.fix).toBeTruthy();
+  });
+
+  it('core and AWS problems are reported together', () => {
+    const text = variant('services: "fd3c:9a52:7e10::/112"', 'services: "fd3c:9a52:7e10::/100"').replace('instanceType: t3.medium   # Nitro', 'instanceType: c4.large   # Nitro');
+    const codes = diagnosticsOf(text).map((d) => d.code);
+    expect(codes).toContain('SERVICE_MASK');
+    expect(codes).toContain('AWS_INSTANCE_TYPE');
+  });
+
+  it('a stack without flat6:aws says what to add', () => {
+    const text = LAB_TEXT.replace(/ {2}flat6:aws:[\s\S]*?(?= {2}flat6:cluster:)/, '');
+    const ds = diagnosticsOf(text);
+    expect(ds.map((d) => d.code)).toEqual(['NO_CLUSTER']);
+    expect(ds[0]!.fix).toContain('workerPools');
+  });
+});
+
+describe('user data', () => {
+  const s = lab();
+  const l = vpcLayout(VPC, { region: s.aws.region, zones: s.aws.availabilityZones, ipv4Cidr: s.aws.ipv4Cidr, controlPlaneCount: s.plan.controlPlanes.length });
+  const view = awsClusterPlan(s.plan, l);
+  const ctx: RenderContext = { plan: view, templates: new TemplateSet(), secrets: SECRETS };
+  const nodes: Array<[string, NodePlan]> = [
+    ['cp0', awsControlPlaneNode(s.plan, l, 0)],
+    ['cp1', awsControlPlaneNode(s.plan, l, 1)],
+    ['worker', awsWorkerNode(s.plan, l, 'general', 3)],
+  ];
+  const built = new Map<string, UserData>(nodes.map(([k, n]) => [k, buildUserData(ctx, n)]));
+  const apiEndpoint = `[${formatAddress(l.apiAddress)}]:${s.plan.apiPort}`;
+
+  function writeFiles(u: UserData): Map<string, { content: string; permissions: string }> {
+    const lines = u.text.split('\n');
+    expect(lines[0]).toBe('#cloud-config');
+    const doc = parse(u.text) as { write_files: Array<{ path: string; permissions: string; owner: string; content: string }>; runcmd: string[][] };
+    expect(doc.runcmd).toEqual([['python3', '/usr/local/sbin/flat6-aws-boot', 'boot', '--config', '/etc/flat6/aws-boot.json']]);
+    return new Map(doc.write_files.map((f) => [f.path, { content: f.content, permissions: f.permissions }]));
+  }
+
+  function kubeadmDocs(text: string): Array<Record<string, any>> {
+    const docs = parseAllDocuments(text);
+    if (!Array.isArray(docs)) throw new Error('no documents');
+    for (const d of docs) expect(d.errors).toEqual([]);
+    return docs.map((d) => d.toJS() as Record<string, any>);
+  }
+
+  it.each(nodes.map(([k]) => k))('%s: cloud-config carries exactly the rendered sysctl, kubeadm, CNI and pod-route files', (key) => {
+    const node = nodes.find(([k]) => k === key)![1];
+    const u = built.get(key)!;
+    const files = writeFiles(u);
+    const rendered = renderHost(ctx, node).map((f) => ({ ...f, path: f.path.replace(`hosts/${SENTINEL_HOSTNAME}/`, '/') }));
+    const must = ['/etc/sysctl.d/99-flat6.conf', '/etc/modules-load.d/flat6.conf', '/etc/flat6/kubeadm.yaml', '/etc/cni/net.d/10-flat6.conflist', '/etc/netplan/61-flat6-pods.yaml'];
+    for (const path of must) {
+      const r = rendered.find((f) => f.path === path);
+      expect(r, `renderers produced ${path}`).toBeDefined();
+      expect(files.get(path)?.content).toBe(r!.content);
+      expect(files.get(path)?.permissions).toBe(`0${r!.mode.toString(8)}`);
+    }
+    // What AWS provides itself is not shipped.
+    expect([...files.keys()].filter((p) => p === '/etc/netplan/60-flat6.yaml' || /keepalived|haproxy|bird/.test(p))).toEqual([]);
+    expect(u.skipped).toContain('etc/netplan/60-flat6.yaml');
+    expect(files.get('/etc/flat6/kubeadm.yaml')!.permissions).toBe('0600');
+    expect(files.get('/etc/systemd/resolved.conf.d/60-flat6.conf')!.content).toContain('DNS=fd00:ec2::253');
+    expect(files.get('/usr/local/sbin/flat6-aws-boot')!.permissions).toBe('0755');
+    expect(u.compressedBytes).toBeLessThanOrEqual(USER_DATA_LIMIT);
+    expect(gunzipSync(Buffer.from(u.base64, 'base64')).toString('utf8')).toBe(u.text);
+    const cni = JSON.parse(files.get('/etc/cni/net.d/10-flat6.conflist')!.content);
+    expect(cni.plugins[0].ipam.ranges[0][0].subnet).toBe('2001:db8:ffff:fff6:8000::/80');
+  });
+
+  it('kubeadm files pass the kubeadm schema and point at the load balancer with the AWS pod subnet', () => {
+    const init = kubeadmDocs(writeFiles(built.get('cp0')!).get('/etc/flat6/kubeadm.yaml')!.content);
+    const join = kubeadmDocs(writeFiles(built.get('cp1')!).get('/etc/flat6/kubeadm.yaml')!.content);
+    const worker = kubeadmDocs(writeFiles(built.get('worker')!).get('/etc/flat6/kubeadm.yaml')!.content);
+    for (const docs of [init, join, worker]) expect(validateKubeadmFile(docs)).toEqual([]);
+    const cc = init.find((d) => d['kind'] === 'ClusterConfiguration')!;
+    expect(cc['controlPlaneEndpoint']).toBe(apiEndpoint);
+    expect(cc['networking']['podSubnet']).toBe('2001:db8:a100::/57');
+    expect(cc['networking']['serviceSubnet']).toBe('fd3c:9a52:7e10::/112');
+    expect(cc['apiServer']['certSANs']).toEqual(['2001:db8:a100:80::6443', '2001:db8:a100::10', '2001:db8:a100:1::11', '2001:db8:a100:2::12']);
+    const ic = init.find((d) => d['kind'] === 'InitConfiguration')!;
+    expect(ic['nodeRegistration']['kubeletExtraArgs']).toContainEqual({ name: 'node-ip', value: '2001:db8:a100::10' });
+    expect(ic['nodeRegistration']['name']).toBe(SENTINEL_HOSTNAME);
+    const jc = join.find((d) => d['kind'] === 'JoinConfiguration')!;
+    expect(jc['discovery']['bootstrapToken']['apiServerEndpoint']).toBe(apiEndpoint);
+    expect(jc['controlPlane']['localAPIEndpoint']['advertiseAddress']).toBe('2001:db8:a100:1::11');
+    const wj = worker.find((d) => d['kind'] === 'JoinConfiguration')!;
+    expect(wj['discovery']['bootstrapToken']['apiServerEndpoint']).toBe(apiEndpoint);
+    expect(wj['controlPlane']).toBeUndefined();
+    const kubelet = init.find((d) => d['kind'] === 'KubeletConfiguration')!;
+    expect(kubelet['clusterDNS']).toEqual(['fd3c:9a52:7e10::a']);
+  });
+
+  it('boot configs name the role and the pinned address', () => {
+    expect(built.get('cp0')!.bootConfig).toMatchObject({ role: 'init', expectedAddress: '2001:db8:a100::10', kubernetesVersion: 'v1.33.4' });
+    expect(built.get('cp1')!.bootConfig).toMatchObject({ role: 'join-control-plane', expectedAddress: '2001:db8:a100:1::11' });
+    expect(built.get('worker')!.bootConfig).toMatchObject({ role: 'join', expectedAddress: null });
+  });
+
+  it('is deterministic', () => {
+    for (const [k, n] of nodes) {
+      const again = buildUserData(ctx, n);
+      expect(again.text).toBe(built.get(k)!.text);
+      expect(again.base64).toBe(built.get(k)!.base64);
+    }
+  });
+
+  describe('boot script (python3) against a fake metadata service on loopback', () => {
+    const MAC = '02:00:5e:00:53:01';
+    interface Fake {
+      server: Server;
+      port: number;
+      puts: number;
+      unauthorized: number;
+    }
+    async function fakeImds(meta: Record<string, string>): Promise<Fake> {
+      const state = { puts: 0, unauthorized: 0 };
+      const server = createServer((req, res) => {
+        if (req.method === 'PUT' && req.url === '/latest/api/token') {
+          state.puts++;
+          if (!req.headers['x-aws-ec2-metadata-token-ttl-seconds']) return void res.writeHead(400).end();
+          return void res.writeHead(200).end('test-token');
+        }
+        if (req.headers['x-aws-ec2-metadata-token'] !== 'test-token') {
+          state.unauthorized++;
+          return void res.writeHead(401).end();
+        }
+        const key = (req.url ?? '').replace('/latest/meta-data/', '');
+        if (req.method === 'GET' && key in meta) return void res.writeHead(200).end(meta[key]);
+        res.writeHead(404).end();
+      });
+      await new Promise<void>((ok) => server.listen(0, '::1', ok));
+      const port = (server.address() as { port: number }).port;
+      return Object.assign(state, { server, port }) as Fake;
+    }
+
+    function stage(u: UserData): { root: string; config: string; sys: string } {
+      const root = tempDir('root');
+      for (const f of u.files) {
+        const p = join(root, f.path);
+        mkdirSync(dirname(p), { recursive: true });
+        writeFileSync(p, f.content, { mode: f.mode });
+      }
+      const sys = join(tempDir('sys'), 'class', 'net');
+      mkdirSync(join(sys, 'ens5'), { recursive: true });
+      writeFileSync(join(sys, 'ens5', 'address'), `${MAC}\n`);
+      mkdirSync(join(sys, 'lo'), { recursive: true });
+      writeFileSync(join(sys, 'lo', 'address'), '00:00:00:00:00:00\n');
+      return { root, config: join(root, 'etc/flat6/aws-boot.json'), sys };
+    }
+
+    function prepare(root: string, config: string, sys: string, port: number): Promise<{ code: number; stdout: string; stderr: string }> {
+      return new Promise((ok, fail) => {
+        const p = spawn('python3', [join(root, 'usr/local/sbin/flat6-aws-boot'), 'prepare', '--config', config, '--root', root], {
+          env: { ...process.env, FLAT6_IMDS_ENDPOINT: `http://[::1]:${port}`, FLAT6_SYS_CLASS_NET: sys },
+        });
+        let stdout = '';
+        let stderr = '';
+        p.stdout.on('data', (d) => (stdout += d));
+        p.stderr.on('data', (d) => (stderr += d));
+        p.on('error', fail);
+        p.on('close', (code) => ok({ code: code ?? -1, stdout, stderr }));
+      });
+    }
+
+    const meta = (address: string, prefix: string): Record<string, string> => ({
+      mac: MAC,
+      [`network/interfaces/macs/${MAC}/ipv6s`]: address,
+      [`network/interfaces/macs/${MAC}/ipv6-prefix`]: prefix,
+      'local-hostname': 'i-0123456789abcdef0.us-east-2.compute.internal',
+    });
+
+    it('a worker fills in its host name, address, /80 and uplink, over IMDSv2', async () => {
+      // A /80 whose canonical form compresses differently from the stand-in's.
+      const imds = await fakeImds(meta('2001:db8:a100:2:9a4e:1b2c:3d4e:5f60', '2001:db8:0:0:1::/80'));
+      try {
+        const { root, config, sys } = stage(built.get('worker')!);
+        const r = await prepare(root, config, sys, imds.port);
+        expect(r.code, r.stderr).toBe(0);
+        expect(imds.puts).toBeGreaterThanOrEqual(1);
+        expect(imds.unauthorized).toBe(0);
+        const cni = JSON.parse(readFileSync(join(root, 'etc/cni/net.d/10-flat6.conflist'), 'utf8'));
+        const range = cni.plugins[0].ipam.ranges[0][0];
+        expect(range).toEqual({ subnet: '2001:db8:0:0:1::/80', rangeStart: '2001:db8::1:0:0:2', rangeEnd: '2001:db8::1:ffff:ffff:ffff', gateway: '2001:db8::1:0:0:1' });
+        const docs = kubeadmDocs(readFileSync(join(root, 'etc/flat6/kubeadm.yaml'), 'utf8'));
+        expect(validateKubeadmFile(docs)).toEqual([]);
+        const jc = docs.find((d) => d['kind'] === 'JoinConfiguration')!;
+        expect(jc['nodeRegistration']['name']).toBe('i-0123456789abcdef0.us-east-2.compute.internal');
+        expect(jc['nodeRegistration']['kubeletExtraArgs']).toContainEqual({ name: 'node-ip', value: '2001:db8:a100:2:9a4e:1b2c:3d4e:5f60' });
+        expect(jc['discovery']['bootstrapToken']['apiServerEndpoint']).toBe(apiEndpoint);
+        const pods = parse(readFileSync(join(root, 'etc/netplan/61-flat6-pods.yaml'), 'utf8'));
+        expect(pods.network.ethernets.ens5.routes).toEqual([{ to: '2001:db8:0:0:1::/80', type: 'unreachable' }]);
+        expect(statSync(join(root, 'etc/flat6/kubeadm.yaml')).mode & 0o777).toBe(0o600);
+        expect(statSync(join(root, 'etc/netplan/61-flat6-pods.yaml')).mode & 0o777).toBe(0o600);
+        expect(readFileSync(join(root, 'etc/sysctl.d/99-zz-flat6-aws.conf'), 'utf8')).toContain('net.ipv6.conf.ens5.accept_ra = 2');
+        // Nothing of the stand-ins is left in any file the node uses.
+        for (const f of built.get('worker')!.bootConfig.files) {
+          const text = readFileSync(join(root, f), 'utf8');
+          expect(text).not.toContain(SENTINEL_HOSTNAME);
+          expect(text).not.toContain(SENTINEL_INTERFACE);
+          expect(text).not.toContain('2001:db8:ffff:fff6');
+        }
+        expect(formatPrefix(SENTINEL_BLOCK)).toBe('2001:db8:ffff:fff6::/64');
+      } finally {
+        imds.server.close();
+      }
+    });
+
+    it('a control-plane node refuses to boot without its pinned address', async () => {
+      const imds = await fakeImds(meta('2001:db8:a100::99', '2001:db8:a100:0:7::/80'));
+      try {
+        const { root, config, sys } = stage(built.get('cp0')!);
+        const r = await prepare(root, config, sys, imds.port);
+        expect(r.code).toBe(1);
+        expect(r.stderr).toContain('should hold 2001:db8:a100::10');
+      } finally {
+        imds.server.close();
+      }
+    });
+
+    it('a control-plane node with its pinned address keeps it as node-ip', async () => {
+      const imds = await fakeImds(meta('2001:db8:a100::10', '2001:db8:a100:0:7::/80'));
+      try {
+        const { root, config, sys } = stage(built.get('cp0')!);
+        const r = await prepare(root, config, sys, imds.port);
+        expect(r.code, r.stderr).toBe(0);
+        const docs = kubeadmDocs(readFileSync(join(root, 'etc/flat6/kubeadm.yaml'), 'utf8'));
+        const ic = docs.find((d) => d['kind'] === 'InitConfiguration')!;
+        expect(ic['localAPIEndpoint']['advertiseAddress']).toBe('2001:db8:a100::10');
+        expect(ic['nodeRegistration']['name']).toBe('i-0123456789abcdef0.us-east-2.compute.internal');
+      } finally {
+        imds.server.close();
+      }
+    });
+  });
+});
+
+describe('project wiring', () => {
+  it('Pulumi.yaml runs the compiled ESM program with the stacks directory as stack config', () => {
+    const project = parse(readFileSync(join(ROOT, 'Pulumi.yaml'), 'utf8'));
+    expect(project).toMatchObject({ name: 'flat6', runtime: { name: 'nodejs', options: { typescript: false } }, main: 'dist/program/index.js', stackConfigDir: 'stacks' });
+    const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
+    expect(pkg.type).toBe('module');
+    expect(pkg.scripts.prepare).toContain('tsc');
+  });
+
+  it('the preview workflow runs pulumi preview --diff with Pulumi\'s action and comments on the pull request', () => {
+    const wf = parse(readFileSync(join(ROOT, '.github', 'workflows', 'preview.yml'), 'utf8'));
+    expect(Object.keys(wf.on)).toEqual(['pull_request']);
+    const steps = wf.jobs.preview.steps as Array<Record<string, any>>;
+    const pulumiStep = steps.find((s) => String(s['uses']).startsWith('pulumi/actions@'))!;
+    expect(pulumiStep['with']).toMatchObject({ command: 'preview', diff: true, 'comment-on-pr': true });
+    expect(pulumiStep['env']['PULUMI_ACCESS_TOKEN']).toBe('${{ secrets.PULUMI_ACCESS_TOKEN }}');
+    expect(steps.findIndex((s) => s['run'] === 'npm ci')).toBeLessThan(steps.indexOf(pulumiStep));
+    expect(wf.permissions).toMatchObject({ 'pull-requests': 'write', 'id-token': 'write' });
+  });
+});

@@ -1,0 +1,8 @@
+#!/bin/bash
+# flat6: keepalived health check for cp2 (cluster metal, stack metal).
+# Succeeds while the local haproxy accepts TCP connections on [::1]:6443, the
+# frontend of the API endpoint [2001:db8:1::100]:6443. keepalived runs it every
+# second as user nobody; two failures in a row release the VIP to the next node.
+# It does not probe the local kube-apiserver: haproxy routes around a dead API
+# server by itself, and moving the VIP would only add a failover.
+exec 3<>"/dev/tcp/::1/6443"
