@@ -22,7 +22,7 @@ import { API_ADDRESS_OFFSET, formatIpv4Prefix, LayoutError, vpcLayout, type Layo
 import { SENTINEL_BLOCK, SENTINEL_HOSTNAME, SENTINEL_INTERFACE } from '../src/cloud/sentinels.js';
 import { buildUserData, USER_DATA_LIMIT, type UserData } from '../src/cloud/userdata.js';
 import { Flat6Error, type Diagnostic } from '../src/core/diagnostics.js';
-import { containsAddress, containsPrefix, formatAddress, formatPrefix, overlaps, parsePrefix } from '../src/core/ip.js';
+import { containsAddress, containsPrefix, formatAddress, formatPrefix, overlaps } from '../src/core/ip.js';
 import { validateKubeadmFile } from '../src/kubeschema/schema.js';
 import type { NodePlan } from '../src/plan/plan.js';
 import type { RenderContext } from '../src/render/context.js';
@@ -257,7 +257,7 @@ describe('user data', () => {
   const nodes: Array<[string, NodePlan]> = [
     ['cp0', awsControlPlaneNode(s.plan, l, 0)],
     ['cp1', awsControlPlaneNode(s.plan, l, 1)],
-    ['worker', awsWorkerNode(s.plan, l, 'general', 3)],
+    ['worker', awsWorkerNode(l, 'general')],
   ];
   const built = new Map<string, UserData>(nodes.map(([k, n]) => [k, buildUserData(ctx, n)]));
   const apiEndpoint = `[${formatAddress(l.apiAddress)}]:${s.plan.apiPort}`;

@@ -371,12 +371,14 @@ describe('aws-lab under mocks', () => {
   it('scale: 3 and 3,000 workers create the same resources', async () => {
     const counts: Array<Record<string, number>> = [];
     const desired: number[] = [];
+    const workerUserData: string[] = [];
     for (const size of [3, 3000]) {
       const text = LAB_TEXT.replace('        size: 3\n        maxSize: 6', `        size: ${size}\n        maxSize: ${size}`);
       expect(text).not.toBe(LAB_TEXT);
       const cluster = await runCluster(text);
       counts.push(countsByType());
       desired.push(one('aws:autoscaling/group:Group', 'workers-general-asg').inputs['desiredCapacity']);
+      workerUserData.push(unwrapSecret(one('aws:ec2/launchTemplate:LaunchTemplate', 'workers-general-lt').inputs['userData']).value as string);
       // The user data Pulumi stores holds the bootstrap token: secret in every pool.
       for (const pool of [cluster.controlPlane, ...cluster.workerPools]) {
         for (const u of pool.userData) expect(await pulumi.isSecret(u)).toBe(true);
@@ -384,6 +386,8 @@ describe('aws-lab under mocks', () => {
     }
     expect(desired).toEqual([3, 3000]);
     expect(counts[1]).toEqual(counts[0]);
+    // Scaling a pool does not change its user data (which would roll every worker).
+    expect(workerUserData[1]).toBe(workerUserData[0]);
   });
 
   describe('clear errors, nothing registered', () => {

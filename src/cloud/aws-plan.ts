@@ -48,11 +48,15 @@ export function awsControlPlaneNode(plan: ClusterPlan, layout: VpcLayout, k: num
   };
 }
 
-/** One worker of a pool: every value that differs between workers comes from boot. */
-export function awsWorkerNode(plan: ClusterPlan, layout: VpcLayout, pool: string, size: number): NodePlan {
+/**
+ * One worker of a pool: every value that differs between workers comes from
+ * boot. Nothing here depends on the pool's size, so scaling a pool never
+ * changes its user data (which would roll every worker).
+ */
+export function awsWorkerNode(layout: VpcLayout, pool: string): NodePlan {
   return {
     name: SENTINEL_HOSTNAME,
-    rack: { index: 0, name: pool, subnet: layout.nodeTier, gateway: layout.nodeTier.base + 1n, podBlock: layout.nodeTier, nodeCount: size },
+    rack: { index: 0, name: pool, subnet: layout.nodeTier, gateway: layout.nodeTier.base + 1n, podBlock: layout.nodeTier, nodeCount: 0 },
     slot: 0,
     role: 'worker',
     address: SENTINEL_ADDRESS,

@@ -112,15 +112,18 @@ export function buildCluster(input: AwsStack, secrets: pulumi.Input<Secrets>, op
   new aws.iam.RolePolicyAttachment('node-ssm', { role: role.name, policyArn: aws.iam.ManagedPolicy.AmazonSSMManagedInstanceCore }, { provider });
   const profile = new aws.iam.InstanceProfile('node-profile', { role: role.name }, { provider });
 
-  const images = new Map<Arch, pulumi.Input<string>>();
-  const imageFor = (instanceType: string): pulumi.Input<string> => {
+  const images = new Map<Arch, { imageId: pulumi.Input<string>; imageFloats: boolean }>();
+  const imageFor = (instanceType: string): { imageId: pulumi.Input<string>; imageFloats: boolean } => {
     const arch = archOf(instanceType);
-    let id = images.get(arch);
-    if (id === undefined) {
-      id = spec.images[arch] ?? aws.ssm.getParameterOutput({ name: UBUNTU_AMI_PARAMETER[arch] }, { provider }).value;
-      images.set(arch, id);
+    let image = images.get(arch);
+    if (image === undefined) {
+      const pinned = spec.images[arch];
+      image = pinned
+        ? { imageId: pinned, imageFloats: false }
+        : { imageId: aws.ssm.getParameterOutput({ name: UBUNTU_AMI_PARAMETER[arch] }, { provider }).value, imageFloats: true };
+      images.set(arch, image);
     }
-    return id;
+    return image;
   };
 
   // Control planes: pinned addresses, so the load balancer and certSANs know them.
@@ -153,7 +156,7 @@ export function buildCluster(input: AwsStack, secrets: pulumi.Input<Secrets>, op
       poolName: 'control-plane',
       machine: {
         instanceType: spec.controlPlane.instanceType,
-        imageId: imageFor(spec.controlPlane.instanceType),
+        ...imageFor(spec.controlPlane.instanceType),
         rootVolumeGiB: spec.controlPlane.rootVolumeGiB,
         securityGroupIds: [network.nodeSecurityGroup.id, network.controlPlaneSecurityGroup.id],
         instanceProfileName: profile.name,
@@ -183,7 +186,7 @@ export function buildCluster(input: AwsStack, secrets: pulumi.Input<Secrets>, op
           poolName: `workers-${p.name}`,
           machine: {
             instanceType: p.instanceType,
-            imageId: imageFor(p.instanceType),
+            ...imageFor(p.instanceType),
             rootVolumeGiB: p.rootVolumeGiB,
             securityGroupIds: [network.nodeSecurityGroup.id],
             instanceProfileName: profile.name,
@@ -194,7 +197,7 @@ export function buildCluster(input: AwsStack, secrets: pulumi.Input<Secrets>, op
             minSize: p.minSize,
             maxSize: p.maxSize,
             desiredSize: p.desiredSize,
-            userData: userDataOf((l) => awsWorkerNode(plan, l, p.name, p.desiredSize)),
+            userData: userDataOf((l) => awsWorkerNode(l, p.name)),
           },
         },
         inProvider,

@@ -16,6 +16,12 @@ import { checkInstanceType, NITRO_FIX } from './instance-types.js';
 export interface NodeMachine {
   readonly instanceType: string;
   readonly imageId: pulumi.Input<string>;
+  /**
+   * true when imageId follows a moving "current image" parameter: a newer
+   * image then does not create a new launch template version (which would
+   * roll every node); set an explicit AMI in the stack to move.
+   */
+  readonly imageFloats: boolean;
   readonly rootVolumeGiB: number;
   readonly securityGroupIds: pulumi.Input<string>[];
   readonly instanceProfileName: pulumi.Input<string>;
@@ -123,10 +129,11 @@ export class NodePool extends pulumi.ComponentResource {
     const verdict = checkInstanceType(args.machine.instanceType);
     if (!verdict.ok) throw new NodePoolError(`node pool ${args.poolName}: ${verdict.reason}; ${NITRO_FIX}`);
     const child = { parent: this };
+    const ltOptions: pulumi.CustomResourceOptions = args.machine.imageFloats ? { ignoreChanges: ['imageId'] } : {};
     const p = args.placement;
     if (p.kind === 'workers') {
       const display = `${args.clusterName}-${args.poolName}`;
-      const lt = new aws.ec2.LaunchTemplate(`${name}-lt`, launchTemplateArgs(args, p.userData, {}, display), child);
+      const lt = new aws.ec2.LaunchTemplate(`${name}-lt`, launchTemplateArgs(args, p.userData, {}, display), { ...child, ...ltOptions });
       this.launchTemplates.push(lt);
       this.userData.push(p.userData);
       this.group = new aws.autoscaling.Group(
@@ -153,7 +160,7 @@ export class NodePool extends pulumi.ComponentResource {
         const lt = new aws.ec2.LaunchTemplate(
           `${name}-${n.key}`,
           launchTemplateArgs(args, n.userData, { subnetId: n.subnetId, ipv6Addresses: [n.address] }, display),
-          child,
+          { ...child, ...ltOptions },
         );
         this.launchTemplates.push(lt);
         this.userData.push(n.userData);
@@ -161,8 +168,15 @@ export class NodePool extends pulumi.ComponentResource {
           new aws.ec2.Instance(
             `${name}-${n.key}`,
             { launchTemplate: { id: lt.id, version: lt.latestVersion.apply((v) => String(v)) }, tags: { Name: display } },
-            // The replacement needs the same pinned address: remove the old one first.
-            { ...child, deleteBeforeReplace: true },
+            {
+              ...child,
+              // A control plane holds etcd: a routine `pulumi up` never replaces
+              // it for a new launch template version (user data is read at first
+              // boot only). `pulumi up --replace <urn>` rebuilds one on purpose,
+              // removing the old one first since the new one takes its pinned address.
+              ignoreChanges: ['launchTemplate'],
+              deleteBeforeReplace: true,
+            },
           ),
         );
       }

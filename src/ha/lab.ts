@@ -31,6 +31,8 @@ import { Daemon, groupMembers, isAlive, LabError, run, sleep, sleepSync, tryRun 
 import { POLLER_SOURCE, STAND_IN_SOURCE, type PollerConfig, type Probe, type StandInConfig } from './scripts.js';
 
 export const NS_PREFIX = 'f6ha';
+/** temporary directories: <tmpdir>/flat6-ha-<pid>-XXXXXX */
+const TMP_PREFIX = 'flat6-ha-';
 const ETC_NETNS = '/etc/netns';
 
 export interface LabNode {
@@ -143,6 +145,17 @@ export function staleNamespaces(): string[] {
     });
 }
 
+/** Temporary directories left by a lab whose flat6 process is gone. */
+export function staleDirectories(): string[] {
+  const base = tmpdir();
+  return readdirSync(base)
+    .filter((f) => {
+      const m = new RegExp(`^${TMP_PREFIX}(\\d+)-`).exec(f);
+      return m !== null && !isAlive(Number(m[1]));
+    })
+    .map((f) => join(base, f));
+}
+
 /** Remove a namespace: end the processes inside it (all started by a lab), then delete it and its /etc/netns copy. */
 export function removeNamespace(ns: string): void {
   const pids = tryRunOut('ip', ['netns', 'pids', ns]);
@@ -155,6 +168,15 @@ export function removeNamespace(ns: string): void {
   }
   tryRun('ip', ['netns', 'del', ns]);
   rmSync(join(ETC_NETNS, ns), { recursive: true, force: true });
+}
+
+/** /etc/netns, when a lab created it and nothing else lives there now. */
+export function removeEmptyEtcNetns(): void {
+  try {
+    if (readdirSync(ETC_NETNS).length === 0) rmdirSync(ETC_NETNS);
+  } catch {
+    // absent, or in use
+  }
 }
 
 function tryRunOut(cmd: string, args: string[]): string {
@@ -248,7 +270,7 @@ export class FailoverLab {
 
   /** Build the segment and start everything; the VIP may not answer yet when this returns. */
   async up(): Promise<void> {
-    const dir = mkdtempSync(join(tmpdir(), 'flat6-ha-'));
+    const dir = mkdtempSync(join(tmpdir(), `${TMP_PREFIX}${process.pid}-`));
     this.dir = dir;
     this.log(`lab ${this.prefix}: ${this.nodes.length} control-plane namespaces + switch + client, files in ${dir}`);
     this.buildNetwork();

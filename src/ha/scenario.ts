@@ -7,7 +7,8 @@
  */
 import type { ClusterPlan } from '../plan/plan.js';
 import type { TemplateSet } from '../render/templates.js';
-import { FailoverLab, labPrerequisites, now, removeNamespace, staleNamespaces, type BackendState, type VipEvent, type VipSample } from './lab.js';
+import { rmSync } from 'node:fs';
+import { FailoverLab, labPrerequisites, now, removeEmptyEtcNetns, removeNamespace, staleDirectories, staleNamespaces, type BackendState, type VipEvent, type VipSample } from './lab.js';
 import { LabError, sleep } from './proc.js';
 import type { Probe } from './scripts.js';
 
@@ -105,7 +106,10 @@ async function waitFor(what: string, cond: () => boolean | Promise<boolean>, ms:
 export async function runFailover(plan: ClusterPlan, opts: ScenarioOptions): Promise<FailoverReport> {
   const problems = labPrerequisites();
   if (problems.length) throw new LabError(problems.join('\n'));
-  for (const ns of staleNamespaces()) removeNamespace(ns);
+  const stale = staleNamespaces();
+  for (const ns of stale) removeNamespace(ns);
+  if (stale.length) removeEmptyEtcNetns();
+  for (const dir of staleDirectories()) rmSync(dir, { recursive: true, force: true });
   const log = opts.log ?? (() => {});
   const lab = new FailoverLab(plan, { runId: opts.runId, pollIntervalMs: opts.pollIntervalMs, requestTimeoutMs: opts.requestTimeoutMs, templates: opts.templates, log, keepLogs: opts.keepLogs });
   opts.onLab?.(lab);

@@ -3,6 +3,7 @@
  * PASS/FAIL line with the figure measured.
  */
 import { spawn } from 'node:child_process';
+import { performance } from 'node:perf_hooks';
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { join, relative } from 'node:path';
@@ -28,6 +29,8 @@ export interface CheckResult {
   status: Status;
   name: string;
   detail: string;
+  /** ms since the previous result */
+  ms: number;
 }
 
 export function loadLabPlan(state: LabState): ClusterPlan {
@@ -45,8 +48,8 @@ export interface PingResult {
   error?: string;
 }
 
-export async function ping(fromNs: string, to: string, opts: { size?: number; dontFragment?: boolean; wait?: number } = {}): Promise<PingResult> {
-  const args = ['-n', '-c', '1', '-W', String(opts.wait ?? 3)];
+export async function ping(fromNs: string, to: string, opts: { size?: number; dontFragment?: boolean; wait?: string } = {}): Promise<PingResult> {
+  const args = ['-n', '-c', '1', '-W', opts.wait ?? '3'];
   if (opts.dontFragment) args.push('-M', 'do');
   if (opts.size !== undefined) args.push('-s', String(opts.size));
   const r = await run('ip', ['netns', 'exec', fromNs, 'ping', ...args, to], { timeoutMs: 15_000 });
@@ -319,7 +322,8 @@ async function checkMtu(ctx: Ctx, t: Targets): Promise<void> {
   }
   const payload = mtu - 48;
   const full = await ping(src.ns, dst.address, { size: payload, dontFragment: true });
-  const over = await ping(src.ns, dst.address, { size: payload + 1, dontFragment: true, wait: 1 });
+  // Refused at the sender itself, so a short wait is enough.
+  const over = await ping(src.ns, dst.address, { size: payload + 1, dontFragment: true, wait: '0.3' });
   const ok = full.ok && off.length === 0 && !over.ok;
   ctx.report(
     ok ? 'PASS' : 'FAIL',
@@ -442,15 +446,18 @@ async function checkNodeAdd(ctx: Ctx, source: PodRecord): Promise<void> {
     nodeRec = built.record;
     state.nodes.push(nodeRec);
     saveState(state);
-    await settleDad([nodeRec.ns]);
-    if (state.mode === 'bgp') {
-      const b = birdRecord(state, added.name, nodeRec.ns, join(hostRoot(render2, added.name), BIRD_CONF));
+    const rec = nodeRec;
+    // Its routing daemon once its address is usable; its first pod meanwhile.
+    const daemon = (async (): Promise<void> => {
+      await settleDad([rec.ns]);
+      if (state.mode !== 'bgp') return;
+      const b = birdRecord(state, added.name, rec.ns, join(hostRoot(render2, added.name), BIRD_CONF));
       state.birds.push(b);
       saveState(state);
       await startBird(b);
-    }
-    const pod = await addPod(state, render2, nodeRec, 0);
-    await settleDad([pod.ns, nodeRec.ns]);
+    })();
+    const [pod] = await Promise.all([addPod(state, render2, rec, 0), daemon]);
+    await settleDad([pod.ns, rec.ns]);
     const exp = expectations(state, picked.plan);
     await waitConverged(new Map([[torRec.ns, exp.get(torRec.ns)!], [spineRec.ns, exp.get(spineRec.ns)!]]), 30_000);
     const torAfter = await count(torRec.ns);
@@ -502,8 +509,11 @@ async function checkNodeAdd(ctx: Ctx, source: PodRecord): Promise<void> {
 export async function labCheck(state: LabState, log: Log): Promise<CheckResult[]> {
   const plan = loadLabPlan(state);
   const results: CheckResult[] = [];
+  let last = performance.now();
   const report = (status: Status, name: string, detail: string): void => {
-    results.push({ status, name, detail });
+    const now = performance.now();
+    results.push({ status, name, detail, ms: Math.round(now - last) });
+    last = now;
     log(`${status} ${name}: ${detail}`);
   };
   const ctx: Ctx = { state, plan, render: join(state.dir, 'render'), report, log };
