@@ -2,7 +2,7 @@
  * The failover scenario of `flat6 ha failover` on the metal stack, for real:
  * keepalived and haproxy from Debian running the rendered files in network
  * namespaces, stand-in HTTPS API servers, a client polling the VIP every
- * 100 ms (1 s timeout). Root only (namespaces); takes about 25 s.
+ * 100 ms (1 s timeout). Root only (namespaces); takes about 20 s.
  *
  * Asserted, from the measurements (not from the scenario's own verdict alone):
  * - two nodes never hold the VIP at the same time for longer than the
@@ -13,7 +13,8 @@
  * - after (a) and (b) the VIP moves and answers again within 5 s, and the
  *   client did see (b) (requests failed: the poller is not blind);
  * - after (c) at most one health-check interval of requests fail, and the
- *   stopped API server answers none of them;
+ *   stopped API server answers at most one of them (answered just before it
+ *   stopped);
  * - after (d) every haproxy sees all three API servers UP, and all three answer;
  * - nothing the test started is left: namespaces, processes, /etc/netns
  *   entries, temporary directories.

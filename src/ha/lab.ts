@@ -458,6 +458,11 @@ export class FailoverLab {
     await this.daemons.get(`keepalived-${name}`)?.stop(5_000);
   }
 
+  /** What keepalived of `name` has logged so far. */
+  keepalivedLog(name: string): string {
+    return readText(this.path(`keepalived-${name}.log`));
+  }
+
   keepalivedRunning(name: string): boolean {
     return this.daemons.get(`keepalived-${name}`)?.running ?? false;
   }
@@ -509,21 +514,15 @@ export class FailoverLab {
     this.sampler = undefined;
   }
 
+  /** Wait for `p`, failing early if the daemon exits and late after `ms`. */
   private async until(p: Promise<void>, d: Daemon, ms: number, what: string): Promise<void> {
-    let timer: NodeJS.Timeout | undefined;
-    const poll = setInterval(() => {
-      if (!d.running) timeoutReject(new LabError(`${what} ${d.exit}; see ${this.path(`${d.name}.log`)}`));
-    }, 50);
-    let timeoutReject!: (e: Error) => void;
-    const timeout = new Promise<void>((_, reject) => {
-      timeoutReject = reject;
-      timer = setTimeout(() => reject(new LabError(`${what} did not start within ${ms / 1000} s; see ${this.path(`${d.name}.log`)}`)), ms);
-    });
-    try {
-      await Promise.race([p, timeout]);
-    } finally {
-      clearTimeout(timer);
-      clearInterval(poll);
+    let settled = false;
+    void p.then(() => (settled = true));
+    const deadline = now() + ms;
+    while (!settled) {
+      if (!d.running) throw new LabError(`${what} ${d.exit}; see ${this.path(`${d.name}.log`)}`);
+      if (now() > deadline) throw new LabError(`${what} did not start within ${ms / 1000} s; see ${this.path(`${d.name}.log`)}`);
+      await sleep(20);
     }
   }
 

@@ -137,6 +137,10 @@ async function scenario(lab: FailoverLab, log: (line: string) => void): Promise<
   await waitFor('the VIP to answer with every backend UP', async () => lab.holder() !== undefined && okSince(started + 0) && (await allBackendsUp(lab)), 20_000);
   const setupMs = now() - started;
   const initialHolder = lab.holder()!;
+  // keepalived disables a track script it finds unsafe and carries on without it: make sure it runs
+  const scriptProblems = lab.nodes
+    .filter((n) => !/VRRP_Script\(\S+\) succeeded/.test(lab.keepalivedLog(n.name)) || /Disabling track script|unsafe|insecure/i.test(lab.keepalivedLog(n.name)))
+    .map((n) => `keepalived on ${n.name} does not run check_apiserver.sh (see its log)`);
   log(`setup: VIP held by ${initialHolder}, answering, all ${lab.nodes.length} backends UP after ${(setupMs / 1000).toFixed(2)} s`);
   await sleep(500);
 
@@ -216,6 +220,7 @@ async function scenario(lab: FailoverLab, log: (line: string) => void): Promise<
     problems: [],
   };
   if (keepalivedDown.length) report.problems.push(`keepalived not running after (d) on ${keepalivedDown.join(', ')}`);
+  report.problems.push(...scriptProblems);
   lab.down();
   await lab.reaped();
   report.leftovers = lab.leftovers();

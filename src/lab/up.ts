@@ -169,7 +169,7 @@ async function ensureModules(file: string, log: Log): Promise<void> {
   if (loaded.length) log(`  loaded kernel module(s) ${loaded.join(', ')} (${file})`);
   // A module built into the kernel has no /sys/module entry and cannot be modprobed;
   // if it is really missing, sysctl -p of the rendered file fails next and says which key.
-  if (unknown.length) log(`  kernel module(s) ${unknown.join(', ')} of ${file}: not loadable here (built into this kernel, or missing)`);
+  if (unknown.length) log(`  kernel module(s) ${unknown.join(', ')} (etc/modules-load.d/flat6.conf) not loadable here, so taken as built in; sysctl -p of the rendered files shows whether their settings exist`);
 }
 
 export interface NodeBuild {

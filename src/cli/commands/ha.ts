@@ -52,7 +52,7 @@ export const haCommand: Command = {
              the VIP for more than 1 s; and nothing is left behind.
              Root only. Everything started (namespaces f6ha-<pid>-*, processes,
              /etc/netns/f6ha-*, a temporary directory) is removed afterwards,
-             also on failure or Ctrl-C. A run takes about 25 s.
+             also on failure or Ctrl-C. A run takes about 20 s.
 
 Options:
 ${STACK_HELP}

@@ -1,0 +1,252 @@
+/**
+ * `flat6 lab` for real: network namespaces, veths, the CNI plugins, netplan,
+ * sysctl and BIRD, on 2 racks x 2 nodes x 2 pods of the multirack stack, in
+ * both routing modes. Each run's namespaces are named f6-<run id>-..., its
+ * state lives in a temporary FLAT6_LAB_DIR, and everything is removed after
+ * each test even when it fails. Root only (CI runs as root). (~70-90 s)
+ */
+import { afterAll, afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { formatPrefix } from '../src/core/ip.js';
+import { listNamespaces, processesMentioning, teardown } from '../src/lab/down.js';
+import { readState, runDirOf, type LabState } from '../src/lab/state.js';
+import { cleanupTempDirs, cli, planBundled, tempDir, tool, type CliResult } from './helpers.js';
+
+const ROOT_USER = process.getuid?.() === 0;
+const STACK = 'multirack';
+
+let base = '';
+let env: NodeJS.ProcessEnv = {};
+
+beforeAll(() => {
+  base = tempDir('lab');
+  env = { FLAT6_LAB_DIR: base };
+});
+
+/** Whatever a test left up is removed, even after a failed assertion. */
+afterEach(async () => {
+  const st = readState(runDirOf(env, STACK));
+  if (st) await teardown(st);
+});
+afterAll(cleanupTempDirs);
+
+const lab = (args: string[]): Promise<CliResult> => cli(['lab', ...args, '--stack', STACK], { env });
+
+interface Line {
+  status: string;
+  detail: string;
+}
+
+/** check's output: "STATUS name: detail" lines, by name. */
+function parseCheck(stdout: string): Map<string, Line> {
+  const m = new Map<string, Line>();
+  for (const l of stdout.split('\n')) {
+    const x = /^(PASS|FAIL|SKIP) ([^:]+): (.*)$/.exec(l);
+    if (x) m.set(x[2]!, { status: x[1]!, detail: x[3]! });
+  }
+  return m;
+}
+
+function state(): LabState {
+  const st = readState(runDirOf(env, STACK));
+  if (!st) throw new Error('no lab state');
+  return st;
+}
+
+async function ours(prefix: string): Promise<string[]> {
+  return (await listNamespaces()).filter((n) => n.startsWith(prefix));
+}
+
+/** down, then nothing of the run may be left: namespaces, processes, run directory. */
+async function downAndVerify(st: LabState): Promise<void> {
+  const d = await lab(['down']);
+  expect(d.code, d.stderr).toBe(0);
+  expect(d.stdout).toContain(`nothing of it is left`);
+  expect(await ours(st.prefix)).toEqual([]);
+  expect(processesMentioning(st.dir)).toEqual([]);
+  expect(existsSync(st.dir)).toBe(false);
+}
+
+const NAMES = [
+  'route count, nodes',
+  'route count, spine',
+  'route count, tor-r0',
+  'route count, tor-r1',
+  'BGP sessions',
+  'no tunnel or overlay',
+  'pod to pod, same node (ICMPv6)',
+  'pod to pod, same node (TCP)',
+  'pod to pod, other node, same rack (ICMPv6)',
+  'pod to pod, other node, same rack (TCP)',
+  'pod to pod, other rack (ICMPv6)',
+  'pod to pod, other rack (TCP)',
+  'every pod reachable',
+  'full-size packet, DF set',
+  'pod churn changes no route',
+  'every re-added pod reachable',
+  'node add',
+];
+
+async function waitFor(what: string, ok: () => boolean, ms = 15_000): Promise<void> {
+  const end = Date.now() + ms;
+  while (!ok()) {
+    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, 100));
+  }
+}
+
+const routesOf = (ns: string): string => spawnSync(tool('ip'), ['-n', ns, '-6', 'route', 'show'], { encoding: 'utf8' }).stdout;
+
+/** A lab test builds, checks and removes a lab: allow for a busy machine. */
+const LAB_TIMEOUT = 240_000;
+
+describe.runIf(ROOT_USER)('flat6 lab on 2 racks x 2 nodes x 2 pods', () => {
+  const plan = planBundled(STACK);
+  const prefixOf = (node: string): string => formatPrefix(plan.findNode(node)!.podPrefix);
+
+  it('bgp: up, every check passes; a node whose BIRD stops makes check fail naming what is unreachable; down leaves nothing', async () => {
+    const up = await lab(['up', '--racks', '2', '--nodes-per-rack', '2', '--pods-per-node', '2']);
+    expect(up.code, up.stderr + up.stdout).toBe(0);
+    expect(up.stdout).toMatch(/routes converged \d+ ms after BIRD started/);
+    const st = state();
+    expect(st.mode).toBe('bgp');
+    // 1 spine + 2 ToRs + 4 nodes + 8 pods, every one carrying the run's prefix
+    expect((await ours(st.prefix)).length).toBe(15);
+    expect(processesMentioning(st.dir).length).toBe(7);
+
+    const check = await lab(['check']);
+    const lines = parseCheck(check.stdout);
+    expect(check.code, check.stdout).toBe(0);
+    expect([...lines.keys()].sort()).toEqual([...NAMES].sort());
+    for (const [name, l] of lines) expect(l.status, `${name}: ${l.detail}`).toBe('PASS');
+    expect(lines.get('route count, nodes')!.detail).toMatch(/^4 of 4 nodes hold 2 routes each = plan 2/);
+    expect(lines.get('route count, tor-r0')!.detail).toMatch(/^4 route\(s\) = plan 4 /);
+    expect(lines.get('route count, spine')!.detail).toMatch(/^4 route\(s\) = plan 4 /);
+    expect(lines.get('BGP sessions')!.detail).toBe('6 of 6 established (4 node-ToR, 2 ToR-spine)');
+    expect(lines.get('every pod reachable')!.detail).toMatch(/^7 of 7 pods answer/);
+    expect(lines.get('full-size packet, DF set')!.detail).toMatch(/^1500-byte IPv6 packet .* answered/);
+    expect(lines.get('pod churn changes no route')!.detail).toMatch(/^8 pods deleted .* routing tables identical before, between and after on 3 router\(s\)/);
+    const add = lines.get('node add')!.detail;
+    expect(add).toContain('tor-r0 4 -> 5 routes');
+    expect(add).toContain('plan +1');
+    expect(add).toContain('spine 4 -> 4 routes (table unchanged), plan +0');
+    expect(add).toContain('spine unchanged, tor-r0 one more BGP neighbor');
+    expect(add).toContain('tor-r0 back to 4 routes');
+    expect(check.stdout).toContain('all checks passed: 17 passed, 0 failed');
+
+    // Break the data plane: stop the routing daemon of r1-n1.
+    const tor1 = st.routers.find((r) => r.name === 'tor-r1')!;
+    const bird = state().birds.find((b) => b.name === 'r1-n1')!;
+    process.kill(Number(readFileSync(bird.pidFile, 'utf8').trim()), 'SIGTERM');
+    await waitFor('tor-r1 to withdraw r1-n1', () => !routesOf(tor1.ns).includes(prefixOf('r1-n1')));
+    const broken = await lab(['check']);
+    expect(broken.code).toBe(1);
+    const b = parseCheck(broken.stdout);
+    expect(b.get('every pod reachable')!.status).toBe('FAIL');
+    expect(b.get('every pod reachable')!.detail).toMatch(/^5 of 7 pods answer .*unreachable: r1-n1-p\d .* on node r1-n1 \(pod prefix 2001:db8:4200:41::\/64\)/);
+    expect(b.get('route count, tor-r1')!.status).toBe('FAIL');
+    expect(b.get('route count, tor-r1')!.detail).toContain('missing 2001:db8:4200:41::/64 (pod prefix of r1-n1)');
+    expect(b.get('BGP sessions')!.status).toBe('FAIL');
+    expect(b.get('BGP sessions')!.detail).toContain('r1-n1');
+    expect(b.get('route count, tor-r0')!.status).toBe('PASS');
+    expect(broken.stdout).toMatch(/\d+ check\(s\) FAILED/);
+
+    await downAndVerify(st);
+  }, LAB_TIMEOUT);
+
+  it('static: up, every check passes; deleting one ToR route makes check fail naming what is unreachable; down leaves nothing', async () => {
+    const up = await lab(['up', '--racks', '2', '--nodes-per-rack', '2', '--pods-per-node', '2', '--mode', 'static']);
+    expect(up.code, up.stderr + up.stdout).toBe(0);
+    const st = state();
+    expect(st.mode).toBe('static');
+    expect((await ours(st.prefix)).length).toBe(15);
+    expect(processesMentioning(st.dir)).toEqual([]);
+    expect(readFileSync(st.labStackFile, 'utf8')).toContain('mode: static');
+
+    const check = await lab(['check']);
+    const lines = parseCheck(check.stdout);
+    expect(check.code, check.stdout).toBe(0);
+    expect([...lines.keys()].sort()).toEqual([...NAMES].sort());
+    for (const [name, l] of lines) expect(l.status, `${name}: ${l.detail}`).toBe(name === 'BGP sessions' ? 'SKIP' : 'PASS');
+    expect(lines.get('route count, tor-r1')!.detail).toMatch(/^4 route\(s\) = plan 4 /);
+    expect(lines.get('node add')!.detail).toContain('tor-r0 1 more static route(s)');
+    expect(lines.get('node add')!.detail).toContain('spine 4 -> 4 routes (table unchanged), plan +0');
+
+    // Break the data plane: remove r1-n0's route (rendered in tor-r1's netplan) from tor-r1.
+    const tor1 = st.routers.find((r) => r.name === 'tor-r1')!;
+    expect(spawnSync(tool('ip'), ['-n', tor1.ns, '-6', 'route', 'del', prefixOf('r1-n0')]).status).toBe(0);
+    const broken = await lab(['check']);
+    expect(broken.code).toBe(1);
+    const b = parseCheck(broken.stdout);
+    expect(b.get('pod to pod, other rack (ICMPv6)')!.status).toBe('FAIL');
+    expect(b.get('pod to pod, other rack (ICMPv6)')!.detail).toMatch(/-> r1-n0-p0 .*unreachable: ICMPv6 from .* Destination unreachable/);
+    expect(b.get('pod to pod, other rack (TCP)')!.status).toBe('FAIL');
+    expect(b.get('every pod reachable')!.detail).toMatch(/^5 of 7 pods answer .*on node r1-n0 \(pod prefix 2001:db8:4200:40::\/64\)/);
+    expect(b.get('route count, tor-r1')!.detail).toContain('3 route(s) but plan 4');
+
+    await downAndVerify(st);
+  }, LAB_TIMEOUT);
+
+  it('--break NODE: the lab is built without that node\'s route and check fails', async () => {
+    const up = await lab(['up', '--racks', '2', '--nodes-per-rack', '1', '--pods-per-node', '1', '--break', 'r1-n0']);
+    expect(up.code, up.stderr + up.stdout).toBe(0);
+    expect(up.stdout).toContain('--break: BIRD not started on r1-n0');
+    const st = state();
+    expect(processesMentioning(st.dir).length).toBe(4);
+    const check = await lab(['check']);
+    expect(check.code).toBe(1);
+    const b = parseCheck(check.stdout);
+    expect(b.get('every pod reachable')!.detail).toMatch(/^0 of 1 pods answer .*unreachable: r1-n0-p0 .* on node r1-n0/);
+    expect(b.get('BGP sessions')!.detail).toContain('r1-n0: BIRD not running');
+    await downAndVerify(st);
+  }, LAB_TIMEOUT);
+
+  it('a failure half way removes everything the run made', async () => {
+    const before = new Set(await listNamespaces());
+    const overlay = tempDir('overlay');
+    mkdirSync(join(overlay, 'routing'));
+    writeFileSync(join(overlay, 'routing', 'node-bird.conf.hbs'), 'router id {{routerId}};\nprotocol bgp tor { this is not BIRD syntax; }\n');
+    const up = await lab(['up', '--racks', '1', '--nodes-per-rack', '2', '--pods-per-node', '1', '--templates', overlay]);
+    expect(up.code).toBe(1);
+    expect(up.stderr).toMatch(/bird -c .*bird\.conf .*failed/);
+    expect(up.stdout).toMatch(/lab up failed; removed \d+ namespace\(s\)/);
+    expect((await listNamespaces()).filter((n) => !before.has(n) && n.startsWith('f6-'))).toEqual([]);
+    expect(processesMentioning(runDirOf(env, STACK))).toEqual([]);
+    expect(existsSync(runDirOf(env, STACK))).toBe(false);
+  }, LAB_TIMEOUT);
+
+  it('usage: a second up, a too-large lab, a bad mode, an action missing, check with nothing up', async () => {
+    expect((await lab([])).code).toBe(2);
+    expect((await lab(['up', '--mode', 'ospf'])).stderr).toContain('--mode is bgp or static');
+    expect((await lab(['check', '--racks', '2'])).stderr).toContain('--racks is an option of "flat6 lab up"');
+    const none = await lab(['check']);
+    expect(none.code).toBe(2);
+    expect(none.stderr).toContain('no lab of stack multirack is up');
+    const big = await cli(['lab', 'up', '--stack', 'scale'], { env });
+    expect(big.code).toBe(2);
+    expect(big.stderr).toContain('it builds at most 256');
+    expect(existsSync(runDirOf(env, 'scale'))).toBe(false);
+    const d = await lab(['down']);
+    expect(d.code).toBe(0);
+    expect(d.stdout).toContain('nothing to remove');
+  }, LAB_TIMEOUT);
+});
+
+describe('flat6 lab without root', () => {
+  it('exits 2 with a clear message and creates nothing', async () => {
+    const spy = vi.spyOn(process as unknown as { getuid: () => number }, 'getuid').mockReturnValue(1000);
+    try {
+      const dir = tempDir('nonroot');
+      for (const action of ['up', 'check', 'down']) {
+        const r = await cli(['lab', action, '--stack', STACK], { env: { FLAT6_LAB_DIR: dir } });
+        expect(r.code).toBe(2);
+        expect(r.stderr).toContain('needs root');
+      }
+      expect(existsSync(join(dir, STACK))).toBe(false);
+    } finally {
+      spy.mockRestore();
+    }
+  });
+});
