@@ -9,7 +9,6 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import fc from 'fast-check';
-import { parse } from 'yaml';
 import { containsPrefix, formatPrefix, overlaps, parsePrefix } from '../src/core/ip.js';
 import { netplanUnits } from '../src/lab/networkd.js';
 import type { ClusterPlan } from '../src/plan/plan.js';

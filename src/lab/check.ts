@@ -13,7 +13,7 @@ import { CNI_CONFLIST_PATH } from '../render/cni.js';
 import { BIRD_CONF, expectedNodeRoutes, expectedSpineRoutes, expectedTorRoutes, SPINE, TOR_DOWNLINK, TOR_UPLINK } from '../render/routing.js';
 import { formatAddress, formatPrefix } from '../core/ip.js';
 import { parseStack } from '../spec/load.js';
-import { configure, protocols, startBird } from './bird.js';
+import { birdPid, configure, protocols, startBird } from './bird.js';
 import { cniDel, readConflist } from './cni.js';
 import { stopProcesses } from './down.js';
 import { ipJson, LabError, must, pool, run, sleep, toolPath } from './exec.js';
@@ -158,6 +158,16 @@ async function checkRoutes(ctx: Ctx): Promise<void> {
   }
 }
 
+function isAlive(pid: number | undefined): boolean {
+  if (pid === undefined) return false;
+  try {
+    process.kill(pid, 0);
+    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return false;
+  }
+}
+
 async function checkSessions(ctx: Ctx): Promise<void> {
   const { state } = ctx;
   if (state.mode !== 'bgp') {
@@ -167,14 +177,21 @@ async function checkSessions(ctx: Ctx): Promise<void> {
   const down: string[] = [];
   let nodeSessions = 0;
   let spineSessions = 0;
-  const running = new Set(state.birds.map((b) => b.name));
+  const running = new Set(state.birds.filter((b) => isAlive(birdPid(b))).map((b) => b.name));
   for (const r of state.routers) {
     const b = state.birds.find((x) => x.name === r.name);
-    if (!b) {
+    if (!b || !running.has(r.name)) {
       down.push(`${r.name}: BIRD not running`);
       continue;
     }
-    for (const p of (await protocols(b.ctl)).filter((x) => x.proto === 'BGP')) {
+    let protos;
+    try {
+      protos = await protocols(b.ctl);
+    } catch (e) {
+      down.push(`${r.name}: BIRD does not answer (${(e as Error).message})`);
+      continue;
+    }
+    for (const p of protos.filter((x) => x.proto === 'BGP')) {
       const established = p.info.startsWith('Established');
       if (r.kind === 'tor' && p.name.startsWith('node_s')) nodeSessions += established ? 1 : 0;
       if (r.kind === 'spine') spineSessions += established ? 1 : 0;
@@ -348,9 +365,9 @@ function changed(a: Map<string, string>, b: Map<string, string>): string[] {
   return [...a.keys()].filter((k) => a.get(k) !== b.get(k));
 }
 
-async function deletePod(ctx: Ctx, pod: PodRecord): Promise<void> {
+async function deletePod(ctx: Ctx, pod: PodRecord, render = ctx.render): Promise<void> {
   const node = ctx.state.nodes.find((n) => n.name === pod.node)!;
-  const list = readConflist(join(hostRoot(ctx.render, node.name), CNI_CONFLIST_PATH));
+  const list = readConflist(join(hostRoot(render, node.name), CNI_CONFLIST_PATH));
   await cniDel(list, attachment(ctx.state, node, pod.ns, pod.containerId));
   await must('ip', ['netns', 'delete', pod.ns]);
   ctx.state.pods = ctx.state.pods.filter((p) => p !== pod);
@@ -498,6 +515,7 @@ async function checkNodeAdd(ctx: Ctx, source: PodRecord): Promise<void> {
   try {
     if (state.mode === 'bgp') await configure(torBird!.ctl, torBird!.config);
     else await removeRoutes(torRec.ns, newTorUnits, addedDst);
+    for (const p of state.pods.filter((x) => x.node === added.name)) await deletePod(ctx, p, render2);
     const extra = state.namespaces.slice(nsBefore);
     for (const ns of extra) {
       const pids = await run('ip', ['netns', 'pids', ns]);
@@ -531,14 +549,26 @@ export async function labCheck(state: LabState, log: Log): Promise<CheckResult[]
   };
   const ctx: Ctx = { state, plan, render: join(state.dir, 'render'), report, log };
   log(`lab ${state.stack} (${state.mode} mode), run ${state.runId}: ${state.routers.length} router(s), ${state.nodes.length} node(s), ${state.pods.length} pod(s)`);
-  await checkRoutes(ctx);
-  await checkSessions(ctx);
-  await checkNoTunnel(ctx);
-  const t = await checkConnectivity(ctx);
-  await checkAllReachable(ctx, 'every pod reachable', t.source);
-  await checkMtu(ctx, t);
-  const source = await checkPodChurn(ctx);
-  if (source) await checkAllReachable(ctx, 'every re-added pod reachable', source);
-  await checkNodeAdd(ctx, source ?? t.source);
+  // A check that cannot run at all is a FAIL line too; the others still run.
+  const step = async <T>(name: string, fn: () => Promise<T>): Promise<T | undefined> => {
+    try {
+      return await fn();
+    } catch (e) {
+      report('FAIL', name, `could not run: ${(e as Error).message}`);
+      return undefined;
+    }
+  };
+  await step('route count', () => checkRoutes(ctx));
+  await step('BGP sessions', () => checkSessions(ctx));
+  await step('no tunnel or overlay', () => checkNoTunnel(ctx));
+  const t = await step('pod to pod', () => checkConnectivity(ctx));
+  if (t) {
+    await step('every pod reachable', () => checkAllReachable(ctx, 'every pod reachable', t.source));
+    await step('full-size packet, DF set', () => checkMtu(ctx, t));
+  }
+  const source = await step('pod churn changes no route', () => checkPodChurn(ctx));
+  if (source) await step('every re-added pod reachable', () => checkAllReachable(ctx, 'every re-added pod reachable', source));
+  const from = source ?? t?.source;
+  if (from) await step('node add', () => checkNodeAdd(ctx, from));
   return results;
 }

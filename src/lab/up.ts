@@ -89,7 +89,12 @@ export async function labUp(stack: LoadedStack, env: NodeJS.ProcessEnv, opts: Up
     );
   }
   mkdirSync(dirname(dir), { recursive: true, mode: 0o755 });
-  mkdirSync(dir, { mode: 0o700 });
+  try {
+    mkdirSync(dir, { mode: 0o700 });
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code === 'EEXIST') throw new UsageError(`another "flat6 lab up --stack ${stack.stackName}" is starting (${dir} appeared meanwhile)`);
+    throw e;
+  }
   const runId = newRunId();
   const state: LabState = {
     version: 1,
@@ -181,6 +186,26 @@ export interface NodeBuild {
 const BOOT_NAME = 'f6boot0';
 
 /**
+ * A NIC needs a MAC; a node the stack gives none gets a locally administered
+ * one from its position, so a node taken out and put back answers from the
+ * MAC its ToR still has in its neighbour cache, as the same machine would.
+ */
+function mac(bytes: number[]): string {
+  return bytes.map((x) => x.toString(16).padStart(2, '0')).join(':');
+}
+
+/** The MAC of the routed port of rack `index`'s switch: 02:f7:00:00:<rack>. */
+export function rackSwitchMac(index: number): string {
+  return mac([0x02, 0xf7, 0, 0, (index >> 8) & 255, index & 255]);
+}
+
+export function labMac(node: NodePlan): string {
+  const r = node.rack.index;
+  const s = node.slot;
+  return mac([0x02, 0xf6, (r >> 8) & 255, r & 255, (s >> 8) & 255, s & 255]);
+}
+
+/**
  * A node's machine: namespace, kernel settings from its rendered sysctl file,
  * and its NIC cabled to a port of its rack switch. A node with a MAC gets it
  * on the NIC, under a boot-time name that its netplan must rename.
@@ -192,7 +217,7 @@ export async function createNode(state: LabState, plan: ClusterPlan, node: NodeP
   await mustInNs(ns, 'sysctl', ['-p', join(hostRoot(render, node.name), 'etc/sysctl.d/99-flat6.conf')]);
   const port = `p${node.slot}`;
   const nic = node.mac ? BOOT_NAME : node.interface;
-  await must('ip', ['link', 'add', 'name', nic, 'netns', ns, ...(node.mac ? ['address', node.mac] : []), 'type', 'veth', 'peer', 'name', port, 'netns', torNs]);
+  await must('ip', ['link', 'add', 'name', nic, 'netns', ns, 'address', node.mac ?? labMac(node), 'type', 'veth', 'peer', 'name', port, 'netns', torNs]);
   await must('ip', ['netns', 'exec', torNs, 'sysctl', '-q', '-w', `net.ipv6.conf.${port}.disable_ipv6=1`]);
   await ipBatch(torNs, [`link set dev ${port} mtu ${plan.spec.network.mtu}`, `link set dev ${port} master ${TOR_DOWNLINK}`, `link set dev ${port} up`]);
   return { record: { name: node.name, rackIndex: node.rack.index, slot: node.slot, ns, uplink: node.interface, port }, plan: node };
@@ -318,7 +343,9 @@ async function build(state: LabState, plan: ClusterPlan, render: string, opts: U
     const torNs = nsName.tor(state.prefix, rack.index);
     await must('ip', ['link', 'add', 'name', spinePort(rack.index), 'netns', spineNs, 'type', 'veth', 'peer', 'name', TOR_UPLINK, 'netns', torNs]);
     // The rack switch: a plain L2 bridge; the ToR's downlink interface is its routed port.
-    await ipBatch(torNs, [`link add name ${TOR_DOWNLINK} type bridge mcast_snooping 0`, `link set dev ${TOR_DOWNLINK} mtu ${mtu}`]);
+    // Its MAC is fixed: a bridge left to itself takes its lowest port MAC, so adding a
+    // node would change the gateway's MAC under every node's neighbour cache.
+    await ipBatch(torNs, [`link add name ${TOR_DOWNLINK} address ${rackSwitchMac(rack.index)} type bridge mcast_snooping 0`, `link set dev ${TOR_DOWNLINK} mtu ${mtu}`]);
   });
   // Nodes: namespaces, kernel settings, cabling.
   const built = await pool(nodes, 16, (n) => createNode(state, plan, n, render));
