@@ -179,6 +179,16 @@ describe('render --host on the 1,048,576-node stack', () => {
     expect(plan.scope).toEqual({ host: SCALE_LAST });
     expect(plan.nodes.map((n: { name: string }) => n.name)).toEqual([SCALE_LAST]);
   });
+
+  it('refuses a whole-cluster render of it unless --all-hosts asks for one, and writes nothing', async () => {
+    const out = join(tempDir('all'), 'out');
+    const r = await cli(['render', '--stack', 'scale', '--out', out, '--secrets', testSecretsFile()]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('1048576 nodes');
+    expect(r.stderr).toContain('--host NAME');
+    expect(r.stderr).toContain('--all-hosts');
+    expect(existsSync(out)).toBe(false);
+  });
 });
 
 describe('render --templates overlay', () => {

@@ -6,13 +6,9 @@
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync, readdirSync, readFileSync, writeSync } from 'node:fs';
+import { LabError, sleep } from '../lab/exec.js';
 
-export class LabError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'LabError';
-  }
-}
+export { LabError, sleep };
 
 export interface RunResult {
   stdout: string;
@@ -52,9 +48,6 @@ export function sleepSync(ms: number): void {
   Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, ms);
 }
 
-export function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}
 
 /** State letter and process group of a process from /proc/<pid>/stat, or undefined when it is gone. */
 function procStat(pid: number): { state: string; pgrp: number } | undefined {

@@ -9,33 +9,45 @@ import { writeTreeAtomic } from '../../sinks/dir.js';
 import { planFromArgs, STACK_HELP, STACK_OPTION, type Command } from '../main.js';
 
 export const SECRETS_FILE = 'secrets.yaml';
+/** Above this many nodes a whole-cluster render must be asked for by name (--all-hosts). */
+export const MAX_HOSTS_UNASKED = 10_000;
 
 export const renderCommand: Command = {
   name: 'render',
-  summary: 'Render per-host sysctl, netplan and kubeadm files (and plan.json) into a directory.',
-  usage: 'flat6 render [--stack NAME] --out DIR [--host NAME] [--templates DIR] [--secrets FILE]',
+  summary: 'Render every host\'s files (sysctl, netplan, kubeadm, CNI, routing, HA) and the fabric routers\' into a directory.',
+  usage: 'flat6 render [--stack NAME] --out DIR [--host NAME | --all-hosts] [--templates DIR] [--secrets FILE]',
   options: {
     ...STACK_OPTION,
     out: { type: 'string', short: 'o' },
     host: { type: 'string' },
     templates: { type: 'string' },
     secrets: { type: 'string' },
+    'all-hosts': { type: 'boolean' },
   },
   help: `${STACK_HELP}
   -o, --out DIR          output directory; replaced as a whole, atomically
-      --host NAME        render one node only (O(1) in cluster size)
+      --host NAME        render one node only (O(1) in cluster size), with its
+                         rack's top-of-rack router
+      --all-hosts        required to render every host of a stack of more than
+                         ${MAX_HOSTS_UNASKED} nodes (about 10 files per host)
       --templates DIR    overlay directory: a file there (e.g. netplan/60-flat6.yaml.hbs)
                          replaces the built-in template of the same path
       --secrets FILE     YAML with bootstrapToken, certificateKey and optionally
                          caCertHashes (mode 0600)
 
-Output:
-  DIR/hosts/<host>/etc/sysctl.d/99-flat6.conf     kernel settings (0644)
-  DIR/hosts/<host>/etc/modules-load.d/flat6.conf  br_netfilter, overlay (0644)
-  DIR/hosts/<host>/etc/netplan/60-flat6.yaml      static IPv6 uplink (0600)
-  DIR/hosts/<host>/etc/flat6/kubeadm.yaml         kubeadm v1beta4 (0600: holds the token)
-  DIR/plan.json                                   the address plan of what was rendered
-  DIR/secrets.yaml                                only when flat6 generated the secrets (0600)
+Output (per host; control-plane nodes also get keepalived and haproxy):
+  DIR/hosts/<host>/etc/sysctl.d/99-flat6.conf        kernel settings (0644)
+  DIR/hosts/<host>/etc/modules-load.d/flat6.conf     br_netfilter, overlay (0644)
+  DIR/hosts/<host>/etc/netplan/60-flat6.yaml         static IPv6 uplink (0600)
+  DIR/hosts/<host>/etc/netplan/61-flat6-pods.yaml    the node's pod prefix route (0600)
+  DIR/hosts/<host>/etc/flat6/kubeadm.yaml            kubeadm v1beta4 (0600: holds the token)
+  DIR/hosts/<host>/etc/cni/net.d/10-flat6.conflist   ptp + host-local over the pod prefix
+  DIR/hosts/<host>/etc/bird/bird.conf                BGP announcement of the pod prefix (bgp mode)
+  DIR/hosts/<host>/etc/keepalived/keepalived.conf    VRRPv3 for the API VIP (+ check_apiserver.sh)
+  DIR/hosts/<host>/etc/haproxy/haproxy.cfg           the API endpoint's load balancer
+  DIR/fabric/<router>/etc/...                        spine and top-of-rack routers
+  DIR/plan.json                                      the address plan of what was rendered
+  DIR/secrets.yaml                                   only when flat6 generated the secrets (0600)
 
 Secrets come from --secrets, else ${SECRETS_ENV.token} and ${SECRETS_ENV.certificateKey}
 (and ${SECRETS_ENV.caCertHashes}, comma-separated), else DIR/secrets.yaml of an
@@ -49,6 +61,11 @@ If any check fails nothing is written and an existing DIR stays as it was.`,
     const host = args.values['host'] as string | undefined;
     const only = host === undefined ? undefined : plan.findNode(host);
     if (host !== undefined && !only) throw new UsageError(`no node "${host}" in stack ${plan.stackName} (flat6 plan lists the nodes)`);
+    if (!only && plan.nodeCount > MAX_HOSTS_UNASKED && !args.values['all-hosts']) {
+      throw new UsageError(
+        `stack ${plan.stackName} has ${plan.nodeCount} nodes: rendering them all writes about ${plan.nodeCount * 10} files. Render one host with --host NAME (e.g. --host ${plan.controlPlanes[0]!.name}), or pass --all-hosts to render every one`,
+      );
+    }
     const choice = chooseSecrets({ file: args.values['secrets'] as string | undefined, env: io.env, previous: join(outPath, SECRETS_FILE) });
     const ctx: RenderContext = { plan, templates: new TemplateSet(args.values['templates'] as string | undefined), secrets: choice.secrets };
 
