@@ -30,7 +30,7 @@ import { PRIVATE_ASN_MAX, PRIVATE_ASN_MIN, ROUTING_DEFAULTS } from '../spec/sche
 /** kubeadm v1beta4 arrived with Kubernetes v1.31 (v1beta3 is deprecated). */
 export const MIN_K8S_MINOR = 31;
 /** Newest minor this release of flat6 knows kubeadm v1beta4 to serve. */
-export const MAX_K8S_MINOR = 35;
+export const MAX_K8S_MINOR = 36;
 
 export interface Resolved {
   nodeRange: Prefix;
