@@ -287,7 +287,7 @@ function toSpec(c: Record<string, unknown>): ClusterSpec {
       pods: net['pods'] as string,
       podPrefixLength: (net['podPrefixLength'] as number | undefined) ?? 64,
       services: net['services'] as string,
-      dns: (net['dns'] as string[] | undefined) ?? [],
+      dns: net['dns'] as string[],
       mtu: (net['mtu'] as number | undefined) ?? 1500,
       dnsDomain: (net['dnsDomain'] as string | undefined) ?? 'cluster.local',
     },

@@ -119,7 +119,7 @@ export const STACK_SCHEMA: JsonSchema = {
     network: {
       type: 'object',
       additionalProperties: false,
-      required: ['nodes', 'pods', 'services'],
+      required: ['nodes', 'pods', 'services', 'dns'],
       description: 'The three IPv6 ranges of the cluster and how they are divided.',
       properties: {
         nodes: { ...ipv6Prefix, description: 'Node range. Rack subnets (one per rack, network.rackSubnetLength long) are carved from it by rack index.' },
@@ -274,7 +274,7 @@ export const STACK_SCHEMA: JsonSchema = {
           properties: {
             count: { type: 'integer', minimum: 1, description: 'Number of racks, indexes 0..count-1.' },
             nodes: { type: 'integer', minimum: 1, description: 'Nodes per rack (slots 0..nodes-1).' },
-            namePrefix: { type: 'string', pattern: '^[a-z]([-a-z0-9]*[a-z])?$', default: 'rack', description: 'Rack names are <namePrefix><index, zero-padded>.' },
+            namePrefix: { type: 'string', pattern: '^[a-z]([-a-z0-9]*[a-z])?$', default: 'rack', description: 'Rack names are <namePrefix><index> with no zero padding (rack0 .. rack16383), so growth never renames a rack.' },
           },
         },
       ],
