@@ -221,7 +221,7 @@ export class FailoverLab {
 
   constructor(plan: ClusterPlan, opts: LabOptions) {
     if (!haEnabled(plan)) throw new LabError(`stack ${plan.stackName} sets controlPlane.loadBalancer: none; there are no keepalived/haproxy files to test`);
-    if (plan.controlPlanes.length < 2) throw new LabError(`stack ${plan.stackName} has ${plan.controlPlanes.length} control-plane node; a failover needs at least two`);
+    if (plan.controlPlanes.length < 3) throw new LabError(`stack ${plan.stackName} has ${plan.controlPlanes.length} control-plane node(s); the failover scenario needs at least three`);
     this.plan = plan;
     this.prefix = `${NS_PREFIX}-${process.pid}-${opts.runId}`;
     this.switchNs = `${this.prefix}-sw`;

@@ -26,14 +26,20 @@ export async function namespacesOf(state: Pick<LabState, 'prefix' | 'namespaces'
   return [...out];
 }
 
-/** PIDs of processes whose command line mentions `needle` (the run directory: BIRD's -c/-s/-P paths). */
-export function processesMentioning(needle: string): number[] {
+/**
+ * PIDs of BIRD daemons whose arguments name a file inside `dir` (the run directory:
+ * BIRD's -c/-s/-P paths). Only whole path arguments under `dir/` count, so a sibling
+ * run (/run/flat6-lab/metal2) or a user's `tail -f` of a lab file is never touched.
+ */
+export function processesMentioning(dir: string): number[] {
+  const prefix = dir.endsWith('/') ? dir : `${dir}/`;
   const out: number[] = [];
   for (const e of readdirSync('/proc')) {
     if (!/^\d+$/.test(e) || Number(e) === process.pid) continue;
     try {
-      const cmd = readFileSync(join('/proc', e, 'cmdline'), 'utf8');
-      if (cmd.includes(needle)) out.push(Number(e));
+      if (readFileSync(join('/proc', e, 'comm'), 'utf8').trim() !== 'bird') continue;
+      const args = readFileSync(join('/proc', e, 'cmdline'), 'utf8').split('\0');
+      if (args.some((a) => a.startsWith(prefix))) out.push(Number(e));
     } catch {
       // gone meanwhile
     }

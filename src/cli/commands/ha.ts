@@ -79,7 +79,11 @@ See docs/ha.md.`,
     if (plan.spec.controlPlane.loadBalancer !== 'keepalived-haproxy') {
       throw new UsageError(`stack ${plan.stackName} sets controlPlane.loadBalancer: ${plan.spec.controlPlane.loadBalancer}; flat6 renders no keepalived/haproxy for it, so there is nothing to fail over`);
     }
-    if (plan.controlPlanes.length < 2) throw new UsageError(`stack ${plan.stackName} has one control-plane node; a failover needs at least two`);
+    if (plan.controlPlanes.length < 3) {
+      throw new UsageError(
+        `stack ${plan.stackName} has ${plan.controlPlanes.length} control-plane node(s); the scenario needs at least three (faults (a) and (b) take two nodes out, a third must take the VIP)`,
+      );
+    }
     const missing = labPrerequisites();
     if (missing.length) throw new UsageError(missing.join('\n  '));
     const templates = new TemplateSet(args.values['templates'] as string | undefined);
