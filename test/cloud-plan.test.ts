@@ -5,7 +5,7 @@
  * the node's boot script run for real (python3) against a fake instance
  * metadata service on loopback.
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -486,5 +486,54 @@ describe('project wiring', () => {
     expect(pulumiStep['env']['PULUMI_ACCESS_TOKEN']).toBe('${{ secrets.PULUMI_ACCESS_TOKEN }}');
     expect(steps.findIndex((s) => s['run'] === 'npm install')).toBeLessThan(steps.indexOf(pulumiStep));
     expect(wf.permissions).toMatchObject({ 'pull-requests': 'write', 'id-token': 'write' });
+    // the first step refuses an empty PULUMI_ORG, which would preview "/<stack>"
+    expect(steps[0]!['env']).toEqual({ PULUMI_ORG: '${{ vars.PULUMI_ORG }}' });
+    expect(pulumiStep['with']['stack-name']).toBe('${{ vars.PULUMI_ORG }}/${{ matrix.stack }}');
+    const orgCheck = (org: string): { status: number | null; stdout: string } => spawnSync('bash', ['-c', steps[0]!['run']], { env: { PATH: process.env['PATH'], PULUMI_ORG: org }, encoding: 'utf8' });
+    const empty = orgCheck('');
+    expect(empty.status).toBe(1);
+    expect(empty.stdout).toContain('::error::the repository variable PULUMI_ORG is empty');
+    expect(orgCheck('acme').status).toBe(0);
+  });
+
+  it('the preview workflow picks the AWS stacks the pull request itself changes, not what its base gained since', () => {
+    const wf = parse(readFileSync(join(ROOT, '.github', 'workflows', 'preview.yml'), 'utf8'));
+    const pick = (wf.jobs.stacks.steps as Array<Record<string, any>>).find((s) => s['id'] === 'pick')!['run'] as string;
+    const repo = mkdtempSync(join(tmpdir(), 'flat6-preview-'));
+    try {
+      const git = (...args: string[]): string => {
+        const r = spawnSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.com', '-c', 'init.defaultBranch=main', ...args], { cwd: repo, encoding: 'utf8' });
+        if (r.status !== 0) throw new Error(`git ${args.join(' ')}: ${r.stderr}`);
+        return r.stdout.trim();
+      };
+      const write = (file: string, text: string): void => {
+        mkdirSync(dirname(join(repo, file)), { recursive: true });
+        writeFileSync(join(repo, file), text);
+      };
+      const awsStack = (name: string, v: string): string => `config:\n  flat6:cluster:\n    name: ${name}\n  flat6:aws:\n    region: ${v}\n`;
+      git('init', '-q');
+      write('stacks/Pulumi.aws-a.yaml', awsStack('a', 'us-east-2'));
+      write('stacks/Pulumi.aws-b.yaml', awsStack('b', 'us-east-2'));
+      write('stacks/Pulumi.metal.yaml', 'config:\n  flat6:cluster:\n    name: m\n');
+      git('add', '-A');
+      git('commit', '-qm', 'fork point');
+      git('checkout', '-qb', 'pr');
+      write('stacks/Pulumi.aws-a.yaml', awsStack('a', 'us-west-2'));
+      git('commit', '-qam', 'pr changes aws-a');
+      const head = git('rev-parse', 'HEAD');
+      git('checkout', '-q', 'main');
+      // the base branch moves on: a program change and aws-b, neither part of the pull request
+      write('stacks/Pulumi.aws-b.yaml', awsStack('b', 'eu-west-1'));
+      write('src/x.ts', 'export {};\n');
+      git('add', '-A');
+      git('commit', '-qm', 'base moves on');
+      const base = git('rev-parse', 'HEAD');
+      const out = join(repo, 'github-output');
+      const r = spawnSync('bash', ['-c', pick], { cwd: repo, env: { PATH: process.env['PATH'], BASE: base, HEAD: head, GITHUB_OUTPUT: out }, encoding: 'utf8' });
+      expect(r.status, r.stderr).toBe(0);
+      expect(readFileSync(out, 'utf8')).toBe('stacks=["aws-a"]\n');
+    } finally {
+      rmSync(repo, { recursive: true, force: true });
+    }
   });
 });

@@ -326,6 +326,8 @@ describe('aws-lab under mocks', () => {
     expect(of('aws:lb/targetGroupAttachment:TargetGroupAttachment').map((a) => a.inputs['targetId'])).toEqual(pinned);
     const asg = one('aws:autoscaling/group:Group', 'workers-general-asg');
     expect(asg.inputs).toMatchObject({ minSize: 3, maxSize: 6, desiredCapacity: 3 });
+    // a new launch template version never rolls joined workers by itself (the bootstrap token expires)
+    expect(asg.inputs['instanceRefresh']).toBeUndefined();
     expect(asg.inputs['vpcZoneIdentifiers']).toEqual(['network-node-a-id', 'network-node-b-id', 'network-node-c-id']);
   });
 
@@ -386,7 +388,7 @@ describe('aws-lab under mocks', () => {
     }
     expect(desired).toEqual([3, 3000]);
     expect(counts[1]).toEqual(counts[0]);
-    // Scaling a pool does not change its user data (which would roll every worker).
+    // Scaling a pool does not change its user data (a new launch template version for nothing).
     expect(workerUserData[1]).toBe(workerUserData[0]);
   });
 

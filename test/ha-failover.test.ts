@@ -20,9 +20,10 @@
  *   entries, temporary directories.
  */
 import { describe, expect, it } from 'vitest';
-import { existsSync, readdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import { tmpdir } from 'node:os';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { runFailover, MAX_FAILOVER_MS, MAX_OVERLAP_MS, type FailoverReport } from '../src/ha/scenario.js';
 import { formatReport } from '../src/ha/report.js';
 import { planBundled } from './helpers.js';
@@ -45,9 +46,16 @@ describe.skipIf(!IS_ROOT)('HA failover in network namespaces (root)', () => {
 
   it('runs (a) keepalived stop, (b) link down, (c) API server stop, (d) restore', { timeout: 90_000 }, async () => {
     const log: string[] = [];
+    // what a killed run left in /etc/netns (its pid is gone) is removed before this run starts
+    const dead = spawnSync(process.execPath, ['-e', '']).pid!;
+    const staleEtc = `/etc/netns/f6ha-${dead}-cp1`;
+    mkdirSync(join(staleEtc, 'keepalived'), { recursive: true });
     try {
       report = await runFailover(planBundled('metal'), { runId: 'test', log: (l) => log.push(l) });
     } finally {
+      const removed = !existsSync(staleEtc);
+      rmSync(staleEtc, { recursive: true, force: true });
+      expect(removed, `${staleEtc} left`).toBe(true);
       // whatever happened, nothing of ours may remain
       expect(ours()).toEqual({ namespaces: [], etc: [], dirs: [] });
     }

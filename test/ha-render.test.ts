@@ -23,6 +23,7 @@ import { parseAllDocuments } from 'yaml';
 import { CHECK_SCRIPT, HAPROXY_CFG, KEEPALIVED_CONF, TOP_PRIORITY, vrrpIdOf } from '../src/render/ha.js';
 import { checkStack } from '../src/plan/checks.js';
 import { formatAddress } from '../src/core/ip.js';
+import { evaluate, MIN_WINDOW_REQUESTS, type FailoverReport, type FaultResult } from '../src/ha/scenario.js';
 import { cleanupTempDirs, cli, loadText, planBundled, planText, readTree, renderAllForTools, renderStack, stackText, tempDir, tool, writeStack, type ToolTarget } from './helpers.js';
 
 afterAll(cleanupTempDirs);
@@ -317,5 +318,28 @@ describe('stack options', () => {
     expect(body(text).some((l) => l.startsWith('unicast_'))).toBe(false);
     expect(keepalivedTest(conf, 'eth0')).toBe('');
     expect(haproxyTest(join(out, 'hosts', 'r0-n0', HAPROXY_CFG))).toBe('');
+  });
+});
+
+describe('failover verdict (evaluate)', () => {
+  const fault = (key: 'a' | 'b' | 'c' | 'd', sent: number, extra: Partial<FaultResult> = {}): FaultResult => ({
+    key, title: key, target: 'cp1', at: 0, sent, failed: 0, recoveryMs: 0, holderBefore: 'cp1', holderAfter: key === 'a' || key === 'b' ? 'cp2' : 'cp1', slowestOkMs: 5, errors: {}, answeredBy: {}, ...extra,
+  });
+  const report = (faults: FaultResult[]): FailoverReport => ({
+    stack: 'metal', vip: '2001:db8:1::100', port: 6443, apiServerPort: 6444, nodes: [], pollIntervalMs: 100, requestTimeoutMs: 1000, checkIntervalMs: 1000,
+    setupMs: 1, initialHolder: 'cp1', faults, timeline: [], anomalies: [], samples: { count: 10, none: 0, several: 0, intervalMs: 50 }, backendsAfter: {},
+    startedAt: 0, totalMs: 1, leftovers: [], problems: [],
+  });
+
+  it('passes windows that each completed enough requests', () => {
+    expect(evaluate(report([fault('a', 30), fault('b', 40), fault('c', 20), fault('d', 30)]))).toEqual([]);
+  });
+
+  it('fails a fault window with fewer than the minimum of requests, however clean it looks', () => {
+    const out = evaluate(report([fault('a', 30), fault('b', MIN_WINDOW_REQUESTS - 1), fault('c', 0), fault('d', 30)]));
+    expect(out).toEqual([
+      `(b) only ${MIN_WINDOW_REQUESTS - 1} request(s) completed in its window, fewer than ${MIN_WINDOW_REQUESTS}: a window without requests proves nothing`,
+      `(c) only 0 request(s) completed in its window, fewer than ${MIN_WINDOW_REQUESTS}: a window without requests proves nothing`,
+    ]);
   });
 });

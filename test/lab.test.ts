@@ -12,6 +12,8 @@ import { join } from 'node:path';
 import { formatPrefix } from '../src/core/ip.js';
 import { listNamespaces, processesMentioning, teardown } from '../src/lab/down.js';
 import { readState, runDirOf, type LabState } from '../src/lab/state.js';
+import { judgeSessions } from '../src/lab/check.js';
+import type { BirdProtocol } from '../src/lab/bird.js';
 import { cleanupTempDirs, cli, planBundled, tempDir, tool, type CliResult } from './helpers.js';
 
 const ROOT_USER = process.getuid?.() === 0;
@@ -124,14 +126,14 @@ describe.runIf(ROOT_USER)('flat6 lab on 2 racks x 2 nodes x 2 pods', () => {
     expect(lines.get('route count, nodes')!.detail).toMatch(/^4 of 4 nodes hold 2 routes each = plan 2/);
     expect(lines.get('route count, tor-r0')!.detail).toMatch(/^4 route\(s\) = plan 4 /);
     expect(lines.get('route count, spine')!.detail).toMatch(/^4 route\(s\) = plan 4 /);
-    expect(lines.get('BGP sessions')!.detail).toBe('6 of 6 established (4 node-ToR, 2 ToR-spine)');
+    expect(lines.get('BGP sessions')!.detail).toBe('6 of 6 established (4 of 4 node-ToR, 2 of 2 ToR-spine)');
     expect(lines.get('every pod reachable')!.detail).toMatch(/^7 of 7 pods answer/);
-    expect(lines.get('full-size packet, DF set')!.detail).toMatch(/^1500-byte IPv6 packet .* answered/);
+    expect(lines.get('full-size packet, DF set')!.detail).toMatch(/^1500-byte IPv6 packet .* answered, .*; 1501-byte packet refused at the sender \(.*(local error|message too long).*\); MTU 1500 on all 14 links of the path \(pod r0-n0-p0 eth0, /i);
     expect(lines.get('pod churn changes no route')!.detail).toMatch(/^8 pods deleted .* routing tables identical before, between and after on 3 router\(s\)/);
     const add = lines.get('node add')!.detail;
     expect(add).toContain('tor-r0 4 -> 5 routes');
     expect(add).toContain('plan +1');
-    expect(add).toContain('spine 4 -> 4 routes (table unchanged), plan +0');
+    expect(add).toContain('spine 4 -> 4 routes (table unchanged, watched 3 s after tor-r0 learned the route), plan +0');
     expect(add).toContain('spine unchanged, tor-r0 one more BGP neighbor');
     expect(add).toContain('tor-r0 back to 4 routes');
     expect(check.stdout).toContain('all checks passed: 17 passed, 0 failed');
@@ -149,7 +151,7 @@ describe.runIf(ROOT_USER)('flat6 lab on 2 racks x 2 nodes x 2 pods', () => {
     expect(b.get('route count, tor-r1')!.status).toBe('FAIL');
     expect(b.get('route count, tor-r1')!.detail).toContain('missing 2001:db8:4200:41::/64 (pod prefix of r1-n1)');
     expect(b.get('BGP sessions')!.status).toBe('FAIL');
-    expect(b.get('BGP sessions')!.detail).toContain('r1-n1');
+    expect(b.get('BGP sessions')!.detail).toMatch(/^5 of 6 established \(3 of 4 node-ToR, 2 of 2 ToR-spine\); down: .*tor-r1 node_s1 \(r1-n1\): .*r1-n1: BIRD not running/);
     expect(b.get('route count, tor-r0')!.status).toBe('PASS');
     expect(broken.stdout).toMatch(/\d+ check\(s\) FAILED/);
 
@@ -248,5 +250,50 @@ describe('flat6 lab without root', () => {
     } finally {
       spy.mockRestore();
     }
+  });
+});
+
+describe('lab check: BGP sessions are judged against every session the lab must have', () => {
+  const plan = planBundled(STACK);
+  const st = {
+    routers: [
+      { name: 'spine', kind: 'spine' as const, ns: 'x-spine' },
+      { name: 'tor-r0', kind: 'tor' as const, ns: 'x-tor0', rackIndex: 0 },
+      { name: 'tor-r1', kind: 'tor' as const, ns: 'x-tor1', rackIndex: 1 },
+    ],
+    nodes: [0, 1].flatMap((r) => [0, 1].map((s) => ({ name: `r${r}-n${s}`, rackIndex: r, slot: s, ns: `x-${r}-${s}`, uplink: 'eth0', port: `p${s}` }))),
+  };
+  const bgp = (name: string, info = 'Established'): [string, BirdProtocol] => [name, { name, proto: 'BGP', state: info === 'Established' ? 'up' : 'start', info }];
+  const running = new Set(['spine', 'tor-r0', 'tor-r1', 'r0-n0', 'r0-n1', 'r1-n0', 'r1-n1']);
+  const full = (): Map<string, Map<string, BirdProtocol> | undefined> =>
+    new Map([
+      ['spine', new Map([bgp('tor0'), bgp('tor1')])],
+      ['tor-r0', new Map([bgp('node_s0'), bgp('node_s1'), bgp('spine')])],
+      ['tor-r1', new Map([bgp('node_s0'), bgp('node_s1'), bgp('spine')])],
+    ]);
+
+  it('passes with every session Established', () => {
+    const j = judgeSessions(st, plan, full(), running);
+    expect(j).toEqual({ ok: true, detail: '6 of 6 established (4 of 4 node-ToR, 2 of 2 ToR-spine)', down: [] });
+  });
+
+  it('fails naming the peer when a session is missing, though all present ones are Established', () => {
+    const a = full();
+    a.get('tor-r1')!.delete('node_s1');
+    a.get('spine')!.delete('tor0');
+    const j = judgeSessions(st, plan, a, running);
+    expect(j.ok).toBe(false);
+    expect(j.detail).toBe('4 of 6 established (3 of 4 node-ToR, 1 of 2 ToR-spine)');
+    expect(j.down).toEqual(['tor-r1 node_s1 (r1-n1): no such session', 'spine tor0 (tor-r0): no such session']);
+  });
+
+  it('fails on a session not Established and on a router whose BIRD is down', () => {
+    const a = full();
+    a.get('tor-r0')!.set('node_s0', bgp('node_s0', 'Active  Socket: Connection refused')[1]);
+    a.set('tor-r1', undefined);
+    const j = judgeSessions(st, plan, a, running);
+    expect(j.ok).toBe(false);
+    expect(j.detail).toBe('3 of 6 established (1 of 4 node-ToR, 2 of 2 ToR-spine)');
+    expect(j.down).toEqual(['tor-r0 node_s0 (r0-n0): start Active Socket: Connection refused']);
   });
 });

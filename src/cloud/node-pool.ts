@@ -18,8 +18,9 @@ export interface NodeMachine {
   readonly imageId: pulumi.Input<string>;
   /**
    * true when imageId follows a moving "current image" parameter: a newer
-   * image then does not create a new launch template version (which would
-   * roll every node); set an explicit AMI in the stack to move.
+   * image then does not create a new launch template version (nodes of one
+   * pool would otherwise run different images); set an explicit AMI in the
+   * stack to move.
    */
   readonly imageFloats: boolean;
   readonly rootVolumeGiB: number;
@@ -145,8 +146,10 @@ export class NodePool extends pulumi.ComponentResource {
           desiredCapacity: p.desiredSize,
           launchTemplate: { id: lt.id, version: lt.latestVersion.apply((v) => String(v)) },
           healthCheckType: 'EC2',
-          // A new launch template version (new user data) rolls the workers.
-          instanceRefresh: { strategy: 'Rolling', preferences: { minHealthyPercentage: 66 } },
+          // No instanceRefresh: a new launch template version only applies to workers
+          // launched from then on. Rolling them automatically on a routine `pulumi up`
+          // would replace joined workers with nodes whose bootstrap token (24 h TTL)
+          // may have expired; docs/aws.md says how to roll them deliberately.
           tags: [
             { key: 'Name', value: display, propagateAtLaunch: true },
             { key: 'flat6:pool', value: args.poolName, propagateAtLaunch: true },

@@ -145,15 +145,24 @@ export function staleNamespaces(): string[] {
     });
 }
 
-/** Temporary directories left by a lab whose flat6 process is gone. */
+/** Temporary directories and /etc/netns/<namespace> copies left by a lab whose flat6 process is gone. */
 export function staleDirectories(): string[] {
   const base = tmpdir();
-  return readdirSync(base)
+  const tmp = readdirSync(base)
     .filter((f) => {
       const m = new RegExp(`^${TMP_PREFIX}(\\d+)-`).exec(f);
       return m !== null && !isAlive(Number(m[1]));
     })
     .map((f) => join(base, f));
+  const etc = existsSync(ETC_NETNS)
+    ? readdirSync(ETC_NETNS)
+        .filter((f) => {
+          const m = new RegExp(`^${NS_PREFIX}-(\\d+)-`).exec(f);
+          return m !== null && !isAlive(Number(m[1]));
+        })
+        .map((f) => join(ETC_NETNS, f))
+    : [];
+  return [...tmp, ...etc];
 }
 
 /** Remove a namespace: end the processes inside it (all started by a lab), then delete it and its /etc/netns copy. */
@@ -484,6 +493,13 @@ export class FailoverLab {
         }
       },
     }).start();
+  }
+
+  /** Why the client polling the VIP is not running (undefined while it runs). */
+  pollerDown(): string | undefined {
+    const d = this.daemons.get('client');
+    if (!d) return 'never started';
+    return d.running ? undefined : (d.exit ?? 'exited');
   }
 
   async stopPoller(): Promise<void> {

@@ -91,6 +91,8 @@ export interface ScenarioOptions {
 export const MAX_FAILOVER_MS = 5_000;
 /** Longest two nodes may both hold the VIP during a handover. */
 export const MAX_OVERLAP_MS = 1_000;
+/** Fewest requests a fault's window must have completed to show anything (at 100 ms polling a window holds 15 or more). */
+export const MIN_WINDOW_REQUESTS = 5;
 /** How long each fault is watched after the VIP answers again. */
 const OBSERVE_MS = 1_500;
 
@@ -108,8 +110,9 @@ export async function runFailover(plan: ClusterPlan, opts: ScenarioOptions): Pro
   if (problems.length) throw new LabError(problems.join('\n'));
   const stale = staleNamespaces();
   for (const ns of stale) removeNamespace(ns);
-  if (stale.length) removeEmptyEtcNetns();
-  for (const dir of staleDirectories()) rmSync(dir, { recursive: true, force: true });
+  const staleDirs = staleDirectories();
+  for (const dir of staleDirs) rmSync(dir, { recursive: true, force: true });
+  if (stale.length || staleDirs.length) removeEmptyEtcNetns();
   const log = opts.log ?? (() => {});
   const lab = new FailoverLab(plan, { runId: opts.runId, pollIntervalMs: opts.pollIntervalMs, requestTimeoutMs: opts.requestTimeoutMs, templates: opts.templates, log, keepLogs: opts.keepLogs });
   opts.onLab?.(lab);
@@ -195,6 +198,7 @@ async function scenario(lab: FailoverLab, log: (line: string) => void): Promise<
   const keepalivedDown = lab.nodes.filter((n) => !lab.keepalivedRunning(n.name)).map((n) => n.name);
 
   const end = now();
+  const pollerDown = lab.pollerDown();
   await lab.stopPoller();
   lab.stopSampler();
   const layout = lab.layout;
@@ -219,6 +223,7 @@ async function scenario(lab: FailoverLab, log: (line: string) => void): Promise<
     leftovers: [],
     problems: [],
   };
+  if (pollerDown) report.problems.push(`the client polling the VIP was not running at the end (${pollerDown}): its windows prove nothing`);
   if (keepalivedDown.length) report.problems.push(`keepalived not running after (d) on ${keepalivedDown.join(', ')}`);
   report.problems.push(...scriptProblems);
   lab.down();
@@ -320,6 +325,9 @@ function sampleStats(samples: VipSample[], from: number, lab: FailoverLab): Fail
 export function evaluate(r: FailoverReport): string[] {
   const out: string[] = [];
   const fault = (k: FaultKey): FaultResult | undefined => r.faults.find((f) => f.key === k);
+  for (const f of r.faults) {
+    if (f.sent < MIN_WINDOW_REQUESTS) out.push(`(${f.key}) only ${f.sent} request(s) completed in its window, fewer than ${MIN_WINDOW_REQUESTS}: a window without requests proves nothing`);
+  }
   for (const k of ['a', 'b'] as const) {
     const f = fault(k);
     if (!f) out.push(`fault (${k}) did not run`);

@@ -10,17 +10,17 @@ import { join, relative } from 'node:path';
 import { createPlan, type ClusterPlan, type NodePlan } from '../plan/plan.js';
 import { NODE_ROUTES, spineRoutes, torRoutes } from '../plan/summary.js';
 import { CNI_CONFLIST_PATH } from '../render/cni.js';
-import { BIRD_CONF, expectedNodeRoutes, expectedSpineRoutes, expectedTorRoutes, SPINE, TOR_DOWNLINK, TOR_UPLINK } from '../render/routing.js';
+import { BIRD_CONF, expectedNodeRoutes, expectedSpineRoutes, expectedTorRoutes, nodeProtocol, SPINE, spinePort, TOR_DOWNLINK, TOR_UPLINK, torProtocol } from '../render/routing.js';
 import { formatAddress, formatPrefix } from '../core/ip.js';
 import { parseStack } from '../spec/load.js';
-import { birdPid, configure, protocols, startBird } from './bird.js';
+import { birdPid, configure, protocols, startBird, type BirdProtocol } from './bird.js';
 import { cniDel, readConflist } from './cni.js';
 import { stopProcesses } from './down.js';
 import { ipJson, LabError, must, pool, run, sleep, toolPath } from './exec.js';
 import { applyUnits, netplanUnits, removeRoutes, unitRoutes } from './networkd.js';
 import { compareRoutes, describeDiff, readRoutes, routeTable, routingState, type KernelRoute } from './routes.js';
 import { saveState, type LabState, type NodeRecord, type PodRecord } from './state.js';
-import { hostRoot, renderPlan, routerRoot, tryPlan, withAddedNode } from './topology.js';
+import { hostRoot, LAB_BGP_TIMERS, renderPlan, routerRoot, tryPlan, withAddedNode } from './topology.js';
 import { addPod, attachment, birdRecord, buildNode, settleDad, type Log } from './up.js';
 
 export type Status = 'PASS' | 'FAIL' | 'SKIP';
@@ -169,44 +169,80 @@ function isAlive(pid: number | undefined): boolean {
 }
 
 async function checkSessions(ctx: Ctx): Promise<void> {
-  const { state } = ctx;
+  const { state, plan } = ctx;
   if (state.mode !== 'bgp') {
     ctx.report('SKIP', 'BGP sessions', 'static mode: no routing daemon runs');
     return;
   }
   const down: string[] = [];
-  let nodeSessions = 0;
-  let spineSessions = 0;
   const running = new Set(state.birds.filter((b) => isAlive(birdPid(b))).map((b) => b.name));
+  // What each router answers, by protocol name (undefined: BIRD not running or not answering).
+  const answers = new Map<string, Map<string, BirdProtocol> | undefined>();
   for (const r of state.routers) {
     const b = state.birds.find((x) => x.name === r.name);
     if (!b || !running.has(r.name)) {
       down.push(`${r.name}: BIRD not running`);
+      answers.set(r.name, undefined);
       continue;
     }
-    let protos;
     try {
-      protos = await protocols(b.ctl);
+      answers.set(r.name, new Map((await protocols(b.ctl)).filter((x) => x.proto === 'BGP').map((x) => [x.name, x])));
     } catch (e) {
       down.push(`${r.name}: BIRD does not answer (${(e as Error).message})`);
-      continue;
-    }
-    for (const p of protos.filter((x) => x.proto === 'BGP')) {
-      const established = p.info.startsWith('Established');
-      if (r.kind === 'tor' && p.name.startsWith('node_s')) nodeSessions += established ? 1 : 0;
-      if (r.kind === 'spine') spineSessions += established ? 1 : 0;
-      const slot = /^node_s(\d+)$/.exec(p.name)?.[1];
-      const peer = r.kind === 'tor' && slot !== undefined ? state.nodes.find((n) => n.rackIndex === r.rackIndex && n.slot === Number(slot))?.name : undefined;
-      if (!established) down.push(`${r.name} ${p.name}${peer ? ` (${peer})` : ''}: ${p.state} ${p.info.replace(/\s+/g, ' ')}`.trim());
+      answers.set(r.name, undefined);
     }
   }
+  const j = judgeSessions(state, plan, answers, running);
+  ctx.report(j.ok ? 'PASS' : 'FAIL', 'BGP sessions', j.detail + (down.length + j.down.length ? `; down: ${[...down, ...j.down].join('; ')}` : ''));
+}
+
+/**
+ * The sessions the lab must have (each node with its ToR, each ToR with the
+ * spine), judged against what each router's BIRD answered (`answers`: BGP
+ * protocols by name; undefined for a router whose BIRD is down, reported by
+ * the caller). PASS needs every one of them Established.
+ */
+export function judgeSessions(
+  state: Pick<LabState, 'nodes' | 'routers'>,
+  plan: ClusterPlan,
+  answers: ReadonlyMap<string, ReadonlyMap<string, BirdProtocol> | undefined>,
+  running: ReadonlySet<string>,
+): { ok: boolean; detail: string; down: string[] } {
+  const down: string[] = [];
+  const expected: Array<{ router: string; proto: string; peer: string; kind: 'node' | 'tor' }> = [];
+  for (const n of state.nodes) {
+    const tor = state.routers.find((r) => r.kind === 'tor' && r.rackIndex === n.rackIndex);
+    const np = plan.nodeAt(n.rackIndex, n.slot);
+    if (!tor || !np) down.push(`${n.name}: ${np ? `no ToR of rack ${n.rackIndex} in the lab` : 'not in the lab stack'}`);
+    else expected.push({ router: tor.name, proto: nodeProtocol(np), peer: n.name, kind: 'node' });
+  }
+  const spine = state.routers.find((r) => r.kind === 'spine')?.name ?? SPINE;
+  for (const r of state.routers.filter((x) => x.kind === 'tor')) {
+    expected.push({ router: spine, proto: torProtocol(plan.rackAt(r.rackIndex!)), peer: r.name, kind: 'tor' });
+  }
+  let nodeSessions = 0;
+  let spineSessions = 0;
+  for (const e of expected) {
+    const protos = answers.get(e.router);
+    if (!protos) {
+      if (!answers.has(e.router)) down.push(`${e.router} ${e.proto} (${e.peer}): ${e.router} not asked`);
+      continue;
+    }
+    const p = protos.get(e.proto);
+    if (!p) down.push(`${e.router} ${e.proto} (${e.peer}): no such session`);
+    else if (!p.info.startsWith('Established')) down.push(`${e.router} ${e.proto} (${e.peer}): ${p.state} ${p.info.replace(/\s+/g, ' ')}`.trim());
+    else if (e.kind === 'node') nodeSessions++;
+    else spineSessions++;
+  }
   for (const n of state.nodes) if (!running.has(n.name)) down.push(`${n.name}: BIRD not running`);
-  const total = state.nodes.length + state.routers.filter((r) => r.kind === 'tor').length;
-  ctx.report(
-    down.length ? 'FAIL' : 'PASS',
-    'BGP sessions',
-    `${nodeSessions + spineSessions} of ${total} established (${nodeSessions} node-ToR, ${spineSessions} ToR-spine)${down.length ? `; down: ${down.join('; ')}` : ''}`,
-  );
+  const nodeTotal = state.nodes.length;
+  const torTotal = state.routers.filter((r) => r.kind === 'tor').length;
+  const ok = down.length === 0 && nodeSessions === nodeTotal && spineSessions === torTotal && [...state.routers].every((r) => answers.get(r.name));
+  return {
+    ok,
+    detail: `${nodeSessions + spineSessions} of ${nodeTotal + torTotal} established (${nodeSessions} of ${nodeTotal} node-ToR, ${spineSessions} of ${torTotal} ToR-spine)`,
+    down,
+  };
 }
 
 const TUNNEL_KINDS = new Set(['vxlan', 'geneve', 'ipip', 'ip6tnl', 'sit', 'gre', 'gretap', 'ip6gre', 'ip6gretap', 'erspan', 'ip6erspan', 'wireguard', 'vti', 'vti6', 'xfrm', 'bareudp', 'gtp', 'amt', 'l2tp']);
@@ -319,35 +355,67 @@ async function mtuOf(ns: string, dev: string): Promise<number> {
   return l[0]!.mtu;
 }
 
+/** The links a packet from pod `src` to pod `dst` crosses, each with its MTU, in path order. */
+async function pathLinks(ctx: Ctx, src: PodRecord, dst: PodRecord): Promise<Array<[string, number]>> {
+  const { state } = ctx;
+  const nodeOf = (p: PodRecord): NodeRecord => state.nodes.find((n) => n.name === p.node)!;
+  const torOf = (n: NodeRecord) => state.routers.find((r) => r.kind === 'tor' && r.rackIndex === n.rackIndex)!;
+  const spine = state.routers.find((r) => r.kind === 'spine')!;
+  const podSide = async (p: PodRecord): Promise<Array<[string, number]>> => {
+    const n = nodeOf(p);
+    return [
+      [`pod ${p.name} eth0`, await mtuOf(p.ns, 'eth0')],
+      [`node ${n.name} ${p.hostVeth}`, await mtuOf(n.ns, p.hostVeth)],
+    ];
+  };
+  const rackSide = async (n: NodeRecord): Promise<Array<[string, number]>> => {
+    const tor = torOf(n);
+    return [
+      [`node ${n.name} ${n.uplink}`, await mtuOf(n.ns, n.uplink)],
+      [`${tor.name} ${n.port}`, await mtuOf(tor.ns, n.port)],
+      [`${tor.name} ${TOR_DOWNLINK}`, await mtuOf(tor.ns, TOR_DOWNLINK)],
+    ];
+  };
+  const fabricSide = async (n: NodeRecord): Promise<Array<[string, number]>> => {
+    const tor = torOf(n);
+    return [
+      [`${tor.name} ${TOR_UPLINK}`, await mtuOf(tor.ns, TOR_UPLINK)],
+      [`${SPINE} ${spinePort(n.rackIndex)}`, await mtuOf(spine.ns, spinePort(n.rackIndex))],
+    ];
+  };
+  const a = nodeOf(src);
+  const b = nodeOf(dst);
+  const hops = await podSide(src);
+  if (a !== b) {
+    hops.push(...(await rackSide(a)));
+    if (a.rackIndex !== b.rackIndex) hops.push(...(await fabricSide(a)), ...(await fabricSide(b)).reverse());
+    hops.push(...(await rackSide(b)).reverse());
+  }
+  hops.push(...(await podSide(dst)).reverse());
+  return hops;
+}
+
 async function checkMtu(ctx: Ctx, t: Targets): Promise<void> {
   const mtu = ctx.plan.spec.network.mtu;
   const dst = t.otherRack ?? t.sameRack ?? t.sameNode;
   const src = t.source;
-  const srcNode = ctx.state.nodes.find((n) => n.name === src.node)!;
-  const tor = ctx.state.routers.find((r) => r.kind === 'tor' && r.rackIndex === srcNode.rackIndex)!;
-  const spine = ctx.state.routers.find((r) => r.kind === 'spine')!;
-  const hops: Array<[string, number]> = [
-    [`pod ${src.name} eth0`, await mtuOf(src.ns, 'eth0')],
-    [`node ${srcNode.name} ${srcNode.uplink}`, await mtuOf(srcNode.ns, srcNode.uplink)],
-    [`${tor.name} ${TOR_DOWNLINK}`, await mtuOf(tor.ns, TOR_DOWNLINK)],
-    [`${tor.name} ${TOR_UPLINK}`, await mtuOf(tor.ns, TOR_UPLINK)],
-  ];
-  const spinePorts = await ipJson<IpLinkMtu[]>(spine.ns, ['link', 'show']);
-  for (const l of spinePorts) if (l.ifname !== 'lo') hops.push([`${SPINE} ${l.ifname}`, l.mtu]);
-  const off = hops.filter(([, m]) => m !== mtu);
   if (!dst) {
     ctx.report('SKIP', 'full-size packet, DF set', 'the lab has a single pod');
     return;
   }
+  const hops = await pathLinks(ctx, src, dst);
+  const off = hops.filter(([, m]) => m !== mtu);
   const payload = mtu - 48;
   const full = await ping(src.ns, dst.address, { size: payload, dontFragment: true });
-  // Refused at the sender itself, so a short wait is enough.
+  // Refused at the sender itself ("local error: message too long"), so a short wait is enough.
   const over = await ping(src.ns, dst.address, { size: payload + 1, dontFragment: true, wait: '0.3' });
-  const ok = full.ok && off.length === 0 && !over.ok;
+  const refusedLocally = !over.ok && /local error|message too long/i.test(over.error ?? '');
+  const ok = full.ok && off.length === 0 && refusedLocally;
+  const overText = over.ok ? 'also passed (MTU larger than the stack says)' : refusedLocally ? `refused at the sender (${over.error})` : `lost, but not refused at the sender (${over.error})`;
   ctx.report(
     ok ? 'PASS' : 'FAIL',
     'full-size packet, DF set',
-    `${mtu}-byte IPv6 packet (${payload}-byte ICMPv6 payload, ping -M do) ${src.name} -> ${dst.name} ${full.ok ? `answered, rtt ${full.rtt}` : `lost: ${full.error}`}; ${mtu + 1}-byte packet ${over.ok ? 'also passed (MTU larger than the stack says)' : `refused (${over.error})`}; MTU ${off.length ? `differs from ${mtu} at ${off.map(([h, m]) => `${h} ${m}`).join(', ')}` : `${mtu} on all ${hops.length} links of the path (pod, node uplink, ToR, spine): no encapsulation overhead`}`,
+    `${mtu}-byte IPv6 packet (${payload}-byte ICMPv6 payload, ping -M do) ${src.name} -> ${dst.name} ${full.ok ? `answered, rtt ${full.rtt}` : `lost: ${full.error}`}; ${mtu + 1}-byte packet ${overText}; MTU ${off.length ? `differs from ${mtu} at ${off.map(([h, m]) => `${h} ${m}`).join(', ')}` : `${mtu} on all ${hops.length} links of the path (${hops.map(([h]) => h).join(', ')}): no encapsulation overhead`}`,
   );
 }
 
@@ -429,6 +497,9 @@ async function waitFor(what: string, done: () => Promise<boolean>, timeoutMs: nu
   }
 }
 
+/** How long the spine is watched after the ToR learned a new node's route: the lab's BGP hold time. */
+const SPINE_SETTLE_MS = LAB_BGP_TIMERS.holdTime * 1000;
+
 async function checkNodeAdd(ctx: Ctx, source: PodRecord): Promise<void> {
   const { state, plan } = ctx;
   const cluster = (parseStack(state.labStackFile, readFileSync(state.labStackFile, 'utf8')).raw);
@@ -490,8 +561,15 @@ async function checkNodeAdd(ctx: Ctx, source: PodRecord): Promise<void> {
     const via = formatAddress(added.address);
     await waitFor(`${torRec.name} to learn ${want} via ${via}`, async () => (await count(torRec.ns)).some((r) => r.dst === want && r.gateway === via), 30_000);
     const torAfter = await count(torRec.ns);
+    // A leak toward the spine would come one BGP update later: watch the spine for a settle window.
+    const settleMs = state.mode === 'bgp' ? SPINE_SETTLE_MS : 0;
+    const watchUntil = Date.now() + settleMs;
+    let spineTableAfter = await routeTable(spineRec.ns);
+    while (spineTableAfter === spineTableBefore && Date.now() < watchUntil) {
+      await sleep(100);
+      spineTableAfter = await routeTable(spineRec.ns);
+    }
     const spineAfter = await count(spineRec.ns);
-    const spineTableAfter = await routeTable(spineRec.ns);
     const newRoutes = torAfter.filter((r) => !torBefore.some((x) => x.dst === r.dst));
     const reach = await ping(source.ns, pod.address);
     const torPlan = torRoutes(picked.plan.rackAt(rack.index).nodeCount) - torRoutes(plan.rackAt(rack.index).nodeCount);
@@ -503,7 +581,7 @@ async function checkNodeAdd(ctx: Ctx, source: PodRecord): Promise<void> {
       status: ok ? 'PASS' : 'FAIL',
       detail:
         `${added.name} (rack ${rack.name}, slot ${added.slot}) added from its rendered files: ${torRec.name} ${torBefore.length} -> ${torAfter.length} routes (${newRoutes.map((r) => `+${r.dst}${r.gateway ? ` via ${r.gateway}` : ''}`).join(', ') || 'none new'}), plan ${torPlan >= 0 ? '+' : ''}${torPlan}; ` +
-        `${SPINE} ${spineBefore.length} -> ${spineAfter.length} routes (table ${spineTableAfter === spineTableBefore ? 'unchanged' : 'CHANGED'}), plan +${spinePlan}; ` +
+        `${SPINE} ${spineBefore.length} -> ${spineAfter.length} routes (table ${spineTableAfter === spineTableBefore ? 'unchanged' : 'CHANGED'}${settleMs ? `, watched ${settleMs / 1000} s after ${torRec.name} learned the route` : ''}), plan +${spinePlan}; ` +
         `re-rendered files: ${SPINE} ${spineSame ? 'unchanged' : 'CHANGED'}, ${torRec.name} ${torSame ? 'unchanged (expected a change)' : state.mode === 'bgp' ? 'one more BGP neighbor' : `${addedDst.size} more static route(s)`}; ` +
         `pod ${pod.name} ${pod.address} ${reach.ok ? 'reachable' : `unreachable (${reach.error})`} from ${source.name}`,
     };

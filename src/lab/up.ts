@@ -117,12 +117,20 @@ export async function labUp(stack: LoadedStack, env: NodeJS.ProcessEnv, opts: Up
     generation: 0,
   };
   saveState(state);
-  const onSignal = (): void => {
-    process.stderr.write('flat6 lab up: interrupted, removing what was built\n');
-    void teardown(state).finally(() => process.exit(130));
+  // A signal only asks the build to stop: its next step throws, and the catch below removes
+  // what was built, once. Further signals while that runs are ignored.
+  let tearingDown = false;
+  const onSignal = (sig: NodeJS.Signals): void => {
+    if (tearingDown || interrupted) {
+      process.stderr.write(`flat6 lab up: ${sig} ignored, already removing what was built\n`);
+      return;
+    }
+    interrupted = sig;
+    process.stderr.write(`flat6 lab up: ${sig}, stopping and removing what was built\n`);
   };
-  process.once('SIGINT', onSignal);
-  process.once('SIGTERM', onSignal);
+  interrupted = undefined;
+  process.on('SIGINT', onSignal);
+  process.on('SIGTERM', onSignal);
   try {
     writeFileSync(state.labStackFile, text, { mode: 0o600 });
     const render = join(dir, 'render');
@@ -130,12 +138,14 @@ export async function labUp(stack: LoadedStack, env: NodeJS.ProcessEnv, opts: Up
     state.timings['render'] = ms(t0);
     log(`lab ${stack.stackName} (${state.mode} mode), run ${runId}: ${plan.rackCount} rack(s), ${plan.nodeCount} node(s), ${opts.podsPerNode} pod(s) per node; files rendered to ${render}`);
     await build(state, plan, render, opts, log, t0);
+    checkInterrupted();
     state.phase = 'up';
     state.timings['up'] = ms(t0);
     saveState(state);
     log(`lab up in ${(state.timings['up']! / 1000).toFixed(2)} s: ${state.namespaces.length} namespaces (prefix ${state.prefix}), ${state.birds.length} BIRD daemon(s); state in ${dir}`);
     return state;
   } catch (e) {
+    tearingDown = true;
     const r = await teardown(state);
     const left = r.left.length ? ` (could not remove: ${r.left.join(', ')})` : '';
     log(`lab up failed; removed ${r.namespaces} namespace(s) and ${r.processes} process(es)${left}`);
@@ -143,13 +153,31 @@ export async function labUp(stack: LoadedStack, env: NodeJS.ProcessEnv, opts: Up
   } finally {
     process.removeListener('SIGINT', onSignal);
     process.removeListener('SIGTERM', onSignal);
+    interrupted = undefined;
   }
+}
+
+/** `lab up` stopped by a signal; everything it made has been removed. */
+export class LabInterrupted extends LabError {
+  constructor(readonly signal: NodeJS.Signals) {
+    super(`interrupted by ${signal}`);
+    this.name = 'LabInterrupted';
+  }
+}
+
+/** The signal that interrupted the running `lab up`, if any. */
+let interrupted: NodeJS.Signals | undefined;
+
+/** Each build step calls this: once a signal came, the build stops here. */
+export function checkInterrupted(): void {
+  if (interrupted) throw new LabInterrupted(interrupted);
 }
 
 const ms = (t0: number): number => Math.round(performance.now() - t0);
 
 /** Record, then create a namespace with its loopback up. */
 export async function addNamespace(state: LabState, ns: string): Promise<void> {
+  checkInterrupted();
   if (!state.namespaces.includes(ns)) state.namespaces.push(ns);
   saveState(state);
   await must('ip', ['netns', 'add', ns]);
@@ -283,6 +311,7 @@ export async function settleDad(namespaces: string[], timeoutMs = 15_000): Promi
     });
     pending = still;
     if (!pending.length) break;
+    checkInterrupted();
     if (Date.now() > deadline) throw new LabError(`IPv6 duplicate address detection did not finish in ${timeoutMs / 1000} s in ${pending.join(', ')}`);
     await sleep(50);
   }
@@ -313,6 +342,7 @@ export async function waitConverged(expected: Map<string, ExpectedRoute[]>, time
       if (d.missing.length || d.extra.length || d.wrong.length) diffs.push(`${ns}: ${describeDiff(d)}`);
     });
     if (!diffs.length) return ms(t0);
+    checkInterrupted();
     if (Date.now() > deadline) throw new LabError(`routes did not converge in ${timeoutMs / 1000} s:\n  ${diffs.sort().join('\n  ')}`);
     await sleep(100);
   }
@@ -325,6 +355,7 @@ async function build(state: LabState, plan: ClusterPlan, render: string, opts: U
   const spineNs = nsName.spine(state.prefix);
   const mtu = plan.spec.network.mtu;
 
+  checkInterrupted();
   await ensureModules(join(hostRoot(render, nodes[0]!.name), 'etc/modules-load.d/flat6.conf'), log);
   state.routers = [{ name: SPINE, kind: 'spine', ns: spineNs }, ...racks.map((r) => ({ name: torName(r), kind: 'tor' as const, ns: nsName.tor(state.prefix, r.index), rackIndex: r.index }))];
 
@@ -338,8 +369,10 @@ async function build(state: LabState, plan: ClusterPlan, render: string, opts: U
 
   // Fabric routers: namespaces, kernel settings, fabric links, rack switches.
   for (const r of state.routers) await addNamespace(state, r.ns);
+  checkInterrupted();
   await pool(state.routers, 16, (r) => mustInNs(r.ns, 'sysctl', ['-p', join(routerRoot(render, r.name), ROUTER_SYSCTL)]));
   await pool(racks, 16, async (rack) => {
+    checkInterrupted();
     const torNs = nsName.tor(state.prefix, rack.index);
     await must('ip', ['link', 'add', 'name', spinePort(rack.index), 'netns', spineNs, 'type', 'veth', 'peer', 'name', TOR_UPLINK, 'netns', torNs]);
     // The rack switch: a plain L2 bridge; the ToR's downlink interface is its routed port.
@@ -355,6 +388,7 @@ async function build(state: LabState, plan: ClusterPlan, render: string, opts: U
 
   // Router interfaces and routes (static mode: a broken node's route is left out at its ToR).
   await pool(state.routers, 16, async (r) => {
+    checkInterrupted();
     const skip = new Set<string>();
     if (state.mode === 'static' && r.kind === 'tor') for (const b of built) if (broken.has(b.plan.name) && b.plan.rack.index === r.rackIndex) skip.add(formatPrefix(b.plan.podPrefix));
     const applied = await applyUnits(r.ns, await units.get(r.name)!, { skipRoutes: skip });
@@ -363,6 +397,7 @@ async function build(state: LabState, plan: ClusterPlan, render: string, opts: U
   // Each node: its netplan, then its pods right away (CNI ADD waits out the pod side's DAD).
   const tPods = performance.now();
   await pool(built, 16, async (b) => {
+    checkInterrupted();
     await configureNode(b, await units.get(b.plan.name)!);
     await Promise.all(Array.from({ length: opts.podsPerNode }, (_, k) => addPod(state, render, b.record, k)));
   });
@@ -384,7 +419,10 @@ async function build(state: LabState, plan: ClusterPlan, render: string, opts: U
     for (const n of state.nodes) if (broken.has(n.name)) log(`  --break: BIRD not started on ${n.name}`);
     state.birds.push(...birds);
     saveState(state);
-    await pool(birds, 16, startBird);
+    await pool(birds, 16, async (b) => {
+      checkInterrupted();
+      await startBird(b);
+    });
   }
   state.timings['daemons'] = ms(t0);
   const took = await waitConverged(expectations(state, plan), opts.timeoutSec * 1000);

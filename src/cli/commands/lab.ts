@@ -5,7 +5,7 @@ import { teardown } from '../../lab/down.js';
 import { LabError } from '../../lab/exec.js';
 import { readState, runDirOf } from '../../lab/state.js';
 import { MAX_LAB_NODES } from '../../lab/topology.js';
-import { labUp, preflight } from '../../lab/up.js';
+import { LabInterrupted, labUp, preflight } from '../../lab/up.js';
 import { loadStack, stackNameOf, type RoutingMode } from '../../spec/load.js';
 import { STACK_HELP, STACK_OPTION, type Command, type ParsedArgs } from '../main.js';
 import { resolveStackFile } from '../stack.js';
@@ -137,7 +137,8 @@ netplan.io, bird2, iputils-ping and containernetworking-plugins
 directory is /run/flat6-lab/<stack> ($FLAT6_LAB_DIR/<stack> if set). Addresses
 never leave the lab's namespaces. docs/lab.md has the details.
 Exit status: 0 ok, 1 a check failed or the lab could not be built (everything
-it made is removed), 2 usage error (e.g. not root).`,
+it made is removed), 2 usage error (e.g. not root), 130 up interrupted by Ctrl-C or
+SIGTERM (what it had built is removed; further signals meanwhile are ignored).`,
   async run(args, io) {
     const [action, ...extra] = args.positionals;
     if (!action || extra.length) throw new UsageError('say what to do: flat6 lab up, flat6 lab check or flat6 lab down (flat6 lab --help)');
@@ -150,7 +151,7 @@ it made is removed), 2 usage error (e.g. not root).`,
     } catch (e) {
       if (e instanceof LabError) {
         io.stderr(`flat6 lab ${action}: ${e.message}\n`);
-        return 1;
+        return e instanceof LabInterrupted ? 130 : 1;
       }
       throw e;
     }
