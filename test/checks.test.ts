@@ -261,3 +261,47 @@ describe('other bad input', () => {
     expect(readdirSync(parent)).toEqual([]);
   });
 });
+
+describe('rack indexes and address hints', () => {
+  const good = (): string => readFileSync(GOOD, 'utf8').replace('nodes: "2001:db8:1::/64"', 'nodes: "2001:db8:1::/60"');
+  const warningsOf = (text: string): Diagnostic[] => checkStack(loadStack(writeStack('w', text))).diagnostics;
+
+  it('LAYOUT warning on each rack of several that has no index, with the index to set; none when written or when there is one rack', () => {
+    const two = good().replace('        nodes: 2\n', '        nodes: 2\n      - { name: r1, nodes: 1 }\n');
+    const ds = warningsOf(two);
+    expect(ds.filter((d) => d.severity === 'error')).toEqual([]);
+    const layout = ds.filter((d) => d.code === 'LAYOUT');
+    expect(layout.map((d) => [d.severity, d.path, d.location?.line])).toEqual([
+      ['warning', 'racks.0', 15],
+      ['warning', 'racks.1', 17],
+    ]);
+    expect(layout[1]!.fix).toContain('set index: 1 on rack r1');
+    const indexed = two.replace('      - name: r0\n', '      - name: r0\n        index: 0\n').replace('{ name: r1, nodes: 1 }', '{ name: r1, index: 1, nodes: 1 }');
+    expect(warningsOf(indexed).filter((d) => d.code === 'LAYOUT')).toEqual([]);
+    expect(warningsOf(good()).filter((d) => d.code === 'LAYOUT')).toEqual([]);
+  });
+
+  /** Offset of `fix`'s "e.g." address in 2001:db8:1::/64. */
+  const suggested = (fix: string | undefined): bigint => {
+    const m = /e\.g\. (2001:db8:1::([0-9a-f]+))\b/.exec(fix ?? '');
+    if (!m) throw new Error(`no address in fix: ${fix}`);
+    return BigInt(`0x${m[2]}`);
+  };
+
+  it('VIP_OUTSIDE_SEGMENT suggests an address that is neither the gateway nor a node slot', () => {
+    const outside = (layout: string): Diagnostic =>
+      warningsOf(good().replace('vip: "2001:db8:1::2"', 'vip: "2001:db8:2::2"').replace('    controlPlane:', `    layout: ${layout}\n    controlPlane:`)).find((d) => d.code === 'VIP_OUTSIDE_SEGMENT')!;
+    // gateway just below the first slot: the highest free offset below hostOffset is the one under it
+    expect(suggested(outside('{ hostOffset: 16, gatewayOffset: 15 }').fix)).toBe(14n);
+    // hostOffset 2 leaves only offset 1, the gateway: past the last slot instead
+    const d = outside('{ hostOffset: 2, gatewayOffset: 1, slotsPerRack: 4 }');
+    expect(suggested(d.fix)).toBe(6n);
+    expect(d.fix).toContain('past the last slot');
+  });
+
+  it('VIP_CONFLICT on the gateway suggests a free address too', () => {
+    const d = warningsOf(good().replace('vip: "2001:db8:1::2"', 'vip: "2001:db8:1::f"').replace('    controlPlane:', '    layout: { gatewayOffset: 15 }\n    controlPlane:')).find((x) => x.code === 'VIP_CONFLICT')!;
+    expect(d.message).toContain('the gateway of rack r0');
+    expect(suggested(d.fix)).toBe(14n);
+  });
+});

@@ -5,14 +5,14 @@
  * bootstrap secrets come from.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { chmodSync, existsSync, mkdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
 import { planCommand } from '../src/cli/commands/plan.js';
 import { renderCommand } from '../src/cli/commands/render.js';
 import { schemaCommand } from '../src/cli/commands/schema.js';
 import { validateCommand } from '../src/cli/commands/validate.js';
 import { STACK_SCHEMA } from '../src/spec/schema.js';
-import { atomicLeftovers, cleanupTempDirs, cli, hashTree, hostsOf, readTree, renderStack, SCALE_LAST, tempDir, TEST_SECRETS, testSecretsFile } from './helpers.js';
+import { atomicLeftovers, cleanupTempDirs, cli, hashTree, hostsOf, readTree, renderStack, SCALE_LAST, stackText, tempDir, TEST_SECRETS, testSecretsFile } from './helpers.js';
 
 afterAll(cleanupTempDirs);
 
@@ -255,13 +255,55 @@ describe('secrets', () => {
   it('environment variables win over an earlier secrets.yaml', async () => {
     const out = join(tempDir('secrets'), 'out');
     expect((await cli(['render', '--stack', 'metal', '--out', out])).code).toBe(0);
+    const generated = readFileSync(join(out, 'secrets.yaml'), 'utf8');
     const env = { FLAT6_BOOTSTRAP_TOKEN: 'envtok.0123456789envtok', FLAT6_CERTIFICATE_KEY: 'e'.repeat(64), FLAT6_CA_CERT_HASHES: `sha256:${'b'.repeat(64)}` };
     const r = await cli(['render', '--stack', 'metal', '--out', out], { env });
     expect(r.code, r.stderr).toBe(0);
     expect(tokenIn(kubeadmOf(out))).toBe(env.FLAT6_BOOTSTRAP_TOKEN);
     expect(kubeadmOf(out, 'cp2')).toContain(env.FLAT6_CERTIFICATE_KEY);
     expect(kubeadmOf(out)).toContain(env.FLAT6_CA_CERT_HASHES);
-    expect(existsSync(join(out, 'secrets.yaml'))).toBe(false); // nothing generated, nothing to keep
+    // the earlier generated secrets.yaml is kept, unchanged and owner-only, and serves the next plain render
+    expect(readFileSync(join(out, 'secrets.yaml'), 'utf8')).toBe(generated);
+    expect(statSync(join(out, 'secrets.yaml')).mode & 0o777).toBe(0o600);
+    expect(r.stdout).toContain('kept the existing');
+    const again = await cli(['render', '--stack', 'metal', '--out', out]);
+    expect(again.code, again.stderr).toBe(0);
+    expect(again.stdout).not.toContain('generated');
+    expect(tokenIn(kubeadmOf(out))).toBe(/bootstrapToken: "(.+)"/.exec(generated)![1]);
+  });
+
+  it('--secrets DIR/secrets.yaml keeps that file in the new tree', async () => {
+    const out = join(tempDir('secrets'), 'out');
+    expect((await cli(['render', '--stack', 'metal', '--out', out])).code).toBe(0);
+    const file = join(out, 'secrets.yaml');
+    const before = readFileSync(file, 'utf8');
+    const r = await cli(['render', '--stack', 'metal', '--out', out, '--secrets', file]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(readFileSync(file, 'utf8')).toBe(before);
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    const again = await cli(['render', '--stack', 'metal', '--out', out]);
+    expect(again.stdout).not.toContain('generated');
+    expect(readFileSync(file, 'utf8')).toBe(before);
+  });
+
+  it('FLAT6_CA_CERT_HASHES on its own pins the CA of generated or file secrets; the pin is not written to secrets.yaml; a bad one exits 2', async () => {
+    const pin = `sha256:${'c'.repeat(64)}`;
+    const out = join(tempDir('secrets'), 'out');
+    const a = await cli(['render', '--stack', 'metal', '--out', out], { env: { FLAT6_CA_CERT_HASHES: pin } });
+    expect(a.code, a.stderr).toBe(0);
+    expect(kubeadmOf(out)).toContain(pin);
+    expect(kubeadmOf(out)).not.toContain('unsafeSkipCAVerification: true');
+    expect(a.stderr).not.toContain('no caCertHashes');
+    expect(readFileSync(join(out, 'secrets.yaml'), 'utf8')).not.toContain(pin);
+    const b = await cli(['render', '--stack', 'metal', '--out', out, '--secrets', testSecretsFile()], { env: { FLAT6_CA_CERT_HASHES: pin } });
+    expect(b.code, b.stderr).toBe(0);
+    expect(kubeadmOf(out)).toContain(pin);
+    expect(kubeadmOf(out)).toContain(TEST_SECRETS.caCertHash);
+    const before = hashTree(out);
+    const c = await cli(['render', '--stack', 'metal', '--out', out], { env: { FLAT6_CA_CERT_HASHES: 'sha256:nothex' } });
+    expect(c.code).toBe(2);
+    expect(c.stderr).toContain('FLAT6_CA_CERT_HASHES');
+    expect(hashTree(out)).toBe(before);
   });
 
   it('--secrets wins over the environment', async () => {
@@ -304,5 +346,75 @@ describe('secrets', () => {
     expect(r.stderr).toContain('bootstrapToken must match');
     expect(r.stderr).toContain('certificateKey must be 64 lower-case hex');
     expect(existsSync(out)).toBe(false);
+  });
+});
+
+describe('render --out: what it refuses to replace', () => {
+  const marker = (dir: string): string => join(dir, 'notes.txt');
+
+  it('a non-empty directory that is not earlier flat6 output: exit 2, untouched', async () => {
+    const out = tempDir('foreign');
+    writeFileSync(marker(out), 'mine\n');
+    const r = await cli(['render', '--stack', 'metal', '--out', out, '--secrets', testSecretsFile()]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/is not empty and holds no plan\.json.*Pass a new or empty directory/);
+    expect(readdirSync(out)).toEqual(['notes.txt']);
+    expect(atomicLeftovers(dirname(out), basename(out))).toEqual([]);
+    // an empty directory and earlier output are fine
+    const empty = tempDir('empty');
+    expect((await cli(['render', '--stack', 'metal', '--out', empty, '--secrets', testSecretsFile()])).code).toBe(0);
+    expect((await cli(['render', '--stack', 'metal', '--out', empty, '--secrets', testSecretsFile()])).code).toBe(0);
+  });
+
+  it('the current directory or one of its parents, even when it looks like earlier output', async () => {
+    const cwd = await renderStack('metal');
+    writeFileSync(marker(cwd), 'mine\n');
+    const before = hashTree(cwd);
+    for (const out of ['.', '..', cwd, dirname(cwd)]) {
+      const r = await cli(['render', '--stack', 'metal', '--out', out, '--secrets', testSecretsFile()], { cwd });
+      expect(r.code, out).toBe(2);
+      expect(r.stderr).toMatch(/current directory/);
+      expect(hashTree(cwd)).toBe(before);
+    }
+  });
+
+  it('a directory holding the stack file being rendered', async () => {
+    const out = await renderStack('metal');
+    const stack = join(out, 'Pulumi.mine.yaml');
+    writeFileSync(stack, stackText('metal'));
+    const before = hashTree(out);
+    const r = await cli(['render', '--stack', stack, '--out', out, '--secrets', testSecretsFile()]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain(`contains the stack file ${stack}`);
+    expect(hashTree(out)).toBe(before);
+  });
+
+  it('filesystem errors while writing exit 2 with "cannot write output", not 70', async () => {
+    const r = await cli(['render', '--stack', 'metal', '--out', '/proc/flat6-no-such/out', '--secrets', testSecretsFile()]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('cannot write output /proc/flat6-no-such/out: ');
+  });
+
+  it('stale .DIR.flat6-new-* trees of an interrupted run are removed; one a live process is writing is not', async () => {
+    const parent = tempDir('stale');
+    const stale = join(parent, '.out.flat6-new-999999999-abc');
+    const live = join(parent, `.out.flat6-new-${process.ppid}-abc`);
+    for (const d of [stale, live]) {
+      mkdirSync(d);
+      writeFileSync(join(d, 'secrets.yaml'), 'x', { mode: 0o600 });
+    }
+    const r = await cli(['render', '--stack', 'metal', '--out', join(parent, 'out'), '--secrets', testSecretsFile()]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(readdirSync(parent).sort()).toEqual([basename(live), 'out']);
+  });
+});
+
+describe('a stack path relative to the working directory', () => {
+  it('is read from io.cwd, not the process directory, and named relative to it', async () => {
+    const cwd = tempDir('cwd');
+    writeFileSync(join(cwd, 'Pulumi.here.yaml'), stackText('multirack').replace('      - { name: r2, index: 2, nodes: 4 }\n', '      - { name: r2, nodes: 4 }\n'));
+    const r = await cli(['validate', '--stack', 'Pulumi.here.yaml'], { cwd });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(/^Pulumi\.here\.yaml:\d+:\d+: warning LAYOUT/m);
   });
 });

@@ -446,10 +446,11 @@ describe('growth of the bundled stacks', () => {
   it('appending a rack to multirack and a node to a rack keeps every existing node', () => {
     const base = planBundled('multirack');
     const text = stackText('multirack')
-      .replace('      - { name: r1, nodes: 4 }', '      - { name: r1, nodes: 5 }')
+      .replace('      - { name: r1, index: 1, nodes: 4 }', '      - { name: r1, index: 1, nodes: 5 }')
       .replace('          - { name: gpu2,', '          - { name: gpu0, slot: 7 }\n          - { name: gpu2,')
-      .concat('      - { name: r4, nodes: 2 }\n');
+      .concat('      - { name: r4, index: 4, nodes: 2 }\n');
     const grown = createPlan(parseStack('Pulumi.multirack.yaml', text));
+    expect(grown.warnings).toEqual([]);
     expect(grown.nodeCount).toBe(base.nodeCount + 4);
     for (const n of base.nodes()) expect(nodeSummary(grown.nodeAt(n.rack.index, n.slot)!)).toEqual(nodeSummary(n));
     expect(brief(grown.findNode('r4-n1'))).toMatchObject({ address: '2001:db8:100:4::11', podPrefix: '2001:db8:4200:101::/64' });

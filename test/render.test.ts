@@ -246,9 +246,9 @@ describe('growth leaves existing hosts byte-identical', () => {
       nodes: 3
 `;
   const growths: Array<[string, string, string, (t: string) => string]> = [
-    ['multirack: a rack appended', 'multirack', stackText('multirack'), (t) => `${t.trimEnd()}\n      - { name: r4, nodes: 4 }\n`],
-    ['multirack: a node added to a counted rack', 'multirack', stackText('multirack'), (t) => sub(t, '- { name: r1, nodes: 4 }', '- { name: r1, nodes: 5 }')],
-    ['multirack: a node added to the control-plane rack', 'multirack', stackText('multirack'), (t) => sub(t, '- { name: r0, nodes: 4 }', '- { name: r0, nodes: 6 }')],
+    ['multirack: a rack appended', 'multirack', stackText('multirack'), (t) => `${t.trimEnd()}\n      - { name: r4, index: 4, nodes: 4 }\n`],
+    ['multirack: a node added to a counted rack', 'multirack', stackText('multirack'), (t) => sub(t, '- { name: r1, index: 1, nodes: 4 }', '- { name: r1, index: 1, nodes: 5 }')],
+    ['multirack: a node added to the control-plane rack', 'multirack', stackText('multirack'), (t) => sub(t, '- { name: r0, index: 0, nodes: 4 }', '- { name: r0, index: 0, nodes: 6 }')],
     ['multirack: a listed node added', 'multirack', stackText('multirack'), (t) => sub(t, '          - { name: gpu2,', '          - { name: gpu3, slot: 9, mac: "02:00:5e:10:00:09" }\n          - { name: gpu2,')],
     ['metal: a worker added', 'metal', stackText('metal'), (t) => sub(t, '          - { name: worker3, slot: 0x42 }', '          - { name: worker3, slot: 0x42 }\n          - { name: worker4, slot: 0x50 }')],
     ['generated racks: one more rack', 'gen', GENERATED, (t) => sub(t, 'count: 2', 'count: 3')],

@@ -2,7 +2,7 @@
  * The flat6 command line. `run(argv, io)` returns the exit status:
  * 0 ok, 1 checks failed, 2 usage or parse error.
  */
-import { relative } from 'node:path';
+import { isAbsolute, relative } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { Flat6Error, formatDiagnostics, UsageError } from '../core/diagnostics.js';
 import type { CliIO } from './io.js';
@@ -32,14 +32,19 @@ export const STACK_OPTION = { stack: { type: 'string', short: 's' } } as const;
 export const STACK_HELP = `  -s, --stack NAME|FILE  stack to use: a name (stacks/Pulumi.NAME.yaml) or a path.
                          Default: $FLAT6_STACK, else "metal".`;
 
-/** Load, check and plan the stack named by --stack; diagnostics (warnings too) go to stderr. */
-export function planFromArgs(args: ParsedArgs, io: CliIO): { stack: LoadedStack; plan: ClusterPlan } {
+/**
+ * Load, check and plan the stack named by --stack; diagnostics (warnings too) go to stderr.
+ * The file is read at its absolute path (resolved against io.cwd); the path relative to
+ * io.cwd only names it in diagnostics. `file` is that absolute path.
+ */
+export function planFromArgs(args: ParsedArgs, io: CliIO): { stack: LoadedStack; plan: ClusterPlan; file: string } {
   const file = resolveStackFile(io, args.values['stack'] as string | undefined);
-  const shown = relative(io.cwd, file) || file;
-  const stack = loadStack(shown.startsWith('..') ? file : shown, undefined);
+  const rel = relative(io.cwd, file);
+  const shown = rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : file;
+  const stack = loadStack(file, undefined, shown);
   const plan = createPlan(stack);
   if (plan.warnings.length) io.stderr(formatDiagnostics(plan.warnings));
-  return { stack, plan };
+  return { stack, plan, file };
 }
 
 const commands = new Map<string, Command>();

@@ -24,7 +24,7 @@ import {
   subnetCount,
   type Prefix,
 } from '../core/ip.js';
-import { defaultApiServerPort, type LoadedStack, type RackSpec } from '../spec/load.js';
+import { defaultApiServerPort, type ListedNodeSpec, type LoadedStack, type RackSpec } from '../spec/load.js';
 import { PRIVATE_ASN_MAX, PRIVATE_ASN_MIN, ROUTING_DEFAULTS } from '../spec/schema.js';
 
 /** kubeadm v1beta4 arrived with Kubernetes v1.31 (v1beta3 is deprecated). */
@@ -40,8 +40,6 @@ export interface Resolved {
   dns: bigint[];
   /** rack gateway overrides by rack index */
   gateways: Map<number, bigint>;
-  /** log2(slotsPerRack) */
-  slotBits: number;
   /** length of each rack's pod aggregate */
   rackPodLength: number;
 }
@@ -56,6 +54,36 @@ export function isReservedInSubnet(subnetPrefix: Prefix, a: bigint): boolean {
   if (a === subnetPrefix.base) return true; // Subnet-Router anycast (RFC 4291 2.6.1)
   if (subnetPrefix.length === 64 && a - subnetPrefix.base >= size(subnetPrefix) - 128n) return true;
   return false;
+}
+
+/** `<rack>-n<slot>`: count-sized racks name their nodes by slot, unpadded so growth never renames. */
+export function generatedNodeName(rackName: string, slot: number): string {
+  return `${rackName}-n${slot}`;
+}
+
+/** Inverse of generatedNodeName: the rack name and slot a name of that form stands for. */
+export function parseGeneratedNodeName(name: string): { rackName: string; slot: number } | undefined {
+  const m = /^(.+)-n(0|[1-9]\d*)$/.exec(name);
+  return m ? { rackName: m[1]!, slot: Number(m[2]) } : undefined;
+}
+
+/** Index of the generated rack named `<namePrefix><index>` (no zero padding), or undefined. */
+export function generatedRackIndex(namePrefix: string, rackName: string): number | undefined {
+  if (!rackName.startsWith(namePrefix)) return undefined;
+  const m = /^(0|[1-9]\d*)$/.exec(rackName.slice(namePrefix.length));
+  return m ? Number(m[1]) : undefined;
+}
+
+/**
+ * Slots of the control plane in its rack, ascending: the nodes marked
+ * role: control-plane, else the `count` lowest occupied slots. `declared`
+ * tells which rule chose them.
+ */
+export function controlPlaneSlots(nodes: number | ListedNodeSpec[], count: number): { slots: number[]; declared: boolean } {
+  if (typeof nodes === 'number') return { slots: Array.from({ length: Math.min(nodes, count) }, (_, i) => i), declared: false };
+  const marked = nodes.filter((n) => n.role === 'control-plane');
+  const chosen = marked.length > 0 ? marked : [...nodes].sort((a, b) => a.slot - b.slot).slice(0, count);
+  return { slots: chosen.map((n) => n.slot).sort((a, b) => a - b), declared: marked.length > 0 };
 }
 
 export function rackCountOf(stack: LoadedStack): number {
@@ -97,7 +125,7 @@ export function checkStack(stack: LoadedStack): CheckResult {
       return undefined;
     }
   };
-  const address = (path: string, text: string, what: string, code: CheckCode = 'ADDRESS_SYNTAX'): bigint | undefined => {
+  const address = (path: string, text: string, what: string): bigint | undefined => {
     if (ipv4Paths.has(path)) return undefined;
     try {
       const a = parseAddress(text);
@@ -108,7 +136,7 @@ export function checkStack(stack: LoadedStack): CheckResult {
       }
       return a;
     } catch (e) {
-      add(code, path, `${what}: ${(e as IpError).message}`, 'write a bare IPv6 address, e.g. 2001:db8:1::100');
+      add('ADDRESS_SYNTAX', path, `${what}: ${(e as IpError).message}`, 'write a bare IPv6 address, e.g. 2001:db8:1::100');
       return undefined;
     }
   };
@@ -248,11 +276,22 @@ export function checkStack(stack: LoadedStack): CheckResult {
   const gatewayOf = (index: number, sn: Prefix): bigint | undefined => gateways.get(index) ?? (BigInt(gatewayOffset) < size(sn) ? addressAt(sn, gatewayOffset) : undefined);
 
   // Count-sized racks occupy slots 0..n-1, i.e. offsets hostOffset..hostOffset+n-1.
-  const countedRackOverlap = (path: string, n: number, gatewayOverride?: bigint): void => {
+  const countedRackOverlap = (path: string, n: number, override?: { gateway: bigint; subnet: Prefix | undefined; path: string; rack: string }): void => {
     if (hostOffset === 0 && n > 0) {
       add('NODE_RESERVED', path, `slot 0 would get offset 0 of the rack subnet, the Subnet-Router anycast address`, 'set layout.hostOffset above the gateway offset (e.g. 16), or list nodes with explicit slots');
-    } else if (gatewayOverride === undefined && gatewayOffset >= hostOffset && gatewayOffset < hostOffset + n) {
+    } else if (override === undefined && gatewayOffset >= hostOffset && gatewayOffset < hostOffset + n) {
       add('NODE_RESERVED', path, `slot ${gatewayOffset - hostOffset} would get the gateway address (gatewayOffset ${gatewayOffset}, hostOffset ${hostOffset})`, 'keep layout.gatewayOffset below layout.hostOffset, e.g. gatewayOffset: 1 with hostOffset: 16');
+    } else if (override?.subnet && containsAddress(override.subnet, override.gateway)) {
+      const slot = override.gateway - override.subnet.base - BigInt(hostOffset);
+      if (slot >= 0n && slot < BigInt(n)) {
+        const free = freeSegmentAddress(override.subnet, hostOffset, slotsPerRack, []);
+        add(
+          'NODE_RESERVED',
+          override.path,
+          `gateway ${formatAddress(override.gateway)} of rack ${override.rack} is the address of its node ${generatedNodeName(override.rack, Number(slot))} (slot ${slot}: rack subnet + hostOffset ${hostOffset} + slot)`,
+          `move the gateway off the node slots, below layout.hostOffset${free === undefined ? '' : `, e.g. ${formatAddress(free)}`}`,
+        );
+      }
     }
   };
   if (spec.racks.kind === 'generated') {
@@ -265,8 +304,19 @@ export function checkStack(stack: LoadedStack): CheckResult {
     const rackIndexes = new Map<number, string>();
     const nodeNames = new Map<string, string>();
     const macs = new Map<string, string>();
+    const countedRacks = new Map<string, number>();
+    for (const rack of spec.racks.items) if (typeof rack.nodes === 'number') countedRacks.set(rack.name, rack.nodes);
+    const several = spec.racks.items.length > 1;
     for (const rack of spec.racks.items) {
       dupNamed(rackNames, rack.name, rack.path + '.name', 'DUPLICATE_NAME', `rack name "${rack.name}"`);
+      if (several && rack.indexDefaulted) {
+        warn(
+          'LAYOUT',
+          rack.path,
+          `rack ${rack.name} has no index, so it takes its list position ${rack.index}: inserting or removing a rack before it would renumber its subnet, pod block and every node address in it`,
+          `set index: ${rack.index} on rack ${rack.name} (and an index on every rack), then add racks with new indexes in any order`,
+        );
+      }
       // Located at the index: field when written (locate falls back to the rack when the index is implicit).
       dupNamed(rackIndexes, rack.index, rack.path + '.index', 'DUPLICATE_RACK_INDEX', `rack index ${rack.index}`);
       const sn = rackSubnet(rack.index);
@@ -282,7 +332,8 @@ export function checkStack(stack: LoadedStack): CheckResult {
         }
       }
       if (typeof rack.nodes === 'number') {
-        countedRackOverlap(rack.path + '.nodes', rack.nodes, gateways.get(rack.index));
+        const g = gateways.get(rack.index);
+        countedRackOverlap(rack.path + '.nodes', rack.nodes, g === undefined ? undefined : { gateway: g, subnet: sn, path: rack.path + '.gateway', rack: rack.name });
         if (rack.nodes > slotsPerRack) {
           add('SLOT_RANGE', rack.path + '.nodes', `rack ${rack.name} has ${rack.nodes} nodes but layout.slotsPerRack is ${slotsPerRack}`, `use at most ${slotsPerRack} nodes per rack, or raise slotsPerRack before the cluster is built`);
         }
@@ -291,6 +342,11 @@ export function checkStack(stack: LoadedStack): CheckResult {
       const slots = new Map<number, string>();
       for (const n of rack.nodes) {
         dupNamed(nodeNames, n.name, n.path + '.name', 'DUPLICATE_NAME', `node name "${n.name}"`);
+        const gen = parseGeneratedNodeName(n.name);
+        const taken = gen && countedRacks.get(gen.rackName);
+        if (gen && taken !== undefined && gen.slot < taken) {
+          add('DUPLICATE_NAME', n.path + '.name', `node name "${n.name}" is also the generated name of slot ${gen.slot} of rack ${gen.rackName} (${taken} nodes, named ${generatedNodeName(gen.rackName, 0)} .. ${generatedNodeName(gen.rackName, taken - 1)})`, `rename node ${n.name}; names of the form <rack>-n<slot> belong to count-sized racks`);
+        }
         dupNamed(slots, n.slot, n.path + '.slot', 'DUPLICATE_SLOT', `slot ${n.slot} in rack ${rack.name}`);
         if (n.mac) dupNamed(macs, n.mac, n.path + '.mac', 'DUPLICATE_MAC', `MAC ${n.mac}`);
         if (n.slot >= slotsPerRack) {
@@ -327,10 +383,10 @@ export function checkStack(stack: LoadedStack): CheckResult {
   let cpRack: { name: string; index: number; nodes: number | RackSpec['nodes'] } | undefined;
   if (spec.racks.kind === 'generated') {
     if (spec.controlPlane.rack !== undefined) {
-      const mm = new RegExp(`^${spec.racks.namePrefix}(0|[1-9]\\d*)$`).exec(spec.controlPlane.rack);
-      if (!mm || Number(mm[1]) >= spec.racks.count) {
+      const index = generatedRackIndex(spec.racks.namePrefix, spec.controlPlane.rack);
+      if (index === undefined || index >= spec.racks.count) {
         add('CONTROL_PLANE', cpRackPath, `no rack named "${spec.controlPlane.rack}"`, `name one of ${spec.racks.namePrefix}0 .. ${spec.racks.namePrefix}${spec.racks.count - 1}`);
-      } else cpRack = { name: spec.controlPlane.rack, index: Number(mm[1]), nodes: spec.racks.nodes };
+      } else cpRack = { name: spec.controlPlane.rack, index, nodes: spec.racks.nodes };
     } else cpRack = { name: `${spec.racks.namePrefix}0`, index: 0, nodes: spec.racks.nodes };
   } else {
     const items = spec.racks.items;
@@ -349,11 +405,10 @@ export function checkStack(stack: LoadedStack): CheckResult {
   }
   const cpCount = spec.controlPlane.count;
   if (cpRack) {
-    let found: number;
-    if (typeof cpRack.nodes === 'number') found = Math.min(cpRack.nodes, cpCount);
-    else {
-      const declared = cpRack.nodes.filter((n) => n.role === 'control-plane').length;
-      found = declared > 0 ? declared : Math.min(cpRack.nodes.length, cpCount);
+    const choice = controlPlaneSlots(cpRack.nodes, cpCount);
+    let found = choice.slots.length;
+    if (typeof cpRack.nodes !== 'number') {
+      const declared = choice.declared ? choice.slots.length : 0;
       if (declared > 0 && declared !== cpCount) {
         add('CONTROL_PLANE', 'controlPlane.count', `controlPlane.count is ${cpCount} but rack ${cpRack.name} declares ${declared} node(s) with role: control-plane`, `set controlPlane.count: ${declared} or mark ${cpCount} nodes role: control-plane`);
         found = cpCount;
@@ -361,7 +416,8 @@ export function checkStack(stack: LoadedStack): CheckResult {
       if (declared === 0 && cpRack.nodes.length > 0) {
         // Without declared roles the control plane is the lowest slots: a node listed later at a
         // lower slot would silently turn a control-plane node into a worker.
-        const chosen = [...cpRack.nodes].sort((a, b) => a.slot - b.slot).slice(0, cpCount).map((n) => n.name);
+        const bySlot = new Map(cpRack.nodes.map((n) => [n.slot, n.name]));
+        const chosen = choice.slots.map((slot) => bySlot.get(slot)!);
         warn(
           'CONTROL_PLANE',
           `${(cpRack as Partial<RackSpec>).path ?? 'racks.0'}.nodes`,
@@ -381,7 +437,7 @@ export function checkStack(stack: LoadedStack): CheckResult {
       if (!containsAddress(sn, vip)) {
         // An external load balancer (loadBalancer: none) may put the VIP anywhere; VRRP may not.
         if (spec.controlPlane.loadBalancer === 'keepalived-haproxy') {
-          add('VIP_OUTSIDE_SEGMENT', 'controlPlane.vip', `API VIP ${formatAddress(vip)} is outside the control-plane segment ${formatPrefix(sn)} (rack ${cpRack.name})`, `VRRP moves the VIP on one L2 segment: pick a free address in ${formatPrefix(sn)} below layout.hostOffset, e.g. ${formatAddress(sn.base + BigInt(Math.max(2, Math.min(hostOffset - 1, 0x100))))}, or set controlPlane.loadBalancer: none if a load balancer outside the cluster serves the VIP`);
+          add('VIP_OUTSIDE_SEGMENT', 'controlPlane.vip', `API VIP ${formatAddress(vip)} is outside the control-plane segment ${formatPrefix(sn)} (rack ${cpRack.name})`, `VRRP moves the VIP on one L2 segment: ${freeVipHint(sn, hostOffset, slotsPerRack, gatewayOf(cpRack.index, sn), `pick a free address in ${formatPrefix(sn)}`)}, or set controlPlane.loadBalancer: none if a load balancer outside the cluster serves the VIP`);
         }
       } else {
         const g = gatewayOf(cpRack.index, sn);
@@ -394,10 +450,10 @@ export function checkStack(stack: LoadedStack): CheckResult {
           const slot = Number(nodeSlot);
           const occupied = typeof cpRack.nodes === 'number' ? slot < cpRack.nodes : cpRack.nodes.find((n) => n.slot === slot);
           if (occupied) clash = `the address of node ${typeof occupied === 'object' ? occupied.name : `${cpRack.name}-n${slot}`} (slot ${slot})`;
-          else warn('VIP_CONFLICT', 'controlPlane.vip', `API VIP ${formatAddress(vip)} sits on free node slot ${slot}; a node added there later would collide with it`, freeVipHint(sn, hostOffset, slotsPerRack));
+          else warn('VIP_CONFLICT', 'controlPlane.vip', `API VIP ${formatAddress(vip)} sits on free node slot ${slot}; a node added there later would collide with it`, freeVipHint(sn, hostOffset, slotsPerRack, g, 'move the VIP'));
         }
         if (clash) {
-          add('VIP_CONFLICT', 'controlPlane.vip', `API VIP ${formatAddress(vip)} is ${clash}`, `choose a free address of ${formatPrefix(sn)} that is neither a node slot nor the gateway`);
+          add('VIP_CONFLICT', 'controlPlane.vip', `API VIP ${formatAddress(vip)} is ${clash}`, `it must be neither a node slot nor the gateway: ${freeVipHint(sn, hostOffset, slotsPerRack, g, `choose a free address of ${formatPrefix(sn)}`)}`);
         }
       }
     }
@@ -412,7 +468,7 @@ export function checkStack(stack: LoadedStack): CheckResult {
   checkRouting(stack, { add, warn, prefix, ranges, maxRackIndex, nodeRange });
   const errors = ds.some((d) => d.severity === 'error');
   if (errors || !nodeRange || !podRange || !serviceRange || vip === undefined || slotBits === undefined) return { diagnostics: ds };
-  return { diagnostics: ds, resolved: { nodeRange, podRange, serviceRange, vip, dns, gateways, slotBits, rackPodLength } };
+  return { diagnostics: ds, resolved: { nodeRange, podRange, serviceRange, vip, dns, gateways, rackPodLength } };
 }
 
 /** Ports a kubeadm control-plane node already listens on (etcd, kubelet, kube-proxy, controller-manager, scheduler). */
@@ -551,14 +607,33 @@ function checkRouting(stack: LoadedStack, c: RoutingCheckContext): void {
   }
 }
 
-/** Where a VIP can sit that no node slot will ever take: below hostOffset, else past the last slot. */
-function freeVipHint(sn: Prefix, hostOffset: number, slotsPerRack: number): string {
-  if (hostOffset > 2) return `move the VIP below layout.hostOffset (${hostOffset}), e.g. ${formatAddress(sn.base + BigInt(hostOffset - 1))}`;
-  const past = BigInt(hostOffset) + BigInt(slotsPerRack);
+/**
+ * An address of a rack segment that no node slot will ever take and that is
+ * none of `avoid` (e.g. the gateway): below hostOffset (highest first, never
+ * the Subnet-Router anycast offset 0), else just past the last slot. Undefined
+ * when neither has room.
+ */
+export function freeSegmentAddress(sn: Prefix, hostOffset: number, slotsPerRack: number, avoid: Array<bigint | undefined>): bigint | undefined {
+  const taken = new Set(avoid.filter((a): a is bigint => a !== undefined));
+  const top = BigInt(hostOffset) < size(sn) ? BigInt(hostOffset) : size(sn);
+  for (let off = top - 1n; off >= 1n; off--) {
+    const a = sn.base + off;
+    if (!taken.has(a)) return a;
+  }
   const usable = size(sn) - (sn.length === 64 ? 128n : 0n);
-  return past < usable
-    ? `move the VIP past the last slot (hostOffset ${hostOffset} + slotsPerRack ${slotsPerRack}), e.g. ${formatAddress(sn.base + past)}`
-    : `raise layout.hostOffset (before the cluster is built) to leave room for the VIP below the first slot`;
+  for (let off = BigInt(hostOffset) + BigInt(slotsPerRack); off < usable && off < BigInt(hostOffset) + BigInt(slotsPerRack) + 4n; off++) {
+    const a = sn.base + off;
+    if (!taken.has(a)) return a;
+  }
+  return undefined;
+}
+
+/** "<lead>, e.g. <address neither a slot nor the gateway>" (with where it lies), or how to make room. */
+function freeVipHint(sn: Prefix, hostOffset: number, slotsPerRack: number, gateway: bigint | undefined, lead: string): string {
+  const a = freeSegmentAddress(sn, hostOffset, slotsPerRack, [gateway]);
+  if (a === undefined) return `${lead}: raise layout.hostOffset (before the cluster is built) to leave room for the VIP below the first slot`;
+  const where = a - sn.base < BigInt(hostOffset) ? `below layout.hostOffset (${hostOffset})` : `past the last slot (hostOffset ${hostOffset} + slotsPerRack ${slotsPerRack})`;
+  return `${lead} ${where}, e.g. ${formatAddress(a)}`;
 }
 
 const DUPLICATE_FIX: Partial<Record<CheckCode, string>> = {

@@ -7,7 +7,9 @@
 import { Flat6Error } from '../core/diagnostics.js';
 import { addressAt, formatAddress, formatPrefix, hostPort, subnet, type Prefix } from '../core/ip.js';
 import type { ClusterSpec, ListedNodeSpec, LoadedStack, RackSpec, Role } from '../spec/load.js';
-import { checkStack, rackCountOf, type Resolved } from './checks.js';
+import { checkStack, controlPlaneSlots, generatedNodeName, generatedRackIndex, parseGeneratedNodeName, rackCountOf, type Resolved } from './checks.js';
+
+export { generatedNodeName };
 import type { Diagnostic } from '../core/diagnostics.js';
 
 export interface RackPlan {
@@ -82,11 +84,6 @@ export function createPlan(stack: LoadedStack): ClusterPlan {
     throw new Flat6Error(diagnostics, 1);
   }
   return new Plan(stack, resolved, diagnostics);
-}
-
-/** `<rack>-n<slot>`: count-sized racks name their nodes by slot, unpadded so growth never renames. */
-export function generatedNodeName(rackName: string, slot: number): string {
-  return `${rackName}-n${slot}`;
 }
 
 class Plan implements ClusterPlan {
@@ -174,17 +171,10 @@ class Plan implements ClusterPlan {
           : 0
         : spec.racks.kind === 'list'
           ? this.racksByName.get(spec.controlPlane.rack)!
-          : Number(spec.controlPlane.rack.slice(spec.racks.namePrefix.length));
+          : generatedRackIndex(spec.racks.namePrefix, spec.controlPlane.rack)!;
     this.controlPlaneRack = this.rackAt(cpRackIndex);
     const rackSpec = this.listedRacks.get(cpRackIndex);
-    let cpSlots: number[];
-    if (rackSpec && typeof rackSpec.nodes !== 'number') {
-      const declared = rackSpec.nodes.filter((n) => n.role === 'control-plane');
-      const chosen = declared.length > 0 ? declared : [...rackSpec.nodes].sort((a, b) => a.slot - b.slot).slice(0, spec.controlPlane.count);
-      cpSlots = chosen.map((n) => n.slot).sort((a, b) => a - b);
-    } else {
-      cpSlots = Array.from({ length: spec.controlPlane.count }, (_, i) => i);
-    }
+    const cpSlots = controlPlaneSlots(rackSpec ? rackSpec.nodes : this.controlPlaneRack.nodeCount, spec.controlPlane.count).slots;
     this.cpSlots = new Map(cpSlots.map((s, i) => [`${cpRackIndex}/${s}`, i]));
     this.controlPlanes = cpSlots.map((s) => this.nodeAt(cpRackIndex, s)!);
   }
@@ -241,15 +231,12 @@ class Plan implements ClusterPlan {
   findNode(name: string): NodePlan | undefined {
     const listed = this.listedNodes.get(name);
     if (listed) return this.nodeAt(listed.rack, listed.node.slot);
-    const m = /^(.+)-n(0|[1-9]\d*)$/.exec(name);
-    if (!m) return undefined;
-    const rackName = m[1]!;
-    const slot = Number(m[2]);
+    const gen = parseGeneratedNodeName(name);
+    if (!gen) return undefined;
+    const { rackName, slot } = gen;
     let rackIndex: number | undefined;
     if (this.spec.racks.kind === 'generated') {
-      const p = this.spec.racks.namePrefix;
-      const mm = rackName.startsWith(p) ? /^(0|[1-9]\d*)$/.exec(rackName.slice(p.length)) : null;
-      rackIndex = mm ? Number(mm[1]) : undefined;
+      rackIndex = generatedRackIndex(this.spec.racks.namePrefix, rackName);
     } else {
       rackIndex = this.racksByName.get(rackName);
       if (rackIndex !== undefined && typeof this.listedRacks.get(rackIndex)!.nodes !== 'number') return undefined;

@@ -80,9 +80,6 @@ export function churnOf(mode: RoutingMode): Churn {
       };
 }
 
-/** The bgp-mode statements (kept for callers that predate routing modes). */
-export const CHURN: Churn = churnOf('bgp');
-
 /** Human lines of `flat6 plan`: routing state per tier and what churn changes. */
 export function routingStatements(plan: ClusterPlan): string[] {
   const t = tierSummary(plan);

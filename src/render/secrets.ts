@@ -67,35 +67,56 @@ export function secretsFromFile(path: string): Secrets {
   return validateSecrets(doc as Partial<Secrets>, path);
 }
 
+/** FLAT6_CA_CERT_HASHES (comma-separated), validated; undefined when unset or empty. */
+export function caHashesFromEnv(env: NodeJS.ProcessEnv): string[] | undefined {
+  const text = env[SECRETS_ENV.caCertHashes];
+  const hashes = text ? text.split(',').map((h) => h.trim()).filter(Boolean) : [];
+  if (hashes.length === 0) return undefined;
+  const bad = hashes.filter((h) => !CA_HASH_RE.test(h));
+  if (bad.length) throw new UsageError(`invalid secrets from environment (${SECRETS_ENV.caCertHashes}):\n  - ${bad.map((h) => `caCertHashes entry "${h}" must be sha256:<64 hex>`).join('\n  - ')}`);
+  return hashes;
+}
+
 export function secretsFromEnv(env: NodeJS.ProcessEnv): Secrets | undefined {
   const token = env[SECRETS_ENV.token];
   const key = env[SECRETS_ENV.certificateKey];
   if (!token && !key) return undefined;
-  const hashes = env[SECRETS_ENV.caCertHashes];
   return validateSecrets(
-    { bootstrapToken: token, certificateKey: key, caCertHashes: hashes ? hashes.split(',').map((h) => h.trim()).filter(Boolean) : [] },
+    { bootstrapToken: token, certificateKey: key, caCertHashes: caHashesFromEnv(env) ?? [] },
     `environment (${SECRETS_ENV.token}, ${SECRETS_ENV.certificateKey})`,
   );
 }
 
 export interface SecretsChoice {
+  /** what the render uses: the chosen secrets plus any FLAT6_CA_CERT_HASHES pins */
   secrets: Secrets;
   /** where they came from, for the user */
   source: string;
-  /** true when flat6 generated or carried them and must keep them beside the output */
-  persist: boolean;
+  /** set when flat6 generated them: write these (without environment pins) to <out>/secrets.yaml */
+  persist?: Secrets;
+}
+
+/** Union of two pin lists, first-seen order. */
+function mergeHashes(a: string[], b: string[]): string[] {
+  return [...new Set([...a, ...b])];
 }
 
 /**
  * Order: --secrets FILE, then the environment, then <out>/secrets.yaml from an
  * earlier render (so re-rendering is stable), then freshly generated.
+ * FLAT6_CA_CERT_HASHES alone adds CA pins to whichever of these is chosen.
+ * An existing <out>/secrets.yaml is not rewritten here: the directory sink
+ * carries it into the new tree unchanged.
  */
 export function chooseSecrets(opts: { file?: string; env: NodeJS.ProcessEnv; previous?: string }): SecretsChoice {
-  if (opts.file) return { secrets: secretsFromFile(opts.file), source: opts.file, persist: false };
+  const envHashes = caHashesFromEnv(opts.env) ?? [];
+  const withPins = (s: Secrets): Secrets => ({ ...s, caCertHashes: mergeHashes(s.caCertHashes, envHashes) });
+  if (opts.file) return { secrets: withPins(secretsFromFile(opts.file)), source: opts.file };
   const fromEnv = secretsFromEnv(opts.env);
-  if (fromEnv) return { secrets: fromEnv, source: 'environment', persist: false };
-  if (opts.previous && existsSync(opts.previous)) return { secrets: secretsFromFile(opts.previous), source: opts.previous, persist: true };
-  return { secrets: generateSecrets(), source: 'generated', persist: true };
+  if (fromEnv) return { secrets: fromEnv, source: 'environment' };
+  if (opts.previous && existsSync(opts.previous)) return { secrets: withPins(secretsFromFile(opts.previous)), source: opts.previous };
+  const fresh = generateSecrets();
+  return { secrets: withPins(fresh), source: 'generated', persist: fresh };
 }
 
 export function secretsYaml(s: Secrets): string {

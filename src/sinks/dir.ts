@@ -1,16 +1,38 @@
 /**
  * Directory sink: write a whole tree beside the target, then swap it in with
  * renames, so a failed render leaves the previous output exactly as it was.
+ *
+ * The target is replaced as a whole, so the writer refuses a target it did not
+ * make: a non-empty directory without a top-level plan.json (the mark of flat6
+ * output), the working directory or one of its parents, or a directory holding
+ * the stack file being rendered.
  */
-import { chmodSync, existsSync, mkdirSync, renameSync, rmSync, writeFileSync, lstatSync } from 'node:fs';
-import { dirname, join, resolve, basename, normalize, isAbsolute } from 'node:path';
+import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { basename, dirname, isAbsolute, join, normalize, resolve, sep } from 'node:path';
 import { UsageError } from '../core/diagnostics.js';
 import type { FileEntry } from '../render/files.js';
 
 export interface WriteResult {
   files: number;
   bytes: number;
+  /** files carried over unchanged from the previous tree */
+  carried: string[];
 }
+
+export interface WriteOptions {
+  /** working directory of the command (default process.cwd()): the target may be neither it nor one of its parents */
+  cwd?: string;
+  /** files the target must not contain, e.g. the stack file being rendered */
+  protect?: string[];
+  /**
+   * Top-level files of the previous tree to carry over unchanged, owner-only
+   * (0600), when the entries do not provide them (e.g. DIR/secrets.yaml).
+   */
+  carry?: string[];
+}
+
+/** A top-level file every flat6 render writes: its presence marks a directory as earlier flat6 output. */
+export const OUTPUT_MARK = 'plan.json';
 
 function safeJoin(root: string, rel: string): string {
   const n = normalize(rel);
@@ -18,43 +40,159 @@ function safeJoin(root: string, rel: string): string {
   return join(root, n);
 }
 
+/** Real path when it exists (symlinks resolved), else the resolved path. */
+function real(p: string): string {
+  try {
+    return realpathSync(p);
+  } catch {
+    return resolve(p);
+  }
+}
+
+/** `inner` is `outer` or lies below it. */
+function within(outer: string, inner: string): boolean {
+  if (inner === outer) return true;
+  return inner.startsWith(outer.endsWith(sep) ? outer : outer + sep);
+}
+
+function isErrno(e: unknown): e is NodeJS.ErrnoException {
+  return e instanceof Error && typeof (e as NodeJS.ErrnoException).code === 'string';
+}
+
 /**
- * Atomically replace `out` with the files from `entries`. `keep` lists files of
- * the old tree to carry over unchanged (e.g. generated secrets) when the entries
- * do not provide them.
+ * mkdir -p, one level at a time. Node's recursive mkdir loops for ever where
+ * mkdir fails with ENOENT although the parent exists (e.g. under /proc); here
+ * that error surfaces.
  */
-export function writeTreeAtomic(out: string, entries: Iterable<FileEntry>): WriteResult {
+function makeDirs(dir: string): void {
+  const missing: string[] = [];
+  for (let d = dir; !existsSync(d); d = dirname(d)) {
+    missing.push(d);
+    if (dirname(d) === d) break;
+  }
+  for (const d of missing.reverse()) mkdirSync(d);
+}
+
+/** Refuse targets that replacing as a whole would destroy (UsageError, exit 2; nothing touched). */
+export function checkOutputTarget(out: string, opts: WriteOptions = {}): void {
   const target = resolve(out);
-  if (existsSync(target) && !lstatSync(target).isDirectory()) throw new UsageError(`output path ${out} exists and is not a directory`);
+  const realTarget = real(target);
+  const cwd = real(opts.cwd ?? process.cwd());
+  if (within(realTarget, cwd)) {
+    throw new UsageError(
+      `output directory ${out} is ${realTarget === cwd ? 'the current directory' : `a parent of the current directory (${cwd})`}; flat6 replaces the output directory as a whole. Pass a directory of its own, e.g. --out out`,
+    );
+  }
+  for (const f of opts.protect ?? []) {
+    if (within(realTarget, real(f))) {
+      throw new UsageError(`output directory ${out} contains the stack file ${f}; flat6 replaces the output directory as a whole. Pass a directory of its own, e.g. --out out`);
+    }
+  }
+  if (!existsSync(target)) return;
+  if (!lstatSync(target).isDirectory()) throw new UsageError(`output path ${out} exists and is not a directory; pass a new or empty directory, or an earlier flat6 output directory`);
+  let names: string[];
+  try {
+    names = readdirSync(target);
+  } catch (e) {
+    throw new UsageError(`cannot write output ${out}: ${(e as Error).message}`);
+  }
+  if (names.length > 0 && !names.includes(OUTPUT_MARK)) {
+    throw new UsageError(
+      `output directory ${out} is not empty and holds no ${OUTPUT_MARK}, so it is not earlier flat6 output; flat6 replaces the output directory as a whole and will not delete it. Pass a new or empty directory, or move ${out} aside yourself`,
+    );
+  }
+}
+
+/** Remove `.DIR.flat6-new-*` trees an interrupted run left beside the target (they may hold 0600 secrets). */
+function removeStaleNew(parent: string, base: string): void {
+  let names: string[];
+  try {
+    names = readdirSync(parent);
+  } catch {
+    return;
+  }
+  const head = `.${base}.flat6-new-`;
+  for (const n of names) {
+    if (!n.startsWith(head)) continue;
+    const pid = Number(/^(\d+)-/.exec(n.slice(head.length))?.[1]);
+    if (Number.isInteger(pid) && pid !== process.pid && pidAlive(pid)) continue; // another render is writing it now
+    rmSync(join(parent, n), { recursive: true, force: true });
+  }
+}
+
+function pidAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return isErrno(e) && e.code === 'EPERM';
+  }
+}
+
+/**
+ * Atomically replace `out` with the files from `entries` (see WriteOptions for
+ * what is refused and what is carried over). Filesystem errors while writing
+ * become UsageError("cannot write output ...") and leave `out` as it was.
+ */
+export function writeTreeAtomic(out: string, entries: Iterable<FileEntry>, opts: WriteOptions = {}): WriteResult {
+  checkOutputTarget(out, opts);
+  const target = resolve(out);
+  const fsOp = <T>(f: () => T): T => {
+    try {
+      return f();
+    } catch (e) {
+      if (isErrno(e)) throw new UsageError(`cannot write output ${out}: ${e.message}`);
+      throw e;
+    }
+  };
   const parent = dirname(target);
-  mkdirSync(parent, { recursive: true });
+  fsOp(() => makeDirs(parent));
+  removeStaleNew(parent, basename(target));
   const tag = `${process.pid}-${Date.now().toString(36)}`;
   const tmp = join(parent, `.${basename(target)}.flat6-new-${tag}`);
   const old = join(parent, `.${basename(target)}.flat6-old-${tag}`);
   let files = 0;
   let bytes = 0;
+  const carried: string[] = [];
   try {
-    mkdirSync(tmp, { mode: 0o755 });
+    fsOp(() => mkdirSync(tmp, { mode: 0o755 }));
     const made = new Set<string>();
+    const written = new Set<string>();
     for (const e of entries) {
       const p = safeJoin(tmp, e.path);
       const d = dirname(p);
-      if (!made.has(d)) {
-        mkdirSync(d, { recursive: true });
-        made.add(d);
-      }
-      writeFileSync(p, e.content, { mode: e.mode, flag: 'wx' });
-      chmodSync(p, e.mode); // umask must not loosen or tighten what the entry says
+      fsOp(() => {
+        if (!made.has(d)) {
+          mkdirSync(d, { recursive: true });
+          made.add(d);
+        }
+        writeFileSync(p, e.content, { mode: e.mode, flag: 'wx' });
+        chmodSync(p, e.mode); // umask must not loosen or tighten what the entry says
+      });
+      written.add(normalize(e.path));
       files++;
       bytes += Buffer.byteLength(e.content);
     }
-    if (existsSync(target)) renameSync(target, old);
-    renameSync(tmp, target);
+    for (const name of opts.carry ?? []) {
+      const from = join(target, name);
+      if (written.has(normalize(name)) || !existsSync(from) || !lstatSync(from).isFile()) continue;
+      fsOp(() => {
+        const p = safeJoin(tmp, name);
+        mkdirSync(dirname(p), { recursive: true });
+        writeFileSync(p, readFileSync(from), { mode: 0o600, flag: 'wx' });
+        chmodSync(p, 0o600);
+      });
+      carried.push(name);
+    }
+    fsOp(() => {
+      if (existsSync(target)) renameSync(target, old);
+      renameSync(tmp, target);
+    });
   } catch (err) {
     rmSync(tmp, { recursive: true, force: true });
     if (existsSync(old) && !existsSync(target)) renameSync(old, target);
     throw err;
   }
   rmSync(old, { recursive: true, force: true });
-  return { files, bytes };
+  return { files, bytes, carried };
 }

@@ -29,6 +29,8 @@ export interface ListedNodeSpec {
 export interface RackSpec {
   name: string;
   index: number;
+  /** true when the stack file gives no index and the rack takes its list position */
+  indexDefaulted?: boolean;
   gateway?: string;
   /** a count (slots 0..n-1) or nodes at fixed slots */
   nodes: number | ListedNodeSpec[];
@@ -120,18 +122,21 @@ function problemCode(p: SchemaProblem): Diagnostic['code'] {
   }
 }
 
-/** Load and structurally validate a stack file. Throws Flat6Error (exit 2) on parse or schema problems. */
-export function loadStack(file: string, text?: string): LoadedStack {
+/**
+ * Load and structurally validate a stack file. Throws Flat6Error (exit 2) on parse or schema problems.
+ * `file` is read (relative paths resolve against process.cwd()); `shownAs` names it in diagnostics.
+ */
+export function loadStack(file: string, text?: string, shownAs: string = file): LoadedStack {
   let source: string;
   try {
     source = text ?? readFileSync(file, 'utf8');
   } catch (e) {
     throw new Flat6Error(
-      [{ code: 'FILE_READ', severity: 'error', message: `cannot read stack file ${file}: ${(e as Error).message}`, fix: 'check the path; stacks live in stacks/Pulumi.<stack>.yaml' }],
+      [{ code: 'FILE_READ', severity: 'error', message: `cannot read stack file ${shownAs}: ${(e as Error).message}`, fix: 'check the path; stacks live in stacks/Pulumi.<stack>.yaml' }],
       2,
     );
   }
-  return parseStack(file, source);
+  return parseStack(shownAs, source);
 }
 
 export function parseStack(file: string, source: string): LoadedStack {
@@ -259,6 +264,7 @@ function toSpec(c: Record<string, unknown>): ClusterSpec {
         return {
           name: r['name'] as string,
           index: (r['index'] as number | undefined) ?? i,
+          indexDefaulted: r['index'] === undefined,
           gateway: r['gateway'] as string | undefined,
           path: `racks.${i}`,
           nodes: Array.isArray(nodes)

@@ -36,6 +36,15 @@ const ipv6Prefix: JsonSchema = {
 };
 /** A DNS label (RFC 1123): lower-case letters, digits and "-", at most 63 characters. */
 const dnsName = '^(?=.{1,63}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?$';
+/**
+ * A rack name: a DNS label of at most 50 characters, so that generated node
+ * names <rack>-n<slot> stay within the 63 of a host name.
+ */
+const rackName = '^(?=.{1,50}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?$';
+/** A DNS-1123 subdomain (kubeadm networking.dnsDomain): dot-separated DNS labels, at most 253 characters. */
+const dnsSubdomain = '^(?=.{1,253}$)(?!.*[^.]{64})[a-z0-9]([-a-z0-9]*[a-z0-9])?(\\.[a-z0-9]([-a-z0-9]*[a-z0-9])?)*$';
+/** A Linux interface name: 1-15 characters, no "/", ":" or white space, and neither "." nor "..". */
+const interfaceName = '^(?!\\.\\.?$)[A-Za-z0-9_.-]{1,15}$';
 
 /** RFC 6996: private use 4-byte AS numbers. */
 export const PRIVATE_ASN_MIN = 4200000000;
@@ -67,7 +76,7 @@ const listedNode: JsonSchema = {
         'Position in the rack, 0 <= slot < layout.slotsPerRack. Node address = rack subnet + layout.hostOffset + slot; pod prefix = the slot-th pod prefix of the rack block. Never change the slot of a live node.',
     },
     role: { type: 'string', enum: ['control-plane', 'worker'], default: 'worker', description: 'Kubernetes role.' },
-    interface: { type: 'string', pattern: '^[A-Za-z0-9_.:-]{1,15}$', description: 'Uplink interface name (default: defaults.interface).' },
+    interface: { type: 'string', pattern: interfaceName, description: 'Uplink interface name (default: defaults.interface): 1-15 of letters, digits, "_", "-" and "."; not "." or "..".' },
     mac: {
       type: 'string',
       pattern: '^[0-9A-Fa-f]{2}(:[0-9A-Fa-f]{2}){5}$',
@@ -82,7 +91,7 @@ const rackItem: JsonSchema = {
   additionalProperties: false,
   required: ['name', 'nodes'],
   properties: {
-    name: { type: 'string', pattern: dnsName, description: 'Rack name (lower-case DNS label).' },
+    name: { type: 'string', pattern: rackName, description: 'Rack name: lower-case DNS label of at most 50 characters (node names <rack>-n<slot> must fit in 63).' },
     index: {
       type: 'integer',
       minimum: 0,
@@ -134,7 +143,7 @@ export const STACK_SCHEMA: JsonSchema = {
           description: 'Upstream IPv6 DNS servers for the hosts (netplan nameservers).',
         },
         mtu: { type: 'integer', minimum: 1280, maximum: 9216, default: 1500, description: 'Link MTU of node uplinks (IPv6 minimum 1280).' },
-        dnsDomain: { type: 'string', default: 'cluster.local', description: 'Cluster DNS domain.' },
+        dnsDomain: { type: 'string', pattern: dnsSubdomain, default: 'cluster.local', description: 'Cluster DNS domain (kubeadm networking.dnsDomain): a lower-case DNS-1123 subdomain such as cluster.local.' },
       },
     },
     layout: {
@@ -207,7 +216,7 @@ export const STACK_SCHEMA: JsonSchema = {
       additionalProperties: false,
       description: 'Defaults for nodes that do not say otherwise.',
       properties: {
-        interface: { type: 'string', pattern: '^[A-Za-z0-9_.:-]{1,15}$', default: 'eth0', description: 'Uplink interface name.' },
+        interface: { type: 'string', pattern: interfaceName, default: 'eth0', description: 'Uplink interface name: 1-15 of letters, digits, "_", "-" and "."; not "." or "..".' },
         criSocket: { type: 'string', default: 'unix:///var/run/containerd/containerd.sock', description: 'CRI socket for kubeadm nodeRegistration.' },
       },
     },
@@ -274,7 +283,12 @@ export const STACK_SCHEMA: JsonSchema = {
           properties: {
             count: { type: 'integer', minimum: 1, description: 'Number of racks, indexes 0..count-1.' },
             nodes: { type: 'integer', minimum: 1, description: 'Nodes per rack (slots 0..nodes-1).' },
-            namePrefix: { type: 'string', pattern: '^[a-z]([-a-z0-9]*[a-z])?$', default: 'rack', description: 'Rack names are <namePrefix><index> with no zero padding (rack0 .. rack16383), so growth never renames a rack.' },
+            namePrefix: {
+              type: 'string',
+              pattern: '^(?=.{1,40}$)[a-z]([-a-z0-9]*[a-z])?$',
+              default: 'rack',
+              description: 'Rack names are <namePrefix><index> with no zero padding (rack0 .. rack16383), so growth never renames a rack. At most 40 characters, so node names <namePrefix><index>-n<slot> fit in 63.',
+            },
           },
         },
       ],

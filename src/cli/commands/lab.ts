@@ -29,7 +29,7 @@ async function up(args: ParsedArgs, io: CliIO): Promise<number> {
   const { file } = stackName(args, io);
   preflight();
   const shown = relative(io.cwd, file);
-  const stack = loadStack(shown && !shown.startsWith('..') ? shown : file);
+  const stack = loadStack(file, undefined, shown && !shown.startsWith('..') ? shown : file);
   const state = await labUp(
     stack,
     io.env,

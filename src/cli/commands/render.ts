@@ -5,7 +5,7 @@ import { MODE_PRIVATE, type FileEntry } from '../../render/files.js';
 import { renderTree } from '../../render/render.js';
 import { chooseSecrets, secretsYaml, SECRETS_ENV } from '../../render/secrets.js';
 import { TemplateSet } from '../../render/templates.js';
-import { writeTreeAtomic } from '../../sinks/dir.js';
+import { checkOutputTarget, writeTreeAtomic } from '../../sinks/dir.js';
 import { planFromArgs, STACK_HELP, STACK_OPTION, type Command } from '../main.js';
 
 export const SECRETS_FILE = 'secrets.yaml';
@@ -25,7 +25,10 @@ export const renderCommand: Command = {
     'all-hosts': { type: 'boolean' },
   },
   help: `${STACK_HELP}
-  -o, --out DIR          output directory; replaced as a whole, atomically
+  -o, --out DIR          output directory; replaced as a whole, atomically. DIR must
+                         be new, empty or earlier flat6 output (it has a plan.json);
+                         never the current directory, one of its parents, or the
+                         directory of the stack file
       --host NAME        render one node only (O(1) in cluster size), with its
                          rack's top-of-rack router
       --all-hosts        required to render every host of a stack of more than
@@ -47,17 +50,21 @@ Output (per host; control-plane nodes also get keepalived and haproxy):
   DIR/hosts/<host>/etc/haproxy/haproxy.cfg           the API endpoint's load balancer
   DIR/fabric/<router>/etc/...                        spine and top-of-rack routers
   DIR/plan.json                                      the address plan of what was rendered
-  DIR/secrets.yaml                                   only when flat6 generated the secrets (0600)
+  DIR/secrets.yaml                                   generated secrets (0600); an existing one is
+                                                     kept unchanged when secrets come from elsewhere
 
 Secrets come from --secrets, else ${SECRETS_ENV.token} and ${SECRETS_ENV.certificateKey}
 (and ${SECRETS_ENV.caCertHashes}, comma-separated), else DIR/secrets.yaml of an
-earlier render, else they are generated. Without CA hashes, joins skip CA pinning.
+earlier render, else they are generated. ${SECRETS_ENV.caCertHashes} set on its own
+adds CA pins to whichever secrets are used. Without CA hashes, joins skip CA pinning.
 If any check fails nothing is written and an existing DIR stays as it was.`,
   run(args, io) {
     const out = args.values['out'] as string | undefined;
     if (!out) throw new UsageError('--out DIR is required (e.g. flat6 render --out out)');
     const outPath = resolve(io.cwd, out);
-    const { plan } = planFromArgs(args, io);
+    const { plan, file } = planFromArgs(args, io);
+    const sink = { cwd: io.cwd, protect: [file], carry: [SECRETS_FILE] };
+    checkOutputTarget(outPath, sink); // before secrets are read from DIR or anything is rendered
     const host = args.values['host'] as string | undefined;
     const only = host === undefined ? undefined : plan.findNode(host);
     if (host !== undefined && !only) throw new UsageError(`no node "${host}" in stack ${plan.stackName} (flat6 plan lists the nodes)`);
@@ -66,7 +73,9 @@ If any check fails nothing is written and an existing DIR stays as it was.`,
         `stack ${plan.stackName} has ${plan.nodeCount} nodes: rendering them all writes about ${plan.nodeCount * 10} files. Render one host with --host NAME (e.g. --host ${plan.controlPlanes[0]!.name}), or pass --all-hosts to render every one`,
       );
     }
-    const choice = chooseSecrets({ file: args.values['secrets'] as string | undefined, env: io.env, previous: join(outPath, SECRETS_FILE) });
+    const secretsArg = args.values['secrets'] as string | undefined;
+    const previous = join(outPath, SECRETS_FILE);
+    const choice = chooseSecrets({ file: secretsArg === undefined ? undefined : resolve(io.cwd, secretsArg), env: io.env, previous });
     const ctx: RenderContext = { plan, templates: new TemplateSet(args.values['templates'] as string | undefined), secrets: choice.secrets };
 
     const total = only ? 1 : plan.nodeCount;
@@ -76,11 +85,14 @@ If any check fails nothing is written and an existing DIR stays as it was.`,
     };
     function* all(): Generator<FileEntry> {
       yield* renderTree(ctx, { only, progress });
-      if (choice.persist) yield { path: SECRETS_FILE, mode: MODE_PRIVATE, content: secretsYaml(choice.secrets) };
+      if (choice.persist) yield { path: SECRETS_FILE, mode: MODE_PRIVATE, content: secretsYaml(choice.persist) };
     }
-    const r = writeTreeAtomic(outPath, all());
+    const r = writeTreeAtomic(outPath, all(), sink);
     const what = only ? `host ${only.name}` : `${plan.nodeCount} host(s)`;
     io.stdout(`rendered ${what} of ${plan.stackName}: ${r.files} files, ${r.bytes} bytes -> ${out}\n`);
+    if (r.carried.includes(SECRETS_FILE) && choice.source !== previous) {
+      io.stdout(`kept the existing ${join(out, SECRETS_FILE)} unchanged (0600); this render took its secrets from ${secretsArg ?? choice.source}\n`);
+    }
     if (choice.source === 'generated') io.stdout(`generated a bootstrap token and certificate key: ${join(out, SECRETS_FILE)} (0600; keep it out of git)\n`);
     if (choice.secrets.caCertHashes.length === 0) io.stderr('note: no caCertHashes given; join configurations set unsafeSkipCAVerification (see docs/secrets.md)\n');
     return 0;
