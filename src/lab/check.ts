@@ -16,7 +16,7 @@ import { parseStack } from '../spec/load.js';
 import { birdPid, configure, protocols, startBird, type BirdProtocol } from './bird.js';
 import { cniDel, readConflist } from './cni.js';
 import { stopProcesses } from './down.js';
-import { ipJson, LabError, must, pool, run, sleep, toolPath } from './exec.js';
+import { ipJson, isAlive, LabError, must, pool, run, sleep, toolPath } from './exec.js';
 import { applyUnits, netplanUnits, removeRoutes, unitRoutes } from './networkd.js';
 import { compareRoutes, describeDiff, readRoutes, routeTable, routingState, type KernelRoute } from './routes.js';
 import { saveState, type LabState, type NodeRecord, type PodRecord } from './state.js';
@@ -155,16 +155,6 @@ async function checkRoutes(ctx: Ctx): Promise<void> {
     const d = compareRoutes(expected, rs);
     const ok = rs.length === want && !d.missing.length && !d.extra.length && !d.wrong.length;
     ctx.report(ok ? 'PASS' : 'FAIL', `route count, ${r.name}`, `${rs.length} route(s) ${ok ? '=' : 'but'} plan ${want} (${what})${ok ? '' : `: ${describeDiff(d)}`}`);
-  }
-}
-
-function isAlive(pid: number | undefined): boolean {
-  if (pid === undefined) return false;
-  try {
-    process.kill(pid, 0);
-    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-  } catch {
-    return false;
   }
 }
 

@@ -5,7 +5,7 @@
  */
 import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { pool, run, sleep } from './exec.js';
+import { isAlive, pool, run, sleep } from './exec.js';
 import type { LabState } from './state.js';
 
 export async function listNamespaces(): Promise<string[]> {
@@ -52,16 +52,6 @@ async function pidsIn(ns: string): Promise<number[]> {
   return r.code === 0 ? r.stdout.split(/\s+/).filter(Boolean).map(Number) : [];
 }
 
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
-    return !/^\d+ \(.*\) Z/.test(stat);
-  } catch {
-    return false;
-  }
-}
-
 function signal(pid: number, sig: NodeJS.Signals): void {
   try {
     process.kill(pid, sig);
@@ -74,10 +64,10 @@ function signal(pid: number, sig: NodeJS.Signals): void {
 export async function stopProcesses(pids: number[], graceMs = 3000): Promise<void> {
   for (const p of pids) signal(p, 'SIGTERM');
   const deadline = Date.now() + graceMs;
-  while (pids.some(alive) && Date.now() < deadline) await sleep(50);
-  for (const p of pids.filter(alive)) signal(p, 'SIGKILL');
+  while (pids.some(isAlive) && Date.now() < deadline) await sleep(50);
+  for (const p of pids.filter(isAlive)) signal(p, 'SIGKILL');
   const hard = Date.now() + 2000;
-  while (pids.some(alive) && Date.now() < hard) await sleep(20);
+  while (pids.some(isAlive) && Date.now() < hard) await sleep(20);
 }
 
 export interface TeardownReport {

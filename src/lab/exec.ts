@@ -3,7 +3,7 @@
  * child processes, inside network namespaces where asked.
  */
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 
 /** A failure of the lab itself (not of a check): exit status 1, everything the run made is removed. */
@@ -128,3 +128,14 @@ export async function pool<T, R>(items: readonly T[], limit: number, fn: (item: 
 }
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+
+/** true while `pid` runs (a zombie counts as gone). */
+export function isAlive(pid: number | undefined): boolean {
+  if (pid === undefined) return false;
+  try {
+    process.kill(pid, 0);
+    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
+  } catch {
+    return false;
+  }
+}
