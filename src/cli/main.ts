@@ -32,6 +32,12 @@ export const STACK_OPTION = { stack: { type: 'string', short: 's' } } as const;
 export const STACK_HELP = `  -s, --stack NAME|FILE  stack to use: a name (stacks/Pulumi.NAME.yaml) or a path.
                          Default: $FLAT6_STACK, else "metal".`;
 
+/** Load the stack file at absolute `file`; diagnostics name it relative to io.cwd when it lies below. */
+export function loadStackAt(io: CliIO, file: string): LoadedStack {
+  const rel = relative(io.cwd, file);
+  return loadStack(file, undefined, rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : file);
+}
+
 /**
  * Load, check and plan the stack named by --stack; diagnostics (warnings too) go to stderr.
  * The file is read at its absolute path (resolved against io.cwd); the path relative to
@@ -39,9 +45,7 @@ export const STACK_HELP = `  -s, --stack NAME|FILE  stack to use: a name (stacks
  */
 export function planFromArgs(args: ParsedArgs, io: CliIO): { stack: LoadedStack; plan: ClusterPlan; file: string } {
   const file = resolveStackFile(io, args.values['stack'] as string | undefined);
-  const rel = relative(io.cwd, file);
-  const shown = rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : file;
-  const stack = loadStack(file, undefined, shown);
+  const stack = loadStackAt(io, file);
   const plan = createPlan(stack);
   if (plan.warnings.length) io.stderr(formatDiagnostics(plan.warnings));
   return { stack, plan, file };

@@ -67,6 +67,14 @@ export function last(p: Prefix): bigint {
   return p.base + size(p) - 1n;
 }
 
+/**
+ * How many addresses at the top of `p` are reserved subnet anycast (RFC 2526):
+ * the top 128 interface identifiers of a /64 (EUI-64 format), none otherwise.
+ */
+export function reservedAnycastTop(p: Prefix): bigint {
+  return p.length === 64 ? 128n : 0n;
+}
+
 export function containsAddress(p: Prefix, a: bigint): boolean {
   return a >= p.base && a <= last(p);
 }

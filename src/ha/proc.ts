@@ -6,9 +6,9 @@
  */
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
 import { closeSync, openSync, readdirSync, readFileSync, writeSync } from 'node:fs';
-import { LabError, sleep } from '../lab/exec.js';
+import { LabError, sleep, waitFor } from '../lab/exec.js';
 
-export { LabError, sleep };
+export { LabError, sleep, waitFor };
 
 export interface RunResult {
   stdout: string;

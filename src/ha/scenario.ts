@@ -9,7 +9,7 @@ import type { ClusterPlan } from '../plan/plan.js';
 import type { TemplateSet } from '../render/templates.js';
 import { rmSync } from 'node:fs';
 import { FailoverLab, labPrerequisites, now, removeEmptyEtcNetns, removeNamespace, staleDirectories, staleNamespaces, type BackendState, type VipEvent, type VipSample } from './lab.js';
-import { LabError, sleep } from './proc.js';
+import { LabError, sleep, waitFor } from './proc.js';
 import type { Probe } from './scripts.js';
 
 export type FaultKey = 'a' | 'b' | 'c' | 'd';
@@ -96,15 +96,6 @@ export const MIN_WINDOW_REQUESTS = 5;
 /** How long each fault is watched after the VIP answers again. */
 const OBSERVE_MS = 1_500;
 
-async function waitFor(what: string, cond: () => boolean | Promise<boolean>, ms: number, step = 50): Promise<void> {
-  const deadline = now() + ms;
-  for (;;) {
-    if (await cond()) return;
-    if (now() > deadline) throw new LabError(`timed out after ${ms / 1000} s waiting for ${what}`);
-    await sleep(step);
-  }
-}
-
 export async function runFailover(plan: ClusterPlan, opts: ScenarioOptions): Promise<FailoverReport> {
   const problems = labPrerequisites();
   if (problems.length) throw new LabError(problems.join('\n'));
@@ -137,7 +128,7 @@ async function scenario(lab: FailoverLab, log: (line: string) => void): Promise<
   await lab.up();
   const started = now();
   const okSince = (t: number): boolean => lab.probes.some((p) => p.ok && p.s >= t);
-  await waitFor('the VIP to answer with every backend UP', async () => lab.holder() !== undefined && okSince(started + 0) && (await allBackendsUp(lab)), 20_000);
+  await waitFor('the VIP to answer with every backend UP', async () => lab.holder() !== undefined && okSince(started + 0) && (await allBackendsUp(lab)), 20_000, 50);
   const setupMs = now() - started;
   const initialHolder = lab.holder()!;
   // keepalived disables a track script it finds unsafe and carries on without it: make sure it runs
@@ -166,7 +157,7 @@ async function scenario(lab: FailoverLab, log: (line: string) => void): Promise<
   const a = initialHolder;
   const atA = mark('a', `stop keepalived on ${a} (the VIP holder)`, a);
   await lab.stopKeepalived(a);
-  await waitFor('the VIP to answer again after (a)', recovered(atA, a), 15_000);
+  await waitFor('the VIP to answer again after (a)', recovered(atA, a), 15_000, 50);
   await sleep(OBSERVE_MS);
 
   // (b) take the new holder's link down
@@ -174,7 +165,7 @@ async function scenario(lab: FailoverLab, log: (line: string) => void): Promise<
   if (!b) throw new LabError('no single VIP holder after (a)');
   const atB = mark('b', `take the link of ${b} (the VIP holder) down`, b);
   lab.setLink(b, false);
-  await waitFor('the VIP to answer again after (b)', recovered(atB, b), 15_000);
+  await waitFor('the VIP to answer again after (b)', recovered(atB, b), 15_000, 50);
   await sleep(OBSERVE_MS);
 
   // (c) stop the stand-in API server of the holder: haproxy must route around it
@@ -182,7 +173,7 @@ async function scenario(lab: FailoverLab, log: (line: string) => void): Promise<
   if (!c) throw new LabError('no single VIP holder after (b)');
   mark('c', `stop the API server on ${c} (the VIP holder)`, c);
   await lab.stopApiServer(c);
-  await waitFor(`haproxy on ${c} to mark ${c} DOWN`, async () => (await lab.backends(c)).some((s) => s.name === c && s.status === 'DOWN'), 10_000);
+  await waitFor(`haproxy on ${c} to mark ${c} DOWN`, async () => (await lab.backends(c)).some((s) => s.name === c && s.status === 'DOWN'), 10_000, 50);
   await sleep(OBSERVE_MS);
 
   // (d) restore everything
@@ -191,7 +182,7 @@ async function scenario(lab: FailoverLab, log: (line: string) => void): Promise<
   lab.setLink(b, true);
   await lab.startApiServer(c);
   await waitFor('every backend UP in every haproxy after (d)', () => allBackendsUp(lab), 15_000, 100);
-  await waitFor('one VIP holder after (d)', () => lab.holder() !== undefined, 10_000);
+  await waitFor('one VIP holder after (d)', () => lab.holder() !== undefined, 10_000, 50);
   await sleep(OBSERVE_MS + 1_000); // a preempting node takes the VIP back within ~1 s
   const backendsAfter: Record<string, BackendState[]> = {};
   for (const n of lab.nodes) backendsAfter[n.name] = await lab.backends(n.name);

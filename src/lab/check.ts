@@ -16,7 +16,7 @@ import { parseStack } from '../spec/load.js';
 import { birdPid, configure, protocols, startBird, type BirdProtocol } from './bird.js';
 import { cniDel, readConflist } from './cni.js';
 import { stopProcesses } from './down.js';
-import { ipJson, isAlive, LabError, must, pool, run, sleep, toolPath } from './exec.js';
+import { ipJson, isAlive, LabError, must, pool, run, sleep, toolPath, waitFor } from './exec.js';
 import { applyUnits, netplanUnits, removeRoutes, unitRoutes } from './networkd.js';
 import { compareRoutes, describeDiff, readRoutes, routeTable, routingState, type KernelRoute } from './routes.js';
 import { saveState, type LabState, type NodeRecord, type PodRecord } from './state.js';
@@ -477,14 +477,6 @@ function sameFiles(a: string, b: string): boolean {
   const x = filesUnder(a);
   const y = filesUnder(b);
   return x.size === y.size && [...x].every(([k, v]) => y.get(k) === v);
-}
-
-async function waitFor(what: string, done: () => Promise<boolean>, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await done())) {
-    if (Date.now() > deadline) throw new LabError(`timed out after ${timeoutMs / 1000} s waiting for ${what}`);
-    await sleep(100);
-  }
 }
 
 /** How long the spine is watched after the ToR learned a new node's route: the lab's BGP hold time. */

@@ -129,6 +129,16 @@ export async function pool<T, R>(items: readonly T[], limit: number, fn: (item: 
 
 export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
+/** Poll `cond` every `stepMs` until it holds; LabError naming `what` after `timeoutMs`. */
+export async function waitFor(what: string, cond: () => boolean | Promise<boolean>, timeoutMs: number, stepMs = 100): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (await cond()) return;
+    if (Date.now() > deadline) throw new LabError(`timed out after ${timeoutMs / 1000} s waiting for ${what}`);
+    await sleep(stepMs);
+  }
+}
+
 /** true while `pid` runs (a zombie counts as gone). */
 export function isAlive(pid: number | undefined): boolean {
   if (pid === undefined) return false;

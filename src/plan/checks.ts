@@ -19,6 +19,7 @@ import {
   overlaps,
   parseAddress,
   parsePrefix,
+  reservedAnycastTop,
   size,
   subnet,
   subnetCount,
@@ -49,11 +50,10 @@ export interface CheckResult {
   resolved?: Resolved;
 }
 
-/** RFC 2526: the top 128 interface identifiers of a /64 are reserved subnet anycast addresses. */
+/** The Subnet-Router anycast address (RFC 4291 2.6.1) or a reserved subnet anycast address (RFC 2526). */
 export function isReservedInSubnet(subnetPrefix: Prefix, a: bigint): boolean {
-  if (a === subnetPrefix.base) return true; // Subnet-Router anycast (RFC 4291 2.6.1)
-  if (subnetPrefix.length === 64 && a - subnetPrefix.base >= size(subnetPrefix) - 128n) return true;
-  return false;
+  if (a === subnetPrefix.base) return true;
+  return a - subnetPrefix.base >= size(subnetPrefix) - reservedAnycastTop(subnetPrefix);
 }
 
 /** `<rack>-n<slot>`: count-sized racks name their nodes by slot, unpadded so growth never renames. */
@@ -254,7 +254,7 @@ export function checkStack(stack: LoadedStack): CheckResult {
   }
   if (rsl <= 127) {
     const subnetSize = 1n << BigInt(128 - rsl);
-    const reservedTop = rsl === 64 ? 128n : 0n;
+    const reservedTop = reservedAnycastTop({ base: 0n, length: rsl });
     if (BigInt(hostOffset) + BigInt(slotsPerRack) > subnetSize - reservedTop) {
       add('NODE_CAPACITY', 'layout.hostOffset', `a rack subnet /${rsl} has ${subnetSize} addresses; hostOffset ${hostOffset} + ${slotsPerRack} slots does not fit`, 'use shorter rack subnets (e.g. /64), a smaller hostOffset or fewer slotsPerRack');
     }
@@ -620,7 +620,7 @@ export function freeSegmentAddress(sn: Prefix, hostOffset: number, slotsPerRack:
     const a = sn.base + off;
     if (!taken.has(a)) return a;
   }
-  const usable = size(sn) - (sn.length === 64 ? 128n : 0n);
+  const usable = size(sn) - reservedAnycastTop(sn);
   for (let off = BigInt(hostOffset) + BigInt(slotsPerRack); off < usable && off < BigInt(hostOffset) + BigInt(slotsPerRack) + 4n; off++) {
     const a = sn.base + off;
     if (!taken.has(a)) return a;

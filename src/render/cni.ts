@@ -4,7 +4,7 @@
  * node's pod prefix. Pods get /128 host routes on the node; the prefix itself
  * is routed to the node by the fabric (src/render/routing.ts).
  */
-import { formatAddress, formatPrefix, last } from '../core/ip.js';
+import { formatAddress, formatPrefix, last, reservedAnycastTop } from '../core/ip.js';
 import type { NodePlan } from '../plan/plan.js';
 import type { HostRenderer } from './context.js';
 import { MODE_PUBLIC, type FileEntry } from './files.js';
@@ -27,7 +27,7 @@ export interface PodAddressing {
 
 export function podAddressing(node: NodePlan): PodAddressing {
   const p = node.podPrefix;
-  const top = p.length === 64 ? last(p) - 128n : last(p);
+  const top = last(p) - reservedAnycastTop(p);
   return {
     subnet: formatPrefix(p),
     gateway: formatAddress(p.base + 1n),

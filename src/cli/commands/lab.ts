@@ -1,4 +1,3 @@
-import { relative } from 'node:path';
 import { UsageError } from '../../core/diagnostics.js';
 import { labCheck } from '../../lab/check.js';
 import { teardown } from '../../lab/down.js';
@@ -6,8 +5,8 @@ import { LabError } from '../../lab/exec.js';
 import { readState, runDirOf } from '../../lab/state.js';
 import { MAX_LAB_NODES } from '../../lab/topology.js';
 import { LabInterrupted, labUp, preflight } from '../../lab/up.js';
-import { loadStack, stackNameOf, type RoutingMode } from '../../spec/load.js';
-import { STACK_HELP, STACK_OPTION, type Command, type ParsedArgs } from '../main.js';
+import { stackNameOf, type RoutingMode } from '../../spec/load.js';
+import { loadStackAt, STACK_HELP, STACK_OPTION, type Command, type ParsedArgs } from '../main.js';
 import { resolveStackFile } from '../stack.js';
 import type { CliIO } from '../io.js';
 
@@ -28,8 +27,7 @@ async function up(args: ParsedArgs, io: CliIO): Promise<number> {
   if (mode !== undefined && mode !== 'bgp' && mode !== 'static') throw new UsageError(`--mode is bgp or static, not "${mode}"`);
   const { file } = stackName(args, io);
   preflight();
-  const shown = relative(io.cwd, file);
-  const stack = loadStack(file, undefined, shown && !shown.startsWith('..') ? shown : file);
+  const stack = loadStackAt(io, file);
   const state = await labUp(
     stack,
     io.env,
