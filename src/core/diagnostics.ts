@@ -11,7 +11,8 @@ export type ParseCode =
   | 'SCHEMA_TYPE'
   | 'SCHEMA_UNKNOWN_FIELD'
   | 'SCHEMA_REQUIRED'
-  | 'SCHEMA_VALUE';
+  | 'SCHEMA_VALUE'
+  | 'STACK_NAME';
 
 /** Semantic checks on a well-formed stack: exit status 1. */
 export type CheckCode =
@@ -55,8 +56,10 @@ export interface Diagnostic {
   severity: 'error' | 'warning';
   /** what is wrong, naming the offending value */
   message: string;
-  /** dotted path inside flat6:cluster, e.g. network.services */
+  /** dotted path inside the section, e.g. network.services */
   path?: string;
+  /** the config key the path is in (default flat6:cluster) */
+  section?: string;
   location?: SourceLocation;
   /** further places involved (e.g. the other range of an overlap) */
   related?: Array<{ path: string; location?: SourceLocation; message?: string }>;
@@ -64,7 +67,7 @@ export interface Diagnostic {
   fix?: string;
 }
 
-const PARSE_CODES = new Set<string>(['FILE_READ', 'YAML_SYNTAX', 'NO_CLUSTER', 'SCHEMA_TYPE', 'SCHEMA_UNKNOWN_FIELD', 'SCHEMA_REQUIRED', 'SCHEMA_VALUE']);
+const PARSE_CODES = new Set<string>(['FILE_READ', 'YAML_SYNTAX', 'NO_CLUSTER', 'SCHEMA_TYPE', 'SCHEMA_UNKNOWN_FIELD', 'SCHEMA_REQUIRED', 'SCHEMA_VALUE', 'STACK_NAME']);
 
 export function isParseCode(code: string): boolean {
   return PARSE_CODES.has(code);
@@ -97,9 +100,9 @@ function where(loc: SourceLocation | undefined): string {
 export function formatDiagnostic(d: Diagnostic): string {
   const head = [where(d.location), `${d.severity} ${d.code}`].filter(Boolean).join(': ');
   const lines = [`${head}: ${d.message}`];
-  if (d.path) lines.push(`  at flat6:cluster.${d.path}`);
+  if (d.path) lines.push(`  at ${d.section ?? 'flat6:cluster'}.${d.path}`);
   for (const r of d.related ?? []) {
-    lines.push(`  see ${[where(r.location), `flat6:cluster.${r.path}`].filter(Boolean).join(' ')}${r.message ? `: ${r.message}` : ''}`);
+    lines.push(`  see ${[where(r.location), `${d.section ?? 'flat6:cluster'}.${r.path}`].filter(Boolean).join(' ')}${r.message ? `: ${r.message}` : ''}`);
   }
   if (d.fix) lines.push(`  fix: ${d.fix}`);
   return lines.join('\n');

@@ -1,90 +1,56 @@
 /**
  * Stack file -> typed ClusterSpec (with defaults), keeping the YAML syntax tree
- * so every later diagnostic can point at file:line:col.
+ * so every later diagnostic can point at file:line:col. The section's shape,
+ * types and defaults come from its one declaration (src/spec/schema.ts).
  */
-import { readFileSync } from 'node:fs';
+import { closeSync, constants, fstatSync, openSync, readSync } from 'node:fs';
 import { basename } from 'node:path';
-import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node as YamlNode } from 'yaml';
+import { isMap, isScalar, isSeq, LineCounter, parseDocument, visit, type Document, type Node as YamlNode } from 'yaml';
 import { Flat6Error, type Diagnostic, type SourceLocation } from '../core/diagnostics.js';
-import { ROUTING_DEFAULTS, STACK_SCHEMA } from './schema.js';
-import { validateAgainst, type Path, type SchemaProblem } from './validate.js';
+import { CLUSTER_SECTION, ROUTING_DEFAULTS, type ClusterConfig, type GeneratedRacksConfig, type ListedNodeConfig, type RackConfig } from './schema.js';
+import { checkSection, type Path, type SchemaProblem, type Section } from './section.js';
 
-export const CLUSTER_KEY = 'flat6:cluster';
+export type { Path };
 
-export type Role = 'control-plane' | 'worker';
+export const CLUSTER_KEY = CLUSTER_SECTION.key;
+
+export type Role = NonNullable<ListedNodeConfig['role']>;
 
 /** What serves the API VIP: flat6's keepalived + haproxy pair on the control-plane nodes, or something outside. */
-export type LoadBalancer = 'keepalived-haproxy' | 'none';
+export type LoadBalancer = ClusterConfig['controlPlane']['loadBalancer'];
 
-export interface ListedNodeSpec {
-  name: string;
-  slot: number;
-  role?: Role;
-  interface?: string;
-  mac?: string;
+export type ListedNodeSpec = ListedNodeConfig & {
   /** dotted path of this node inside flat6:cluster */
   path: string;
-}
+};
 
-export interface RackSpec {
-  name: string;
+export type RackSpec = Omit<RackConfig, 'index' | 'nodes'> & {
   index: number;
   /** true when the stack file gives no index and the rack takes its list position */
-  indexDefaulted?: boolean;
-  gateway?: string;
+  indexDefaulted: boolean;
   /** a count (slots 0..n-1) or nodes at fixed slots */
   nodes: number | ListedNodeSpec[];
   path: string;
-}
+};
 
-export type RacksSpec =
-  | { kind: 'list'; items: RackSpec[] }
-  | { kind: 'generated'; count: number; nodes: number; namePrefix: string };
+export type RacksSpec = { kind: 'list'; items: RackSpec[] } | ({ kind: 'generated' } & GeneratedRacksConfig);
 
-export interface ClusterSpec {
-  name: string;
-  kubernetesVersion: string;
-  network: {
-    nodes: string;
-    rackSubnetLength: number;
-    pods: string;
-    podPrefixLength: number;
-    services: string;
-    dns: string[];
-    mtu: number;
-    dnsDomain: string;
-  };
-  layout: { slotsPerRack: number; hostOffset: number; gatewayOffset: number };
-  controlPlane: {
-    count: number;
-    rack?: string;
-    vip: string;
-    port: number;
-    apiServerPort: number;
-    loadBalancer: LoadBalancer;
-    /** keepalived preemption (false renders nopreempt) */
-    preempt: boolean;
-    /** VRRP virtual_router_id as written; undefined = derived (src/render/ha.ts vrrpIdOf) */
-    vrrpId?: number;
-  };
-  defaults: { interface: string; criSocket: string };
-  routing: RoutingSpec;
-  racks: RacksSpec;
-}
-
-export type RoutingMode = 'bgp' | 'static';
+export type RoutingMode = ClusterConfig['routing']['mode'];
 
 /** The `routing` section with defaults applied (docs/routing.md). */
-export interface RoutingSpec {
-  mode: RoutingMode;
+export type RoutingSpec = Omit<ClusterConfig['routing'], 'fabric'> & {
   /** prefix of the ToR-spine /127 links */
   fabric: string;
   /** true when the stack does not set routing.fabric */
   fabricDefaulted: boolean;
-  /** spine AS; ToR of rack i: tor + i; node (r, s): node + r * slotsPerRack + s */
-  asn: { spine: number; tor: number; node: number };
-  bgp: { holdTime: number; keepaliveTime: number; connectRetryTime: number };
-}
+};
+
+/** The cluster section as the planner reads it: the declaration's output plus what follows from it. */
+export type ClusterSpec = Omit<ClusterConfig, 'controlPlane' | 'routing' | 'racks'> & {
+  controlPlane: ClusterConfig['controlPlane'] & { apiServerPort: number };
+  routing: RoutingSpec;
+  racks: RacksSpec;
+};
 
 export interface LoadedStack {
   /** path of the stack file as given */
@@ -98,10 +64,15 @@ export interface LoadedStack {
   config: Record<string, unknown>;
   /** where a dotted path inside flat6:cluster is written (or its nearest written ancestor) */
   locate(path: string): SourceLocation | undefined;
+  /** where a path inside another config key (e.g. flat6:aws) is written; `atKey` points at the key of the last segment */
+  locateIn(key: string, path: Path, atKey?: boolean): SourceLocation | undefined;
 }
 
+/** Pulumi's rule for stack names; the name is also written into rendered comments. */
+export const STACK_NAME = /^[A-Za-z0-9_.-]{1,100}$/;
+
 export function stackNameOf(file: string): string {
-  const m = /^Pulumi\.(.+)\.ya?ml$/.exec(basename(file));
+  const m = /^Pulumi\.(.+)\.ya?ml$/s.exec(basename(file));
   return m ? m[1]! : basename(file).replace(/\.ya?ml$/, '');
 }
 
@@ -109,7 +80,7 @@ export function pathText(path: Path): string {
   return path.map(String).join('.');
 }
 
-function problemCode(p: SchemaProblem): Diagnostic['code'] {
+export function problemCode(p: SchemaProblem): Diagnostic['code'] {
   switch (p.kind) {
     case 'type':
       return 'SCHEMA_TYPE';
@@ -122,21 +93,79 @@ function problemCode(p: SchemaProblem): Diagnostic['code'] {
   }
 }
 
+/** Stack files above this size are refused: a real one, even with 100,000 listed racks, is far smaller. */
+export const MAX_STACK_BYTES = 64 * 1024 * 1024;
+/** YAML aliases a stack file may expand (each may copy a large subtree): bounded against alias bombs. */
+export const MAX_ALIASES = 100;
+
+function readError(shownAs: string, why: string, fix: string): Flat6Error {
+  return new Flat6Error([{ code: 'FILE_READ', severity: 'error', message: `cannot read stack file ${shownAs}: ${why}`, fix }], 2);
+}
+
+/**
+ * Read a regular file of at most `max` bytes as UTF-8. A FIFO, device or
+ * directory is refused without blocking on it (opened non-blocking, then fstat).
+ */
+export function readRegularFile(file: string, max: number, what: string, onError: (why: string) => Error): string {
+  let fd: number;
+  try {
+    fd = openSync(file, constants.O_RDONLY | constants.O_NONBLOCK);
+  } catch (e) {
+    throw onError((e as Error).message);
+  }
+  try {
+    const st = fstatSync(fd);
+    if (!st.isFile()) throw onError(`not a regular file (${st.isDirectory() ? 'a directory' : st.isFIFO() ? 'a FIFO' : st.isCharacterDevice() || st.isBlockDevice() ? 'a device' : 'a special file'}); ${what} must be a plain file`);
+    if (st.size > max) throw onError(`${st.size} bytes is larger than the ${max} a ${what} may have`);
+    const buf = Buffer.alloc(st.size);
+    let off = 0;
+    while (off < st.size) {
+      const n = readSync(fd, buf, off, st.size - off, off);
+      if (n === 0) break;
+      off += n;
+    }
+    return buf.toString('utf8', 0, off);
+  } finally {
+    closeSync(fd);
+  }
+}
+
 /**
  * Load and structurally validate a stack file. Throws Flat6Error (exit 2) on parse or schema problems.
  * `file` is read (relative paths resolve against process.cwd()); `shownAs` names it in diagnostics.
  */
 export function loadStack(file: string, text?: string, shownAs: string = file): LoadedStack {
-  let source: string;
+  const source =
+    text ??
+    readRegularFile(file, MAX_STACK_BYTES, 'stack file', (why) => readError(shownAs, why, 'check the path; stacks live in stacks/Pulumi.<stack>.yaml'));
+  return parseStack(shownAs, source);
+}
+
+/** Plain data of a parsed document, with aliases bounded; an alias problem is a located YAML_SYNTAX error. */
+function toPlain(doc: Document, at: (offset: number) => SourceLocation, file: string): unknown {
   try {
-    source = text ?? readFileSync(file, 'utf8');
+    return doc.toJS({ maxAliasCount: MAX_ALIASES });
   } catch (e) {
+    let where: SourceLocation | undefined;
+    visit(doc, {
+      Alias(_k, node) {
+        if (node.range && !where) where = at(node.range[0]);
+        return visit.BREAK;
+      },
+    });
     throw new Flat6Error(
-      [{ code: 'FILE_READ', severity: 'error', message: `cannot read stack file ${shownAs}: ${(e as Error).message}`, fix: 'check the path; stacks live in stacks/Pulumi.<stack>.yaml' }],
+      [
+        {
+          code: 'YAML_SYNTAX',
+          severity: 'error',
+          message: (e as Error).message.split('\n')[0]!,
+          location: where ?? { file, line: 1, col: 1 },
+          fix: `define each anchor (&name) before its alias (*name), and expand at most ${MAX_ALIASES} aliases; a stack file rarely needs any`,
+        },
+      ],
       2,
     );
   }
-  return parseStack(shownAs, source);
 }
 
 export function parseStack(file: string, source: string): LoadedStack {
@@ -158,58 +187,84 @@ export function parseStack(file: string, source: string): LoadedStack {
       2,
     );
   }
-  const root = doc.toJS({ maxAliasCount: 100 }) as unknown;
-  const config = root && typeof root === 'object' ? (root as Record<string, unknown>)['config'] : undefined;
-  const cluster = config && typeof config === 'object' ? (config as Record<string, unknown>)[CLUSTER_KEY] : undefined;
-  if (!cluster || typeof cluster !== 'object' || Array.isArray(cluster)) {
+  const stackName = stackNameOf(file);
+  if (!STACK_NAME.test(stackName)) {
+    throw new Flat6Error(
+      [
+        {
+          code: 'STACK_NAME',
+          severity: 'error',
+          message: `stack name ${JSON.stringify(stackName)} (from the file name ${JSON.stringify(basename(file))}) is not a Pulumi stack name`,
+          location: { file, line: 1, col: 1 },
+          fix: 'rename the file Pulumi.<stack>.yaml with a stack name of 1-100 letters, digits, "-", "_" and "."',
+        },
+      ],
+      2,
+    );
+  }
+  const root = toPlain(doc, at, file);
+  const config = isPlainObject(root) && Object.hasOwn(root, 'config') ? root['config'] : undefined;
+  const cluster = isPlainObject(config) && Object.hasOwn(config, CLUSTER_KEY) ? config[CLUSTER_KEY] : undefined;
+  if (!isPlainObject(cluster)) {
     throw new Flat6Error(
       [
         {
           code: 'NO_CLUSTER',
           severity: 'error',
           message: `no "${CLUSTER_KEY}" mapping under "config:" in ${file}`,
-          location: locateIn(doc, ['config'], at, true) ?? { file, line: 1, col: 1 },
+          location: locateNode(doc, ['config'], at, true) ?? { file, line: 1, col: 1 },
           fix: `a stack file looks like:\nconfig:\n  ${CLUSTER_KEY}:\n    name: my-cluster\n    ...   (run "flat6 schema" for every field)`,
         },
       ],
       2,
     );
   }
-  const locatePath = (path: Path, atKey = false): SourceLocation | undefined => locateIn(doc, ['config', CLUSTER_KEY, ...path], at, atKey);
+  const locateIn = (key: string, path: Path, atKey = false): SourceLocation | undefined => locateNode(doc, ['config', key, ...path], at, atKey);
   const locate = (dotted: string): SourceLocation | undefined =>
-    locatePath(dotted === '' ? [] : dotted.split('.').map((s) => (/^\d+$/.test(s) ? Number(s) : s)));
-
-  const problems = validateAgainst(cluster, STACK_SCHEMA);
-  if (problems.length > 0) {
-    throw new Flat6Error(
-      problems.map((p) => ({
-        code: problemCode(p),
-        severity: 'error' as const,
-        message: p.message,
-        path: pathText(p.path),
-        // A missing field is reported at the key of the mapping that lacks it, an unknown one at its own key.
-        location: p.kind === 'required' ? locatePath(p.path.slice(0, -1), true) : locatePath(p.path, p.kind === 'unknown'),
-        fix: p.fix,
-      })),
-      2,
-    );
-  }
-  const spec = toSpec(cluster as Record<string, unknown>);
+    locateIn(CLUSTER_KEY, dotted === '' ? [] : dotted.split('.').map((s) => (/^\d+$/.test(s) ? Number(s) : s)));
+  const cfg = checkedSection(CLUSTER_SECTION, cluster, locateIn);
   return {
     file,
-    stackName: stackNameOf(file),
-    spec,
-    raw: cluster as Record<string, unknown>,
+    stackName,
+    spec: toSpec(cfg),
+    raw: cluster,
     config: config as Record<string, unknown>,
     locate,
+    locateIn,
   };
+}
+
+export function isPlainObject(v: unknown): v is Record<string, unknown> {
+  return v !== null && typeof v === 'object' && !Array.isArray(v);
+}
+
+/**
+ * Validate one section against its declaration; every problem becomes a located
+ * diagnostic (exit 2). Returns the section's value with defaults applied.
+ */
+export function checkedSection<S extends Section>(section: S, value: unknown, locateIn: LoadedStack['locateIn']): ReturnType<S['schema']['parse']> {
+  const r = checkSection(section, value);
+  if (r.ok) return r.value as ReturnType<S['schema']['parse']>;
+  throw new Flat6Error(
+    r.problems.map((p) => ({
+      code: problemCode(p),
+      severity: 'error' as const,
+      message: p.message,
+      path: pathText(p.path),
+      section: section.key,
+      // A missing field is reported at the key of the mapping that lacks it, an unknown one at its own key.
+      location: p.kind === 'required' ? locateIn(section.key, p.path.slice(0, -1), true) : locateIn(section.key, p.path, p.kind === 'unknown'),
+      fix: p.fix,
+    })),
+    2,
+  );
 }
 
 /**
  * Walk the YAML tree along `path`; return where the deepest existing node starts.
  * With `atKey`, a final mapping entry is located at its key (also when its value is empty).
  */
-function locateIn(doc: Document, path: Path, at: (o: number) => SourceLocation, atKey = false): SourceLocation | undefined {
+function locateNode(doc: Document, path: Path, at: (o: number) => SourceLocation, atKey = false): SourceLocation | undefined {
   let node: unknown = doc.contents;
   let best: SourceLocation | undefined = rangeOf(node, at);
   for (const [i, seg] of path.entries()) {
@@ -247,97 +302,24 @@ export function defaultApiServerPort(loadBalancer: LoadBalancer, port: number): 
   return port < 65535 ? port + 1 : port - 1;
 }
 
-function toSpec(c: Record<string, unknown>): ClusterSpec {
-  const net = c['network'] as Record<string, unknown>;
-  const layout = (c['layout'] ?? {}) as Record<string, unknown>;
-  const cp = c['controlPlane'] as Record<string, unknown>;
-  const loadBalancer = (cp['loadBalancer'] as LoadBalancer | undefined) ?? 'keepalived-haproxy';
-  const port = (cp['port'] as number | undefined) ?? 6443;
-  const defaults = (c['defaults'] ?? {}) as Record<string, unknown>;
-  const racksRaw = c['racks'];
-  let racks: RacksSpec;
-  if (Array.isArray(racksRaw)) {
-    racks = {
-      kind: 'list',
-      items: racksRaw.map((r: Record<string, unknown>, i) => {
-        const nodes = r['nodes'];
-        return {
-          name: r['name'] as string,
-          index: (r['index'] as number | undefined) ?? i,
-          indexDefaulted: r['index'] === undefined,
-          gateway: r['gateway'] as string | undefined,
+function toSpec(c: ClusterConfig): ClusterSpec {
+  const racks: RacksSpec = Array.isArray(c.racks)
+    ? {
+        kind: 'list',
+        items: c.racks.map((r, i) => ({
+          ...r,
+          index: r.index ?? i,
+          indexDefaulted: r.index === undefined,
           path: `racks.${i}`,
-          nodes: Array.isArray(nodes)
-            ? nodes.map((n: Record<string, unknown>, j) => ({
-                name: n['name'] as string,
-                slot: n['slot'] as number,
-                role: n['role'] as Role | undefined,
-                interface: n['interface'] as string | undefined,
-                mac: n['mac'] === undefined ? undefined : (n['mac'] as string).toLowerCase(),
-                path: `racks.${i}.nodes.${j}`,
-              }))
-            : (nodes as number),
-        };
-      }),
-    };
-  } else {
-    const g = racksRaw as Record<string, unknown>;
-    racks = { kind: 'generated', count: g['count'] as number, nodes: g['nodes'] as number, namePrefix: (g['namePrefix'] as string | undefined) ?? 'rack' };
-  }
+          nodes: typeof r.nodes === 'number' ? r.nodes : r.nodes.map((n, j) => ({ ...n, path: `racks.${i}.nodes.${j}` })),
+        })),
+      }
+    : { kind: 'generated', ...c.racks };
+  const cp = c.controlPlane;
   return {
-    name: c['name'] as string,
-    kubernetesVersion: c['kubernetesVersion'] as string,
-    network: {
-      nodes: net['nodes'] as string,
-      rackSubnetLength: (net['rackSubnetLength'] as number | undefined) ?? 64,
-      pods: net['pods'] as string,
-      podPrefixLength: (net['podPrefixLength'] as number | undefined) ?? 64,
-      services: net['services'] as string,
-      dns: net['dns'] as string[],
-      mtu: (net['mtu'] as number | undefined) ?? 1500,
-      dnsDomain: (net['dnsDomain'] as string | undefined) ?? 'cluster.local',
-    },
-    layout: {
-      slotsPerRack: (layout['slotsPerRack'] as number | undefined) ?? 256,
-      hostOffset: (layout['hostOffset'] as number | undefined) ?? 16,
-      gatewayOffset: (layout['gatewayOffset'] as number | undefined) ?? 1,
-    },
-    controlPlane: {
-      count: (cp['count'] as number | undefined) ?? 3,
-      rack: cp['rack'] as string | undefined,
-      vip: cp['vip'] as string,
-      port,
-      apiServerPort: (cp['apiServerPort'] as number | undefined) ?? defaultApiServerPort(loadBalancer, port),
-      loadBalancer,
-      preempt: (cp['preempt'] as boolean | undefined) ?? false,
-      vrrpId: cp['vrrpId'] as number | undefined,
-    },
-    defaults: {
-      interface: (defaults['interface'] as string | undefined) ?? 'eth0',
-      criSocket: (defaults['criSocket'] as string | undefined) ?? 'unix:///var/run/containerd/containerd.sock',
-    },
-    routing: toRouting(c['routing'] as Record<string, unknown> | undefined),
+    ...c,
+    controlPlane: { ...cp, apiServerPort: cp.apiServerPort ?? defaultApiServerPort(cp.loadBalancer, cp.port) },
+    routing: { ...c.routing, fabric: c.routing.fabric ?? ROUTING_DEFAULTS.fabric, fabricDefaulted: c.routing.fabric === undefined },
     racks,
-  };
-}
-
-function toRouting(r: Record<string, unknown> = {}): RoutingSpec {
-  const asn = (r['asn'] ?? {}) as Record<string, unknown>;
-  const bgp = (r['bgp'] ?? {}) as Record<string, unknown>;
-  const d = ROUTING_DEFAULTS;
-  return {
-    mode: (r['mode'] as RoutingMode | undefined) ?? d.mode,
-    fabric: (r['fabric'] as string | undefined) ?? d.fabric,
-    fabricDefaulted: r['fabric'] === undefined,
-    asn: {
-      spine: (asn['spine'] as number | undefined) ?? d.asn.spine,
-      tor: (asn['tor'] as number | undefined) ?? d.asn.tor,
-      node: (asn['node'] as number | undefined) ?? d.asn.node,
-    },
-    bgp: {
-      holdTime: (bgp['holdTime'] as number | undefined) ?? d.bgp.holdTime,
-      keepaliveTime: (bgp['keepaliveTime'] as number | undefined) ?? d.bgp.keepaliveTime,
-      connectRetryTime: (bgp['connectRetryTime'] as number | undefined) ?? d.bgp.connectRetryTime,
-    },
   };
 }
