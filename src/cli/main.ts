@@ -4,7 +4,7 @@
  */
 import { isAbsolute, relative } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
-import { Flat6Error, formatDiagnostics, UsageError } from '../core/diagnostics.js';
+import { Flat6Error, formatDiagnostics, inert, UsageError } from '../core/diagnostics.js';
 import type { CliIO } from './io.js';
 import { resolveStackFile } from './stack.js';
 import { loadStack, type LoadedStack } from '../spec/load.js';
@@ -118,7 +118,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
       return e.exitCode;
     }
     if (e instanceof UsageError) {
-      io.stderr(`flat6 ${cmd.name}: ${e.message}\n`);
+      io.stderr(`flat6 ${cmd.name}: ${inert(e.message, true)}\n`);
       return 2;
     }
     throw e;

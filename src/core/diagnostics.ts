@@ -93,13 +93,22 @@ export class UsageError extends Error {
 }
 
 function where(loc: SourceLocation | undefined): string {
-  return loc ? `${loc.file}:${loc.line}:${loc.col}` : '';
+  return loc ? `${inert(loc.file)}:${loc.line}:${loc.col}` : '';
+}
+
+/**
+ * Control characters (C0, DEL, C1, line and paragraph separators) as \uXXXX: a
+ * value quoted from a hostile file must not move the cursor, recolour the
+ * terminal or fake another diagnostic line.
+ */
+export function inert(text: string, keepNewlines = false): string {
+  return text.replace(keepNewlines ? /[\u0000-\u0009\u000b-\u001f\u007f-\u009f\u2028\u2029]/g : /[\u0000-\u001f\u007f-\u009f\u2028\u2029]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
 /** Human form, one block per diagnostic, as a compiler prints them. */
 export function formatDiagnostic(d: Diagnostic): string {
   const head = [where(d.location), `${d.severity} ${d.code}`].filter(Boolean).join(': ');
-  const lines = [`${head}: ${d.message}`];
+  const lines = [`${head}: ${inert(d.message)}`];
   if (d.path) lines.push(`  at ${d.section ?? 'flat6:cluster'}.${d.path}`);
   for (const r of d.related ?? []) {
     lines.push(`  see ${[where(r.location), `${d.section ?? 'flat6:cluster'}.${r.path}`].filter(Boolean).join(' ')}${r.message ? `: ${r.message}` : ''}`);

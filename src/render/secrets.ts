@@ -5,7 +5,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, statSync } from 'node:fs';
-import { parse } from 'yaml';
+import { Document, parse } from 'yaml';
 import { UsageError } from '../core/diagnostics.js';
 
 export interface Secrets {
@@ -41,30 +41,54 @@ export function generateSecrets(): Secrets {
   return { bootstrapToken: `${randomAlnum(6)}.${randomAlnum(16)}`, certificateKey: randomBytes(32).toString('hex'), caCertHashes: [] };
 }
 
-export function validateSecrets(s: Partial<Secrets>, source: string): Secrets {
+/**
+ * Check secrets of unknown shape (a YAML file, the environment): each must be a
+ * string of its exact form, caCertHashes a list of such strings. Every problem
+ * is listed; a value is never echoed (it may be a real secret), only its type.
+ */
+export function validateSecrets(s: Record<string, unknown>, source: string): Secrets {
   const problems: string[] = [];
-  if (!s.bootstrapToken || !TOKEN_RE.test(s.bootstrapToken)) problems.push(`bootstrapToken must match [a-z0-9]{6}.[a-z0-9]{16} (generate one with "kubeadm token generate")`);
-  if (!s.certificateKey || !CERT_KEY_RE.test(s.certificateKey)) problems.push(`certificateKey must be 64 lower-case hex characters (32 bytes; "kubeadm certs certificate-key")`);
-  const hashes = s.caCertHashes ?? [];
-  for (const h of hashes) if (!CA_HASH_RE.test(h)) problems.push(`caCertHashes entry "${h}" must be sha256:<64 hex>`);
+  const token = s['bootstrapToken'];
+  const key = s['certificateKey'];
+  const hashesRaw = s['caCertHashes'];
+  const kind = (v: unknown): string => (v === null || v === undefined ? 'missing' : Array.isArray(v) ? 'a list' : typeof v === 'object' ? 'a mapping' : typeof v === 'string' ? 'a string of the wrong form' : `a ${typeof v}`);
+  if (typeof token !== 'string' || !TOKEN_RE.test(token)) problems.push(`bootstrapToken (${kind(token)}) must be a string matching [a-z0-9]{6}.[a-z0-9]{16} (generate one with "kubeadm token generate")`);
+  if (typeof key !== 'string' || !CERT_KEY_RE.test(key)) problems.push(`certificateKey (${kind(key)}) must be a string of 64 lower-case hex characters (32 bytes; "kubeadm certs certificate-key")`);
+  let hashes: string[] = [];
+  if (hashesRaw !== undefined && hashesRaw !== null) {
+    if (!Array.isArray(hashesRaw)) problems.push(`caCertHashes (${kind(hashesRaw)}) must be a list of sha256:<64 hex> strings, e.g. caCertHashes: ["sha256:..."]`);
+    else {
+      hashesRaw.forEach((h, i) => {
+        if (typeof h !== 'string' || !CA_HASH_RE.test(h)) problems.push(`caCertHashes[${i}] (${typeof h === 'string' ? JSON.stringify(h.slice(0, 80)) : kind(h)}) must be sha256:<64 hex>`);
+      });
+      hashes = hashesRaw as string[];
+    }
+  }
+  const unknown = Object.keys(s).filter((k) => !['bootstrapToken', 'certificateKey', 'caCertHashes'].includes(k));
+  if (unknown.length) problems.push(`unknown key(s) ${unknown.map((k) => JSON.stringify(k.slice(0, 80))).join(', ')}: a secrets file holds only bootstrapToken, certificateKey and caCertHashes`);
   if (problems.length) throw new UsageError(`invalid secrets from ${source}:\n  - ${problems.join('\n  - ')}`);
-  return { bootstrapToken: s.bootstrapToken!, certificateKey: s.certificateKey!, caCertHashes: hashes };
+  return { bootstrapToken: token as string, certificateKey: key as string, caCertHashes: [...hashes] };
 }
+
+/** Secrets files are tiny; anything larger is not one. */
+const MAX_SECRETS_BYTES = 64 * 1024;
 
 export function secretsFromFile(path: string): Secrets {
   let doc: unknown;
   try {
     const st = statSync(path);
+    if (!st.isFile()) throw new UsageError(`secrets file ${path} is not a regular file; pass a YAML file with bootstrapToken and certificateKey`);
+    if (st.size > MAX_SECRETS_BYTES) throw new UsageError(`secrets file ${path} is ${st.size} bytes; a secrets file is a few lines of YAML (at most ${MAX_SECRETS_BYTES} bytes)`);
     if ((st.mode & 0o077) !== 0) {
       throw new UsageError(`secrets file ${path} is readable by group or others (mode ${(st.mode & 0o777).toString(8)}); run: chmod 600 ${path}`);
     }
-    doc = parse(readFileSync(path, 'utf8'));
+    doc = parse(readFileSync(path, 'utf8'), { maxAliasCount: 10, uniqueKeys: true });
   } catch (e) {
     if (e instanceof UsageError) throw e;
-    throw new UsageError(`cannot read secrets file ${path}: ${(e as Error).message}`);
+    throw new UsageError(`cannot read secrets file ${path}: ${(e as Error).message.split('\n')[0]}`);
   }
-  if (!doc || typeof doc !== 'object') throw new UsageError(`secrets file ${path} must be a YAML mapping with bootstrapToken and certificateKey`);
-  return validateSecrets(doc as Partial<Secrets>, path);
+  if (!doc || typeof doc !== 'object' || Array.isArray(doc)) throw new UsageError(`secrets file ${path} must be a YAML mapping with bootstrapToken and certificateKey`);
+  return validateSecrets(doc as Record<string, unknown>, path);
 }
 
 /** FLAT6_CA_CERT_HASHES (comma-separated), validated; undefined when unset or empty. */
@@ -120,11 +144,10 @@ export function chooseSecrets(opts: { file?: string; env: NodeJS.ProcessEnv; pre
 }
 
 export function secretsYaml(s: Secrets): string {
-  return [
-    '# flat6 bootstrap secrets. Owner-only (0600). Never commit this file.',
-    `bootstrapToken: "${s.bootstrapToken}"`,
-    `certificateKey: "${s.certificateKey}"`,
-    `caCertHashes: [${s.caCertHashes.map((h) => `"${h}"`).join(', ')}]`,
-    '',
-  ].join('\n');
+  const doc = new Document({ bootstrapToken: s.bootstrapToken, certificateKey: s.certificateKey });
+  const pins = doc.createNode(s.caCertHashes);
+  pins.flow = s.caCertHashes.length === 0;
+  doc.set('caCertHashes', pins);
+  doc.commentBefore = ' flat6 bootstrap secrets. Owner-only (0600). Never commit this file.';
+  return doc.toString({ defaultStringType: 'QUOTE_DOUBLE', defaultKeyType: 'PLAIN', flowCollectionPadding: false });
 }

@@ -1,8 +1,21 @@
 /**
  * Handlebars templates under templates/<kind>/, compiled once per process.
  * An operator overlay directory (--templates DIR) wins file by file.
+ *
+ * Every value reaches a file safely by construction, whatever the template:
+ *   {{json x}}  writes x as JSON with every non-ASCII and control character
+ *               escaped: a valid scalar in JSON, YAML 1.1 and YAML 1.2.
+ *   {{x}}       (a plain mustache) is rewritten at compile time into a call of
+ *               a checking helper: x is written only if it is a number, a
+ *               boolean or a token of [A-Za-z0-9._:/@+=-] (plus "[", "]" and
+ *               "," outside YAML and JSON files). Anything else (a line break,
+ *               a quote, a space, "#", ";", "{") stops the render with an error
+ *               naming the template and the field, so no value can add a line
+ *               to a comment, a key to YAML or a statement to a BIRD,
+ *               keepalived, haproxy or sysctl file.
+ *   {{{x}}}     (triple) writes raw text: flat6's templates never use it.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, statSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Handlebars from 'handlebars';
@@ -11,11 +24,64 @@ import { UsageError } from '../core/diagnostics.js';
 /** templates/ of this package (two levels above src/render or dist/render). */
 export const BUILTIN_TEMPLATES = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'templates');
 
+/** Characters a plain {{x}} may write, by the format of the file. */
+const TOKEN = {
+  /** YAML and JSON: no flow indicators, so a token can never open a list or a mapping */
+  structured: /^[A-Za-z0-9._:/@+=-]*$/,
+  /** line-oriented configs (sysctl, BIRD, keepalived, haproxy, shell) */
+  conf: /^[A-Za-z0-9._:/@+=,[\]-]*$/,
+} as const;
+type Format = keyof typeof TOKEN;
+
+export function formatOf(templateName: string): Format {
+  return /\.(ya?ml|json|conflist)(\.hbs)?$/.test(templateName) ? 'structured' : 'conf';
+}
+
+/** JSON text with every character outside printable ASCII escaped (\uXXXX): safe in JSON and in YAML double quotes. */
+export function asciiJson(v: unknown): string {
+  const text = JSON.stringify(v, (_k, x: unknown) => (typeof x === 'bigint' ? x.toString() : x));
+  if (text === undefined) throw new TypeError('value has no JSON form');
+  return text.replace(/[^\x20-\x7e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+}
+
+export class TemplateValueError extends UsageError {}
+
+function token(value: unknown, format: Format, field: string, template: string): string {
+  if (typeof value === 'number' && Number.isFinite(value)) return String(value);
+  if (typeof value === 'bigint' || typeof value === 'boolean') return String(value);
+  if (typeof value === 'string' && TOKEN[format].test(value)) return value;
+  const what = typeof value === 'string' ? `${asciiJson(value)} has characters a plain {{${field}}} may not write into this file` : `{{${field}}} is ${value === null ? 'null' : Array.isArray(value) ? 'a list' : typeof value}`;
+  throw new TemplateValueError(`template ${template}: ${what}; write {{json ${field}}} to quote it (allowed as a plain token: ${TOKEN[format].source})`);
+}
+
+type HbNode = { type: string; [k: string]: unknown };
+
+/** Rewrite every plain {{path}} into {{flat6token path "format" "path" "template"}}. */
+function guardMustaches(node: unknown, format: Format, template: string): void {
+  if (Array.isArray(node)) {
+    for (const n of node) guardMustaches(n, format, template);
+    return;
+  }
+  if (!node || typeof node !== 'object') return;
+  const n = node as HbNode;
+  if (n.type === 'MustacheStatement' && n['escaped'] === true && (n['params'] as unknown[]).length === 0 && !n['hash']) {
+    const path = n['path'] as HbNode;
+    const loc = n['loc'];
+    const str = (value: string): HbNode => ({ type: 'StringLiteral', value, original: value, loc });
+    n['params'] = [path, str(format), str(String(path['original'] ?? path['value'] ?? '?')), str(template)];
+    n['path'] = { type: 'PathExpression', data: false, depth: 0, parts: ['flat6token'], original: 'flat6token', loc };
+    return;
+  }
+  for (const key of ['body', 'program', 'inverse']) {
+    const child = n[key];
+    if (child) guardMustaches(child, format, template);
+  }
+}
+
 const hb = Handlebars.create();
-// JSON strings are valid YAML scalars, so {{json x}} quotes safely in YAML and JSON alike.
-hb.registerHelper('json', (v: unknown) => new hb.SafeString(JSON.stringify(v)));
+hb.registerHelper('json', (v: unknown) => new hb.SafeString(asciiJson(v)));
 hb.registerHelper('eq', (a: unknown, b: unknown) => a === b);
-hb.registerHelper('join', (list: unknown[], sep: unknown) => new hb.SafeString(list.map(String).join(typeof sep === 'string' ? sep : ', ')));
+hb.registerHelper('flat6token', (v: unknown, format: Format, field: string, template: string) => token(v, format, field, template));
 
 const compiled = new Map<string, Handlebars.TemplateDelegate>();
 
@@ -23,7 +89,13 @@ export class TemplateSet {
   readonly overlay?: string;
   constructor(overlay?: string) {
     if (overlay !== undefined) {
-      if (!existsSync(overlay)) throw new UsageError(`template overlay directory ${overlay} does not exist`);
+      let isDir = false;
+      try {
+        isDir = statSync(overlay).isDirectory();
+      } catch {
+        throw new UsageError(`template overlay directory ${overlay} does not exist`);
+      }
+      if (!isDir) throw new UsageError(`template overlay ${overlay} is not a directory; --templates takes a directory laid out like templates/ (e.g. DIR/netplan/60-flat6.yaml.hbs)`);
       this.overlay = resolve(overlay);
     }
   }
@@ -37,6 +109,11 @@ export class TemplateSet {
     return join(BUILTIN_TEMPLATES, name);
   }
 
+  /** true when the overlay replaces this template */
+  isOverlaid(name: string): boolean {
+    return this.overlay !== undefined && this.resolvePath(name) !== join(BUILTIN_TEMPLATES, name);
+  }
+
   render(name: string, context: object): string {
     const path = this.resolvePath(name);
     let t = compiled.get(path);
@@ -47,12 +124,19 @@ export class TemplateSet {
       } catch (e) {
         throw new UsageError(`cannot read template ${path}: ${(e as Error).message}`);
       }
-      t = hb.compile(source, { noEscape: true, strict: true });
+      try {
+        const ast = hb.parse(source);
+        guardMustaches(ast.body, formatOf(name), name);
+        t = hb.compile(ast, { noEscape: true, strict: true, knownHelpers: { json: true, eq: true, flat6token: true } });
+      } catch (e) {
+        throw new UsageError(`template ${path}: ${(e as Error).message.split('\n').slice(0, 4).join(' ')}`);
+      }
       compiled.set(path, t);
     }
     try {
       return t(context);
     } catch (e) {
+      if (e instanceof TemplateValueError) throw e;
       // Compilation is lazy in Handlebars: syntax errors and unknown fields both surface here.
       throw new UsageError(`template ${path}: ${(e as Error).message.split('\n').slice(0, 4).join(' ')}`);
     }

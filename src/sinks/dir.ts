@@ -7,7 +7,7 @@
  * output), the working directory or one of its parents, or a directory holding
  * the stack file being rendered.
  */
-import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, realpathSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, realpathSync, renameSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, normalize, resolve, sep } from 'node:path';
 import { UsageError } from '../core/diagnostics.js';
 import type { FileEntry } from '../render/files.js';
@@ -22,8 +22,8 @@ export interface WriteResult {
 export interface WriteOptions {
   /** working directory of the command (default process.cwd()): the target may be neither it nor one of its parents */
   cwd?: string;
-  /** files the target must not contain, e.g. the stack file being rendered */
-  protect?: string[];
+  /** inputs the target must not contain (e.g. the stack file, a --secrets file or a --templates directory), with what they are */
+  protect?: Array<{ path: string; what: string }>;
   /**
    * Top-level files of the previous tree to carry over unchanged, owner-only
    * (0600), when the entries do not provide them (e.g. DIR/secrets.yaml).
@@ -59,19 +59,47 @@ function isErrno(e: unknown): e is NodeJS.ErrnoException {
   return e instanceof Error && typeof (e as NodeJS.ErrnoException).code === 'string';
 }
 
+/** Longest file name Linux file systems take, in bytes. */
+const NAME_MAX = 255;
+
 /**
- * mkdir -p, one level at a time. Node's recursive mkdir loops for ever where
- * mkdir fails with ENOENT although the parent exists (e.g. under /proc); here
- * that error surfaces.
+ * mkdir -p, one level at a time; returns the directories it made, outermost
+ * first, so a failed render can remove them again. Node's recursive mkdir loops
+ * for ever where mkdir fails with ENOENT although the parent exists (e.g. under
+ * /proc); here that error surfaces.
  */
-function makeDirs(dir: string): void {
+function makeDirs(dir: string, made: string[]): void {
   const missing: string[] = [];
   for (let d = dir; !existsSync(d); d = dirname(d)) {
     missing.push(d);
     if (dirname(d) === d) break;
   }
-  for (const d of missing.reverse()) mkdirSync(d);
+  for (const d of missing.reverse()) {
+    mkdirSync(d);
+    made.push(d);
+  }
 }
+
+/** Remove directories makeDirs made (innermost first), where they are still empty. Never throws. */
+function unmakeDirs(made: string[]): void {
+  for (const d of [...made].reverse()) {
+    try {
+      rmdirSync(d);
+    } catch {
+      return;
+    }
+  }
+}
+
+/**
+ * Name of the sibling a render writes into (`new`) or moves the old tree to
+ * (`old`). The tag (pid and time) takes at most 20 bytes.
+ */
+function tempName(base: string, kind: 'new' | 'old', tag: string): string {
+  return `.${base}.flat6-${kind}-${tag}`;
+}
+/** Longest last part of --out: its temporary siblings (tempName) must fit in NAME_MAX. */
+const MAX_OUT_NAME = NAME_MAX - tempName('', 'new', '').length - 20;
 
 /** Refuse targets that replacing as a whole would destroy (UsageError, exit 2; nothing touched). */
 export function checkOutputTarget(out: string, opts: WriteOptions = {}): void {
@@ -84,9 +112,15 @@ export function checkOutputTarget(out: string, opts: WriteOptions = {}): void {
     );
   }
   for (const f of opts.protect ?? []) {
-    if (within(realTarget, real(f))) {
-      throw new UsageError(`output directory ${out} contains the stack file ${f}; flat6 replaces the output directory as a whole. Pass a directory of its own, e.g. --out out`);
+    if (within(realTarget, real(f.path))) {
+      throw new UsageError(`output directory ${out} contains the ${f.what} ${f.path}; flat6 replaces the output directory as a whole, which would delete it. Keep inputs outside the output directory, or pass another --out`);
     }
+  }
+  const nameBytes = Buffer.byteLength(basename(target));
+  if (nameBytes > MAX_OUT_NAME) {
+    throw new UsageError(
+      `output directory name ${basename(target).slice(0, 40)}... is ${nameBytes} bytes; flat6 writes beside it under that name plus ${NAME_MAX - MAX_OUT_NAME} bytes, and file names are limited to ${NAME_MAX}. Pass an --out whose last part has at most ${MAX_OUT_NAME} bytes`,
+    );
   }
   if (!existsSync(target)) return;
   if (!lstatSync(target).isDirectory()) throw new UsageError(`output path ${out} exists and is not a directory; pass a new or empty directory, or an earlier flat6 output directory`);
@@ -111,7 +145,7 @@ function removeStaleNew(parent: string, base: string): void {
   } catch {
     return;
   }
-  const head = `.${base}.flat6-new-`;
+  const head = tempName(base, 'new', '');
   for (const n of names) {
     if (!n.startsWith(head)) continue;
     const pid = Number(/^(\d+)-/.exec(n.slice(head.length))?.[1]);
@@ -146,11 +180,17 @@ export function writeTreeAtomic(out: string, entries: Iterable<FileEntry>, opts:
     }
   };
   const parent = dirname(target);
-  fsOp(() => makeDirs(parent));
+  const madeParents: string[] = [];
+  try {
+    fsOp(() => makeDirs(parent, madeParents));
+  } catch (err) {
+    unmakeDirs(madeParents);
+    throw err;
+  }
   removeStaleNew(parent, basename(target));
   const tag = `${process.pid}-${Date.now().toString(36)}`;
-  const tmp = join(parent, `.${basename(target)}.flat6-new-${tag}`);
-  const old = join(parent, `.${basename(target)}.flat6-old-${tag}`);
+  const tmp = join(parent, tempName(basename(target), 'new', tag));
+  const old = join(parent, tempName(basename(target), 'old', tag));
   let files = 0;
   let bytes = 0;
   const carried: string[] = [];
@@ -189,8 +229,18 @@ export function writeTreeAtomic(out: string, entries: Iterable<FileEntry>, opts:
       renameSync(tmp, target);
     });
   } catch (err) {
-    rmSync(tmp, { recursive: true, force: true });
-    if (existsSync(old) && !existsSync(target)) renameSync(old, target);
+    // Cleanup must not hide the first error: each step is tried on its own.
+    try {
+      rmSync(tmp, { recursive: true, force: true });
+    } catch {
+      /* the error below says what went wrong */
+    }
+    try {
+      if (existsSync(old) && !existsSync(target)) renameSync(old, target);
+    } catch {
+      /* as above */
+    }
+    unmakeDirs(madeParents);
     throw err;
   }
   rmSync(old, { recursive: true, force: true });

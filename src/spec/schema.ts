@@ -109,11 +109,8 @@ const layout = z
 const controlPlane = z
   .strictObject({
     count: int(1, 65535).default(3).describe('Number of control-plane nodes. Odd, for etcd quorum (an even count is a warning).'),
-    rack: z
-      .string()
-      .max(64)
+    rack: dnsLabel('Rack holding the control plane (a rack name). With keepalived-haproxy the VIP moves by VRRP, so the VIP and every control-plane node share this rack\'s segment.', 50)
       .optional()
-      .describe('Rack holding the control plane. With keepalived-haproxy the VIP moves by VRRP, so the VIP and every control-plane node share this rack\'s segment.')
       .meta(computed('the first rack')),
     vip: ipv6Address('API virtual IP, inside the control-plane rack subnet, not a node, gateway or reserved address. controlPlaneEndpoint is [vip]:port.'),
     port: int(1, 65535)

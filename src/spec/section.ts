@@ -167,11 +167,22 @@ function pick(s: JsonSchema, v: unknown): JsonSchema {
 
 /** How a value reads in a message. */
 export function describeValue(v: unknown): string {
-  if (typeof v === 'string') return JSON.stringify(v);
+  if (typeof v === 'string') return quote(v);
   if (v === null || v === undefined) return 'nothing';
   if (Array.isArray(v)) return 'a list';
   if (typeof v === 'object') return 'a mapping';
   return String(v);
+}
+
+/**
+ * A string as a message shows it: JSON-quoted with control and non-ASCII
+ * characters escaped (a terminal shows exactly what is in the file), and cut
+ * after 120 characters.
+ */
+export function quote(text: string): string {
+  const cut = text.length > 120 ? `${text.slice(0, 120)}` : text;
+  const q = JSON.stringify(cut).replace(/[^\x20-\x7e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  return text.length > 120 ? `${q.slice(0, -1)}..." (${text.length} characters)` : q;
 }
 
 function typeWord(t: string): string {
@@ -209,7 +220,7 @@ function toProblems(issue: z.core.$ZodIssue, base: Path, root: unknown, json: Js
         return {
           kind: 'unknown' as const,
           path: [...path, k],
-          message: `unknown field "${k}"`,
+          message: `unknown field ${quote(k)}`,
           fix: guess ? `did you mean "${guess}"?` : `known fields here: ${known.join(', ')}`,
         };
       });

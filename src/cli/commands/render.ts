@@ -63,7 +63,12 @@ If any check fails nothing is written and an existing DIR stays as it was.`,
     if (!out) throw new UsageError('--out DIR is required (e.g. flat6 render --out out)');
     const outPath = resolve(io.cwd, out);
     const { plan, file } = planFromArgs(args, io);
-    const sink = { cwd: io.cwd, protect: [file], carry: [SECRETS_FILE] };
+    const secretsArg = args.values['secrets'] as string | undefined;
+    const templatesArg = args.values['templates'] as string | undefined;
+    const protect = [{ path: file, what: 'stack file' }];
+    if (secretsArg !== undefined) protect.push({ path: resolve(io.cwd, secretsArg), what: '--secrets file' });
+    if (templatesArg !== undefined) protect.push({ path: resolve(io.cwd, templatesArg), what: '--templates directory' });
+    const sink = { cwd: io.cwd, protect, carry: [SECRETS_FILE] };
     checkOutputTarget(outPath, sink); // before secrets are read from DIR or anything is rendered
     const host = args.values['host'] as string | undefined;
     const only = host === undefined ? undefined : plan.findNode(host);
@@ -73,10 +78,9 @@ If any check fails nothing is written and an existing DIR stays as it was.`,
         `stack ${plan.stackName} has ${plan.nodeCount} nodes: rendering them all writes about ${plan.nodeCount * 10} files. Render one host with --host NAME (e.g. --host ${plan.controlPlanes[0]!.name}), or pass --all-hosts to render every one`,
       );
     }
-    const secretsArg = args.values['secrets'] as string | undefined;
     const previous = join(outPath, SECRETS_FILE);
     const choice = chooseSecrets({ file: secretsArg === undefined ? undefined : resolve(io.cwd, secretsArg), env: io.env, previous });
-    const ctx: RenderContext = { plan, templates: new TemplateSet(args.values['templates'] as string | undefined), secrets: choice.secrets };
+    const ctx: RenderContext = { plan, templates: new TemplateSet(templatesArg === undefined ? undefined : resolve(io.cwd, templatesArg)), secrets: choice.secrets };
 
     const total = only ? 1 : plan.nodeCount;
     const step = Math.max(1, Math.floor(total / 20));
