@@ -6,7 +6,7 @@
  * metadata service on loopback.
  */
 import { spawn, spawnSync } from 'node:child_process';
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -15,12 +15,12 @@ import { gunzipSync } from 'node:zlib';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
-import { awsClusterPlan, awsControlPlaneNode, awsWorkerNode } from '../src/cloud/aws-plan.js';
+import { apiCertSans, apiHostName, awsClusterPlan, awsControlPlaneNode, awsWorkerNode, ApiEndpointError } from '../src/cloud/aws-plan.js';
 import { loadAwsStack, type AwsStack } from '../src/cloud/config.js';
 import { archOf, checkInstanceType } from '../src/cloud/instance-types.js';
-import { API_ADDRESS_OFFSET, formatIpv4Prefix, LayoutError, vpcLayout, type LayoutInput } from '../src/cloud/layout.js';
+import { API_ADDRESS_OFFSET, formatIpv4Prefix, LayoutError, pinnedAddresses, vpcLayout, type LayoutInput } from '../src/cloud/layout.js';
 import { SENTINEL_BLOCK, SENTINEL_HOSTNAME, SENTINEL_INTERFACE } from '../src/cloud/sentinels.js';
-import { buildUserData, USER_DATA_LIMIT, type UserData } from '../src/cloud/userdata.js';
+import { addCertSans, buildUserData, splitEndpoint, USER_DATA_LIMIT, type UserData } from '../src/cloud/userdata.js';
 import { Flat6Error, type Diagnostic } from '../src/core/diagnostics.js';
 import { containsAddress, containsPrefix, formatAddress, formatPrefix, overlaps } from '../src/core/ip.js';
 import { validateKubeadmFile } from '../src/kubeschema/schema.js';
@@ -35,6 +35,9 @@ const LAB_FILE = join(ROOT, 'stacks', 'Pulumi.aws-lab.yaml');
 const LAB_TEXT = readFileSync(LAB_FILE, 'utf8');
 /** Stands for the /56 Amazon assigns (documentation range). */
 const VPC = '2001:db8:a100::/56';
+/** Stands for the API load balancer's DNS name. */
+const NLB_DNS = 'internal-api-nlb-0123abcdef.elb.us-east-2.amazonaws.com';
+const BOOT_SCRIPT = join(dirname(fileURLToPath(import.meta.url)), '..', 'templates', 'aws', 'flat6-aws-boot.py');
 const SECRETS = {
   bootstrapToken: 'abcdef.0123456789abcdef',
   certificateKey: '0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef',
@@ -179,6 +182,35 @@ describe('VPC layout', () => {
     );
   });
 
+  it('pinned addresses: every control plane and the load balancer in every zone, each reserved as a /128 in its own subnet', () => {
+    const l = vpcLayout(VPC, input);
+    const pins = pinnedAddresses(l);
+    expect(pins.map((p) => [p.key, p.tier, formatPrefix(p.reservation)])).toEqual([
+      ['cp0', 'nodes', '2001:db8:a100::10/128'],
+      ['cp1', 'nodes', '2001:db8:a100:1::11/128'],
+      ['cp2', 'nodes', '2001:db8:a100:2::12/128'],
+      ['api-a', 'edge', '2001:db8:a100:80::6443/128'],
+      ['api-b', 'edge', '2001:db8:a100:81::6443/128'],
+      ['api-c', 'edge', '2001:db8:a100:82::6443/128'],
+    ]);
+    fc.assert(
+      fc.property(fc.uniqueArray(fc.constantFrom(...'abcdefghijklmnop'.split('')), { minLength: 1, maxLength: 16 }), fc.integer({ min: 1, max: 7 }), (picked, cps) => {
+        const m = vpcLayout(VPC, { ...input, zones: picked.map((c) => `us-east-2${c}`), controlPlaneCount: cps });
+        const p = pinnedAddresses(m);
+        const want = [...m.controlPlanes.map((c) => c.address), ...m.zones.map((z) => z.apiAddress)];
+        expect(p.map((x) => x.address).sort()).toEqual([...want].sort());
+        expect(new Set(p.map((x) => x.key)).size).toBe(p.length);
+        for (const x of p) {
+          const z = m.zones.find((zz) => zz.zone === x.zone)!;
+          expect(containsAddress(x.reservation, x.address)).toBe(true);
+          expect(containsPrefix(x.tier === 'nodes' ? z.nodeSubnet : z.edgeSubnet, x.reservation)).toBe(true);
+        }
+        for (let i = 0; i < p.length; i++) for (let j = i + 1; j < p.length; j++) expect(overlaps(p[i]!.reservation, p[j]!.reservation)).toBe(false);
+      }),
+      { numRuns: 100 },
+    );
+  });
+
   it.each([
     ['us-west-1a', 'is not a zone of region us-east-2'],
     ['us-east-2-bos-1a', 'is not a zone of region us-east-2'],
@@ -252,15 +284,16 @@ describe('AWS checks', () => {
 describe('user data', () => {
   const s = lab();
   const l = vpcLayout(VPC, { region: s.aws.region, zones: s.aws.availabilityZones, ipv4Cidr: s.aws.ipv4Cidr, controlPlaneCount: s.plan.controlPlanes.length });
-  const view = awsClusterPlan(s.plan, l);
+  const view = awsClusterPlan(s.plan, l, NLB_DNS);
   const ctx: RenderContext = { plan: view, templates: new TemplateSet(), secrets: SECRETS };
+  const certSans = apiCertSans(l, NLB_DNS);
   const nodes: Array<[string, NodePlan]> = [
     ['cp0', awsControlPlaneNode(s.plan, l, 0)],
     ['cp1', awsControlPlaneNode(s.plan, l, 1)],
     ['worker', awsWorkerNode(l, 'general')],
   ];
-  const built = new Map<string, UserData>(nodes.map(([k, n]) => [k, buildUserData(ctx, n)]));
-  const apiEndpoint = `[${formatAddress(l.apiAddress)}]:${s.plan.apiPort}`;
+  const built = new Map<string, UserData>(nodes.map(([k, n]) => [k, buildUserData(ctx, n, { certSans })]));
+  const apiEndpoint = `${NLB_DNS}:${s.plan.apiPort}`;
 
   function writeFiles(u: UserData): Map<string, { content: string; permissions: string }> {
     const lines = u.text.split('\n');
@@ -286,7 +319,9 @@ describe('user data', () => {
     for (const path of must) {
       const r = rendered.find((f) => f.path === path);
       expect(r, `renderers produced ${path}`).toBeDefined();
-      expect(files.get(path)?.content).toBe(r!.content);
+      // The init file's certSANs also name the load balancer (added lines only; the rest is as rendered).
+      const want = path === '/etc/flat6/kubeadm.yaml' && u.bootConfig.role === 'init' ? addCertSans(r!.content, certSans) : r!.content;
+      expect(files.get(path)?.content).toBe(want);
       expect(files.get(path)?.permissions).toBe(`0${r!.mode.toString(8)}`);
     }
     // What AWS provides itself is not shipped.
@@ -310,7 +345,17 @@ describe('user data', () => {
     expect(cc['controlPlaneEndpoint']).toBe(apiEndpoint);
     expect(cc['networking']['podSubnet']).toBe('2001:db8:a100::/57');
     expect(cc['networking']['serviceSubnet']).toBe('fd3c:9a52:7e10::/112');
-    expect(cc['apiServer']['certSANs']).toEqual(['2001:db8:a100:80::6443', '2001:db8:a100::10', '2001:db8:a100:1::11', '2001:db8:a100:2::12']);
+    // The core renderer's (first zone's load balancer address, each control plane) and then the AWS ones:
+    // the load balancer's DNS name, the endpoint, and its address in the other zones.
+    expect(cc['apiServer']['certSANs']).toEqual([
+      '2001:db8:a100:80::6443',
+      '2001:db8:a100::10',
+      '2001:db8:a100:1::11',
+      '2001:db8:a100:2::12',
+      NLB_DNS,
+      '2001:db8:a100:81::6443',
+      '2001:db8:a100:82::6443',
+    ]);
     const ic = init.find((d) => d['kind'] === 'InitConfiguration')!;
     expect(ic['nodeRegistration']['kubeletExtraArgs']).toContainEqual({ name: 'node-ip', value: '2001:db8:a100::10' });
     expect(ic['nodeRegistration']['name']).toBe(SENTINEL_HOSTNAME);
@@ -324,15 +369,44 @@ describe('user data', () => {
     expect(kubelet['clusterDNS']).toEqual(['fd3c:9a52:7e10::a']);
   });
 
+  it('certSANs are added as lines of the list, the rest of the rendered file untouched; join files have none to add', () => {
+    const node = awsControlPlaneNode(s.plan, l, 0);
+    const rendered = renderHost(ctx, node).find((f) => f.path.endsWith('etc/flat6/kubeadm.yaml'))!.content;
+    const out = addCertSans(rendered, certSans);
+    expect(out).not.toBe(rendered);
+    // Removing the added lines gives back the rendered file byte for byte.
+    const extra = [`    - "${NLB_DNS}"`, '    - "2001:db8:a100:81::6443"', '    - "2001:db8:a100:82::6443"'];
+    expect(out.split('\n').filter((line) => !extra.includes(line)).join('\n')).toBe(rendered);
+    expect(out.split('\n').filter((line) => extra.includes(line))).toEqual(extra);
+    // Idempotent, and names already listed are not repeated.
+    expect(addCertSans(out, certSans)).toBe(out);
+    expect(addCertSans(rendered, ['2001:db8:a100::10'])).toBe(rendered);
+    // A join file has no ClusterConfiguration: unchanged.
+    const join = renderHost(ctx, awsControlPlaneNode(s.plan, l, 1)).find((f) => f.path.endsWith('etc/flat6/kubeadm.yaml'))!.content;
+    expect(addCertSans(join, certSans)).toBe(join);
+    expect(() => addCertSans(rendered, ['bad\nname'])).toThrow(/line break/);
+  });
+
+  it('the endpoint host is the load balancer\'s name in lower case, and nothing that is not a DNS name', () => {
+    expect(apiHostName('Internal-API-nlb-0123ABCDEF.elb.us-east-2.amazonaws.com.')).toBe('internal-api-nlb-0123abcdef.elb.us-east-2.amazonaws.com');
+    for (const bad of ['', 'no_underscores.example', 'two words.example', 'x.example\nkind: Evil', '-lead.example', 'single']) {
+      expect(() => apiHostName(bad), JSON.stringify(bad)).toThrow(ApiEndpointError);
+    }
+    expect(view.controlPlaneEndpoint).toBe(`${NLB_DNS}:6443`);
+    expect(splitEndpoint(view.controlPlaneEndpoint)).toEqual({ host: NLB_DNS, port: 6443 });
+    expect(splitEndpoint('[2001:db8:0:0::1]:6443')).toEqual({ host: '2001:db8::1', port: 6443 });
+    expect(certSans).toEqual([NLB_DNS, '2001:db8:a100:80::6443', '2001:db8:a100:81::6443', '2001:db8:a100:82::6443']);
+  });
+
   it('boot configs name the role and the pinned address', () => {
-    expect(built.get('cp0')!.bootConfig).toMatchObject({ role: 'init', expectedAddress: '2001:db8:a100::10', kubernetesVersion: 'v1.33.4' });
+    expect(built.get('cp0')!.bootConfig).toMatchObject({ role: 'init', expectedAddress: '2001:db8:a100::10', kubernetesVersion: 'v1.33.4', apiEndpoint: { host: NLB_DNS, port: 6443 } });
     expect(built.get('cp1')!.bootConfig).toMatchObject({ role: 'join-control-plane', expectedAddress: '2001:db8:a100:1::11' });
     expect(built.get('worker')!.bootConfig).toMatchObject({ role: 'join', expectedAddress: null });
   });
 
   it('is deterministic', () => {
     for (const [k, n] of nodes) {
-      const again = buildUserData(ctx, n);
+      const again = buildUserData(ctx, n, { certSans });
       expect(again.text).toBe(built.get(k)!.text);
       expect(again.base64).toBe(built.get(k)!.base64);
     }
@@ -468,6 +542,174 @@ describe('user data', () => {
   });
 });
 
+describe('boot script retries (python3, fake commands, no sleeping)', () => {
+  /** Load the boot script as a module, record waits instead of sleeping, run `code`. */
+  function py(code: string, fakeBin?: string): { status: number | null; stdout: string; stderr: string } {
+    const prelude = [
+      'import importlib.util, json, os, socket, subprocess, sys',
+      'spec = importlib.util.spec_from_file_location("flat6_aws_boot", sys.argv[1])',
+      'boot = importlib.util.module_from_spec(spec)',
+      'spec.loader.exec_module(boot)',
+      'waits = []',
+      'boot.sleep = waits.append',
+    ].join('\n');
+    const env = { ...process.env, PYTHONDONTWRITEBYTECODE: '1', PATH: fakeBin ? `${fakeBin}:${process.env['PATH']}` : process.env['PATH'] };
+    const r = spawnSync('python3', ['-B', '-c', `${prelude}\n${code}`, BOOT_SCRIPT], { env, encoding: 'utf8' });
+    return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+  }
+
+  /** A fake command that fails (exit 100) its first `failures` runs, then succeeds; `kubeadm reset` always succeeds. Calls go to <dir>/calls. */
+  function fakeCommand(name: string, failures: number): { bin: string; calls: () => string[] } {
+    const dir = tempDir('fake');
+    const bin = join(dir, 'bin');
+    mkdirSync(bin);
+    const script = [
+      '#!/bin/sh',
+      `echo "${name} $*" >> "${dir}/calls"`,
+      `[ "${name} $1" = "kubeadm reset" ] && exit 0`,
+      `n=$(( $(cat "${dir}/count" 2>/dev/null || echo 0) + 1 ))`,
+      `echo "$n" > "${dir}/count"`,
+      `if [ "$n" -le ${failures} ]; then echo "fake ${name}: failure $n" >&2; exit 100; fi`,
+      'exit 0',
+      '',
+    ].join('\n');
+    writeFileSync(join(bin, name), script, { mode: 0o755 });
+    return { bin, calls: () => readFileSync(join(dir, 'calls'), 'utf8').trim().split('\n') };
+  }
+
+  it('apt-get is retried with logged attempts and growing waits, and waits for the dpkg lock', () => {
+    const apt = fakeCommand('apt-get', 2);
+    const r = py('boot.apt_get(["update", "-q"], "apt-get update (test)", (5, 10, 15))\nprint("WAITS", json.dumps(waits))', apt.bin);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toContain('flat6-aws-boot: apt-get update (test): attempt 1 of 5\n');
+    expect(r.stdout).toContain('apt-get update (test): attempt 1 of 5 failed: `apt-get -o DPkg::Lock::Timeout=600 -o Acquire::Retries=3 update -q` exited with status 100; next attempt in 10 s');
+    expect(r.stdout).toContain('apt-get update (test): attempt 2 of 5 failed: `apt-get -o DPkg::Lock::Timeout=600 -o Acquire::Retries=3 update -q` exited with status 100; next attempt in 15 s');
+    expect(r.stdout).toContain('apt-get update (test): succeeded at attempt 3 of 5');
+    expect(r.stdout).toContain('WAITS [10, 15]');
+    expect(apt.calls()).toEqual(Array(3).fill('apt-get -o DPkg::Lock::Timeout=600 -o Acquire::Retries=3 update -q'));
+  });
+
+  it('a step that keeps failing stops after N attempts with the last error', () => {
+    const apt = fakeCommand('apt-get', 99);
+    const r = py(
+      ['try:', '    boot.apt_get(["install", "-y", "containerd"], "apt-get install (test)", (3, 10, 60))', 'except boot.BootFailure as e:', '    print("FAILURE", e)', 'print("WAITS", json.dumps(waits))'].join('\n'),
+      apt.bin,
+    );
+    expect(r.status, r.stderr).toBe(0);
+    expect(apt.calls()).toHaveLength(3);
+    expect(r.stdout).toContain('apt-get install (test): attempt 3 of 3\n');
+    expect(r.stdout).not.toContain('attempt 4');
+    expect(r.stdout).toContain('FAILURE apt-get install (test) failed 3 time(s), giving up; last error: `apt-get -o DPkg::Lock::Timeout=600 -o Acquire::Retries=3 install -y containerd` exited with status 100');
+    expect(r.stdout).toContain('WAITS [10, 20]');
+  });
+
+  it('kubeadm join is retried with a reset between attempts', () => {
+    const kubeadm = fakeCommand('kubeadm', 2);
+    const r = py('boot.kubeadm("join", "/etc/flat6/kubeadm.yaml", (5, 30, 30))\nprint("WAITS", json.dumps(waits))', kubeadm.bin);
+    expect(r.status, r.stderr).toBe(0);
+    expect(kubeadm.calls()).toEqual([
+      'kubeadm join --config /etc/flat6/kubeadm.yaml',
+      'kubeadm reset -f',
+      'kubeadm join --config /etc/flat6/kubeadm.yaml',
+      'kubeadm reset -f',
+      'kubeadm join --config /etc/flat6/kubeadm.yaml',
+    ]);
+    expect(r.stdout).toContain('kubeadm join: attempt 2 of 5 failed: `kubeadm join --config /etc/flat6/kubeadm.yaml` exited with status 100; next attempt in 30 s');
+    expect(r.stdout).toContain('kubeadm join: succeeded at attempt 3 of 5');
+    expect(r.stdout).toContain('WAITS [30, 30]');
+  });
+
+  it('kubeadm init that keeps failing ends in a BOOT FAILED banner and a marker file', () => {
+    const kubeadm = fakeCommand('kubeadm', 99);
+    const state = tempDir('state');
+    const r = py(
+      [
+        'try:',
+        '    boot.kubeadm("init", "/etc/flat6/kubeadm.yaml", (3, 60, 60))',
+        'except boot.BootFailure as e:',
+        `    boot.report_failure(str(e), ${JSON.stringify(state)})`,
+      ].join('\n'),
+      kubeadm.bin,
+    );
+    expect(r.status, r.stderr).toBe(0);
+    expect(kubeadm.calls()).toEqual([
+      'kubeadm init --config /etc/flat6/kubeadm.yaml --upload-certs',
+      'kubeadm reset -f',
+      'kubeadm init --config /etc/flat6/kubeadm.yaml --upload-certs',
+      'kubeadm reset -f',
+      'kubeadm init --config /etc/flat6/kubeadm.yaml --upload-certs',
+    ]);
+    const message = 'kubeadm init failed 3 time(s), giving up; last error: `kubeadm init --config /etc/flat6/kubeadm.yaml --upload-certs` exited with status 100';
+    expect(r.stderr).toContain(`flat6-aws-boot: BOOT FAILED: ${message}\n`);
+    expect(r.stderr).toContain('This node has NOT joined the cluster');
+    expect(readFileSync(join(state, 'boot-failed'), 'utf8')).toBe(`${message}\n`);
+  });
+
+  it('the boot command turns any failure into the banner, the marker and exit status 1', () => {
+    const state = tempDir('state');
+    const config = join(tempDir('cfg'), 'aws-boot.json');
+    writeFileSync(config, '{}');
+    const r = py(
+      [
+        `boot.STATE_DIR = ${JSON.stringify(state)}`,
+        'def failing(*args): boot.fail("instance metadata mac unavailable after 60 attempts: timed out")',
+        'boot.boot = failing',
+        `sys.argv = ["flat6-aws-boot", "boot", "--config", ${JSON.stringify(config)}]`,
+        'boot.main()',
+      ].join('\n'),
+    );
+    expect(r.status).toBe(1);
+    expect(r.stderr).toContain('BOOT FAILED: instance metadata mac unavailable after 60 attempts: timed out');
+    expect(readFileSync(join(state, 'boot-failed'), 'utf8')).toContain('instance metadata mac unavailable');
+  });
+
+  it('the API endpoint name is resolved (AAAA) with retries before kubeadm; a literal needs no lookup', () => {
+    const r = py(
+      [
+        'calls = []',
+        'def fake(host, port, family, kind):',
+        '    calls.append((host, port, family == socket.AF_INET6))',
+        '    if len(calls) < 3: raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")',
+        '    return [(socket.AF_INET6, kind, 6, "", ("2001:db8:a100:81::6443", port, 0, 0)), (socket.AF_INET6, kind, 6, "", ("2001:db8:a100:80::6443", port, 0, 0))]',
+        'boot.resolver = fake',
+        `print("GOT", json.dumps(boot.wait_for_endpoint({"host": ${JSON.stringify(NLB_DNS)}, "port": 6443}, (4, 10, 10))))`,
+        'print("CALLS", len(calls), all(c[2] for c in calls))',
+        'print("LITERAL", json.dumps(boot.wait_for_endpoint({"host": "2001:db8:a100:80::6443", "port": 6443})), len(calls))',
+        'print("WAITS", json.dumps(waits))',
+        'def never(*a): raise socket.gaierror(socket.EAI_NONAME, "Name or service not known")',
+        'boot.resolver = never',
+        'try:',
+        `    boot.wait_for_endpoint({"host": ${JSON.stringify(NLB_DNS)}, "port": 6443}, (2, 10, 10))`,
+        'except boot.BootFailure as e:',
+        '    print("FAILURE", e)',
+      ].join('\n'),
+    );
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toContain(`resolve the API endpoint ${NLB_DNS} (AAAA): attempt 1 of 4 failed: StepError: no IPv6 address for ${NLB_DNS}`);
+    expect(r.stdout).toContain('GOT ["2001:db8:a100:80::6443", "2001:db8:a100:81::6443"]');
+    expect(r.stdout).toContain(`API endpoint ${NLB_DNS}:6443 resolves to 2001:db8:a100:80::6443, 2001:db8:a100:81::6443`);
+    expect(r.stdout).toContain('CALLS 3 True');
+    expect(r.stdout).toContain('LITERAL ["2001:db8:a100:80::6443"] 3');
+    expect(r.stdout).toContain('WAITS [10, 10]');
+    expect(r.stdout).toContain(`FAILURE resolve the API endpoint ${NLB_DNS} (AAAA) failed 2 time(s), giving up`);
+  });
+
+  it('every step has a bounded number of attempts; joins wait up to 45 minutes', () => {
+    const r = py('print(json.dumps(boot.RETRY))');
+    expect(r.status, r.stderr).toBe(0);
+    const policy = JSON.parse(r.stdout) as Record<string, [number, number, number]>;
+    expect(Object.keys(policy).sort()).toEqual(['apt', 'download', 'init', 'join', 'resolve']);
+    for (const [attempts, first, longest] of Object.values(policy)) {
+      expect(attempts).toBeGreaterThanOrEqual(2);
+      expect(attempts).toBeLessThanOrEqual(100);
+      expect(first).toBeGreaterThan(0);
+      expect(longest).toBeGreaterThanOrEqual(first);
+    }
+    const [joins, wait] = policy['join']!;
+    expect((joins - 1) * wait).toBeGreaterThanOrEqual(44 * 60);
+  });
+});
+
 describe('project wiring', () => {
   it('Pulumi.yaml runs the compiled ESM program with the stacks directory as stack config', () => {
     const project = parse(readFileSync(join(ROOT, 'Pulumi.yaml'), 'utf8'));
@@ -494,6 +736,41 @@ describe('project wiring', () => {
     expect(empty.status).toBe(1);
     expect(empty.stdout).toContain('::error::the repository variable PULUMI_ORG is empty');
     expect(orgCheck('acme').status).toBe(0);
+  });
+
+  it('the preview workflow runs for changes to the TypeScript configuration and to the workflows themselves', () => {
+    const wf = parse(readFileSync(join(ROOT, '.github', 'workflows', 'preview.yml'), 'utf8'));
+    const paths = wf.on.pull_request.paths as string[];
+    for (const p of ['tsconfig*.json', '.github/workflows/**', 'src/**', 'templates/**', 'Pulumi.yaml', 'package.json', 'package-lock.json', 'stacks/Pulumi.*.yaml']) expect(paths).toContain(p);
+    // Each file the filters name exists (a filter that matches nothing guards nothing).
+    expect(existsSync(join(ROOT, 'tsconfig.json'))).toBe(true);
+    expect(existsSync(join(ROOT, '.github', 'workflows', 'preview.yml'))).toBe(true);
+  });
+
+  it('the preview job says which encrypted secrets a stack file lacks, before it runs pulumi', () => {
+    const wf = parse(readFileSync(join(ROOT, '.github', 'workflows', 'preview.yml'), 'utf8'));
+    const steps = wf.jobs.preview.steps as Array<Record<string, any>>;
+    const check = steps.find((st) => st['name'] === 'the stack file carries its encrypted secrets')!;
+    expect(steps.indexOf(check)).toBeLessThan(steps.findIndex((st) => String(st['uses']).startsWith('pulumi/actions@')));
+    const pulumiStep = steps.find((st) => String(st['uses']).startsWith('pulumi/actions@'))!;
+    expect(pulumiStep['env']['PULUMI_CONFIG_PASSPHRASE']).toBe('${{ secrets.PULUMI_CONFIG_PASSPHRASE }}');
+    const dir = tempDir('ci');
+    mkdirSync(join(dir, 'stacks'));
+    const config = (secrets: string): string => `config:\n  flat6:aws:\n    region: us-east-2\n${secrets}  flat6:cluster:\n    name: x\n`;
+    writeFileSync(join(dir, 'stacks', 'Pulumi.both.yaml'), config('  flat6:bootstrapToken:\n    secure: AAABAJx1\n  flat6:certificateKey: {secure: AAABAKy2}\n'));
+    writeFileSync(join(dir, 'stacks', 'Pulumi.one.yml'), `encryptionsalt: v1:abc\n${config('  flat6:certificateKey:\n    secure: AAABAKy2\n')}`);
+    writeFileSync(join(dir, 'stacks', 'Pulumi.plain.yaml'), config('  flat6:bootstrapToken: abcdef.0123456789abcdef\n  flat6:certificateKey:\n    secure: AAABAKy2\n'));
+    // GitHub runs `run:` with bash -e -o pipefail.
+    const run = (stack: string): { status: number | null; stdout: string } =>
+      spawnSync('bash', ['-eo', 'pipefail', '-c', check['run']], { cwd: dir, env: { PATH: process.env['PATH'], STACK: stack }, encoding: 'utf8' });
+    expect(run('both').status).toBe(0);
+    const one = run('one');
+    expect(one.status).toBe(1);
+    expect(one.stdout).toContain('::error::stacks/Pulumi.one.yml has no encrypted value for: flat6:bootstrapToken.');
+    const plain = run('plain');
+    expect(plain.status).toBe(1);
+    expect(plain.stdout).toContain('no encrypted value for: flat6:bootstrapToken.');
+    expect(run('absent').stdout).toContain('stacks/Pulumi.absent.yaml has no encrypted value for: flat6:bootstrapToken flat6:certificateKey.');
   });
 
   it('the preview workflow picks the AWS stacks the pull request itself changes, not what its base gained since', () => {

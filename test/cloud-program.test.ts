@@ -6,7 +6,9 @@
  * ICMPv6, launch templates (IMDSv2 over IPv6, one delegated /80), the
  * dual-stack NLB with its IPv6 target group, and user data that unpacks into
  * the rendered kubeadm/sysctl/CNI files. The program modules are imported only
- * after the mocks are set.
+ * after the mocks are set. Each resource's dependency URNs (what the engine
+ * orders creation by: explicit dependsOn and inputs) are recorded from the
+ * mock monitor's registration requests.
  */
 import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
@@ -21,19 +23,43 @@ const LAB_FILE = join(ROOT, 'stacks', 'Pulumi.aws-lab.yaml');
 const LAB_TEXT = readFileSync(LAB_FILE, 'utf8');
 /** Stands for the /56 Amazon assigns (documentation range). */
 const VPC_IPV6 = '2001:db8:a100::/56';
+/** What the mock load balancer's DNS name becomes in kubeadm files and outputs. */
+const NLB_DNS = 'internal-api-nlb-0123abcdef.elb.us-east-2.amazonaws.com';
 const SECRETS = { bootstrapToken: 'abcdef.0123456789abcdef', certificateKey: '0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef' };
 
 interface Recorded {
   type: string;
   name: string;
   inputs: Record<string, any>;
+  /** URNs of every resource this one depends on (dependsOn and inputs), as the engine receives them */
+  dependencies: string[];
 }
 
 let recorded: Recorded[] = [];
+/** dependency URNs of each registration request, by type and name, until the mock records the resource */
+const pendingDependencies = new Map<string, string[]>();
+
+/** Wrap the mock monitor so every registration's dependency list is kept. */
+function recordDependencies(): void {
+  const monitor = pulumi.runtime.getMonitor() as unknown as { registerResource(req: any, cb: any): unknown };
+  const register = monitor.registerResource.bind(monitor);
+  monitor.registerResource = (req: any, cb: any) => {
+    pendingDependencies.set(`${req.getType()}::${req.getName()}`, [...req.getDependenciesList()]);
+    return register(req, cb);
+  };
+}
+
+/** "urn:pulumi:stack::project::a$b$type::name" -> { type, name } */
+function urnOf(urn: string): { type: string; name: string } {
+  const parts = urn.split('::');
+  return { type: parts[2]!.split('$').pop()!, name: parts.slice(3).join('::') };
+}
 
 const mocks: pulumi.runtime.Mocks = {
   newResource(args) {
-    recorded.push({ type: args.type, name: args.name, inputs: args.inputs });
+    const key = `${args.type}::${args.name}`;
+    recorded.push({ type: args.type, name: args.name, inputs: args.inputs, dependencies: pendingDependencies.get(key) ?? [] });
+    pendingDependencies.delete(key);
     const id = `${args.name}-id`;
     const state: Record<string, unknown> = { ...args.inputs, arn: `arn:aws:mock:::${args.name}` };
     switch (args.type) {
@@ -41,7 +67,8 @@ const mocks: pulumi.runtime.Mocks = {
         state['ipv6CidrBlock'] = VPC_IPV6;
         break;
       case 'aws:lb/loadBalancer:LoadBalancer':
-        state['dnsName'] = `internal-${args.name}.elb.us-east-2.amazonaws.com`;
+        // AWS's form, upper case included: the program uses it in lower case.
+        state['dnsName'] = `internal-${args.name}-0123ABCDEF.elb.us-east-2.amazonaws.com`;
         break;
       case 'aws:ec2/launchTemplate:LaunchTemplate':
         state['latestVersion'] = 1;
@@ -69,6 +96,7 @@ function pulumiConfigOf(text: string): Record<string, string> {
 async function resetMocks(configText = LAB_TEXT, secrets: Partial<typeof SECRETS> = SECRETS): Promise<void> {
   recorded = [];
   await pulumi.runtime.setMocks(mocks, 'flat6', 'aws-lab', false);
+  recordDependencies();
   const config = { ...pulumiConfigOf(configText) };
   if (secrets.bootstrapToken) config['flat6:bootstrapToken'] = secrets.bootstrapToken;
   if (secrets.certificateKey) config['flat6:certificateKey'] = secrets.certificateKey;
@@ -128,6 +156,9 @@ const one = (type: string, name: string): Recorded => {
   return r;
 };
 const byId = (id: string): Recorded | undefined => current.find((r) => `${r.name}-id` === id);
+/** "type name" of every resource a recorded one depends on */
+const dependsOn = (r: Recorded): Set<string> => new Set(r.dependencies.map((u) => `${urnOf(u).type} ${urnOf(u).name}`));
+const label = (r: Recorded): string => `${r.type} ${r.name}`;
 
 function countsByType(): Record<string, number> {
   const out: Record<string, number> = {};
@@ -172,6 +203,7 @@ describe('aws-lab under mocks', () => {
       'aws:ec2/routeTableAssociation:RouteTableAssociation': 6,
       'aws:ec2/securityGroup:SecurityGroup': 3,
       'aws:ec2/subnet:Subnet': 6,
+      'aws:ec2/subnetCidrReservation:SubnetCidrReservation': 6,
       'aws:ec2/vpc:Vpc': 1,
       'aws:iam/instanceProfile:InstanceProfile': 1,
       'aws:iam/role:Role': 1,
@@ -187,9 +219,11 @@ describe('aws-lab under mocks', () => {
       'flat6:aws:NodePool': 2,
       'pulumi:providers:aws': 1,
     });
+    expect(current).toHaveLength(72);
     expect(one('pulumi:providers:aws', 'aws').inputs['region']).toBe('us-east-2');
     expect(await value(outputs['vpcIpv6Cidr'] as pulumi.Output<string>)).toBe(VPC_IPV6);
-    expect(await value(outputs['apiEndpoint'] as pulumi.Output<string>)).toBe('[2001:db8:a100:80::6443]:6443');
+    expect(await value(outputs['apiEndpoint'] as pulumi.Output<string>)).toBe(`${NLB_DNS}:6443`);
+    expect(await value(outputs['apiAddresses'] as pulumi.Output<string[]>)).toEqual(['2001:db8:a100:80::6443', '2001:db8:a100:81::6443', '2001:db8:a100:82::6443']);
     expect(await value(outputs['podSubnet'] as pulumi.Output<string>)).toBe('2001:db8:a100::/57');
     const subnets = await value(outputs['subnets'] as pulumi.Output<Array<{ tier: string; ipv6Cidr: string }>>);
     expect(subnets.filter((s) => s.tier === 'nodes').map((s) => s.ipv6Cidr)).toEqual(['2001:db8:a100::/64', '2001:db8:a100:1::/64', '2001:db8:a100:2::/64']);
@@ -348,9 +382,93 @@ describe('aws-lab under mocks', () => {
     expect(listener.inputs['defaultActions']).toEqual([{ type: 'forward', targetGroupArn: 'arn:aws:mock:::api-apiservers' }]);
   });
 
+  describe('boot order', () => {
+    /** What every machine must wait for: NAT64, every route and association, the control planes' reservations, the API listener. */
+    function bootNeeds(): string[] {
+      return [
+        ...of('aws:ec2/natGateway:NatGateway'),
+        ...of('aws:ec2/route:Route'),
+        ...of('aws:ec2/routeTableAssociation:RouteTableAssociation'),
+        ...of('aws:ec2/subnetCidrReservation:SubnetCidrReservation').filter((r) => r.name.startsWith('network-reserve-cp')),
+        one('aws:lb/listener:Listener', 'api-tcp'),
+      ].map(label);
+    }
+    function missing(): Record<string, string[]> {
+      const needs = bootNeeds();
+      const machines = [...of('aws:ec2/instance:Instance'), ...of('aws:autoscaling/group:Group')];
+      expect(machines.length).toBeGreaterThan(0);
+      return Object.fromEntries(machines.map((m) => [label(m), needs.filter((n) => !dependsOn(m).has(n))]));
+    }
+
+    it('no instance or auto scaling group is created before NAT64, the routes, the route table associations, the reservations and the API listener', () => {
+      useLab();
+      expect(bootNeeds()).toHaveLength(1 + 4 + 6 + 3 + 1);
+      const gaps = missing();
+      expect(Object.keys(gaps)).toHaveLength(4);
+      for (const [machine, absent] of Object.entries(gaps)) expect(absent, machine).toEqual([]);
+      // The recorded dependencies are the resource's own, not everything upstream:
+      // a launch template needs none of these.
+      const lt = one('aws:ec2/launchTemplate:LaunchTemplate', 'control-plane-cp0');
+      expect(dependsOn(lt).has('aws:ec2/natGateway:NatGateway network-nat64-a')).toBe(false);
+      expect(dependsOn(lt).has('aws:ec2/subnet:Subnet network-node-a')).toBe(true);
+    });
+
+    it('with a NAT gateway per zone, every machine waits for all of them and their routes', async () => {
+      await runCluster(LAB_TEXT.replace('natGateway: single ', 'natGateway: per-zone '));
+      expect(of('aws:ec2/natGateway:NatGateway')).toHaveLength(3);
+      expect(of('aws:ec2/route:Route')).toHaveLength(8);
+      for (const [machine, absent] of Object.entries(missing())) expect(absent, machine).toEqual([]);
+    });
+  });
+
+  it('every pinned address (control planes, the load balancer in each zone) has an explicit reservation in its subnet, made before its users', () => {
+    useLab();
+    const reservations = of('aws:ec2/subnetCidrReservation:SubnetCidrReservation');
+    const cps = of('aws:ec2/launchTemplate:LaunchTemplate')
+      .filter((l) => l.name.startsWith('control-plane-'))
+      .map((l) => ({ address: l.inputs['networkInterfaces'][0].ipv6Addresses[0] as string, subnetId: l.inputs['networkInterfaces'][0].subnetId as string }));
+    const nlb = one('aws:lb/loadBalancer:LoadBalancer', 'api-nlb');
+    const lbs = (nlb.inputs['subnetMappings'] as Array<{ subnetId: string; ipv6Address: string }>).map((m) => ({ address: m.ipv6Address, subnetId: m.subnetId }));
+    const pinned = [...cps, ...lbs];
+    expect(pinned).toHaveLength(6);
+    for (const p of pinned) {
+      const r = reservations.filter((x) => x.inputs['cidrBlock'] === `${p.address}/128`);
+      expect(r, p.address).toHaveLength(1);
+      expect(r[0]!.inputs).toMatchObject({ reservationType: 'explicit', subnetId: p.subnetId });
+    }
+    expect(reservations).toHaveLength(pinned.length);
+    // The load balancer and the NAT gateway (the other user of edge subnets) come after them.
+    const edge = reservations.filter((r) => r.name.startsWith('network-reserve-api-')).map(label);
+    expect(edge).toHaveLength(3);
+    expect(edge.filter((e) => !dependsOn(nlb).has(e))).toEqual([]);
+    expect(dependsOn(one('aws:ec2/natGateway:NatGateway', 'network-nat64-a')).has('aws:ec2/subnetCidrReservation:SubnetCidrReservation network-reserve-api-a')).toBe(true);
+  });
+
+  it('the API endpoint is the load balancer\'s DNS name; the certificate names it and every zone\'s address', () => {
+    useLab();
+    const init = cloudConfig(unwrapSecret(one('aws:ec2/launchTemplate:LaunchTemplate', 'control-plane-cp0').inputs['userData']).value as string);
+    const docs = parseAllDocuments(init.files.get('/etc/flat6/kubeadm.yaml')!);
+    if (!Array.isArray(docs)) throw new Error('no kubeadm documents');
+    const cc = docs.map((d) => d.toJS() as Record<string, any>).find((d) => d['kind'] === 'ClusterConfiguration')!;
+    expect(cc['controlPlaneEndpoint']).toBe(`${NLB_DNS}:6443`);
+    expect(cc['apiServer']['certSANs']).toEqual([
+      '2001:db8:a100:80::6443',
+      '2001:db8:a100::10',
+      '2001:db8:a100:1::11',
+      '2001:db8:a100:2::12',
+      NLB_DNS,
+      '2001:db8:a100:81::6443',
+      '2001:db8:a100:82::6443',
+    ]);
+    // Every node's boot script waits for that name to resolve before kubeadm.
+    for (const lt of of('aws:ec2/launchTemplate:LaunchTemplate')) {
+      const { files } = cloudConfig(unwrapSecret(lt.inputs['userData']).value as string);
+      expect(JSON.parse(files.get('/etc/flat6/aws-boot.json')!).apiEndpoint, lt.name).toEqual({ host: NLB_DNS, port: 6443 });
+    }
+  });
+
   it('user data unpacks to cloud-config with the rendered kubeadm, sysctl and CNI files pointing at the load balancer', () => {
     useLab();
-    const nlbAddress = one('aws:lb/loadBalancer:LoadBalancer', 'api-nlb').inputs['subnetMappings'][0].ipv6Address;
     for (const lt of of('aws:ec2/launchTemplate:LaunchTemplate')) {
       const { files } = cloudConfig(unwrapSecret(lt.inputs['userData']).value as string);
       expect(files.get('/etc/sysctl.d/99-flat6.conf')).toContain('net.ipv6.conf.all.forwarding = 1');
@@ -363,7 +481,7 @@ describe('aws-lab under mocks', () => {
       const endpoint =
         kinds.find((d) => d['kind'] === 'ClusterConfiguration')?.['controlPlaneEndpoint'] ??
         kinds.find((d) => d['kind'] === 'JoinConfiguration')?.['discovery']['bootstrapToken']['apiServerEndpoint'];
-      expect(endpoint).toBe(`[${nlbAddress}]:6443`);
+      expect(endpoint).toBe(`${NLB_DNS}:6443`);
       expect(files.has('/etc/netplan/60-flat6.yaml')).toBe(false);
       const token = kinds.find((d) => d['kind'] === 'JoinConfiguration')?.['discovery']['bootstrapToken']['token'] ?? kinds.find((d) => d['kind'] === 'InitConfiguration')?.['bootstrapTokens'][0]['token'];
       expect(token).toBe(SECRETS.bootstrapToken);
@@ -396,6 +514,7 @@ describe('aws-lab under mocks', () => {
     async function failure(stack: string, configText: string, secrets: Partial<typeof SECRETS> = SECRETS): Promise<string> {
       recorded = [];
       await pulumi.runtime.setMocks(mocks, 'flat6', stack, false);
+      recordDependencies();
       const config = pulumiConfigOf(configText);
       if (secrets.bootstrapToken) config['flat6:bootstrapToken'] = secrets.bootstrapToken;
       if (secrets.certificateKey) config['flat6:certificateKey'] = secrets.certificateKey;

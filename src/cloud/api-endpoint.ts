@@ -3,12 +3,17 @@
  * Balancer in the edge subnets (NLBs cannot live in IPv6-only subnets), a TCP
  * listener on the API port, and an IPv6 target group of the control-plane
  * nodes' pinned addresses with HTTPS /readyz health checks. Its IPv6 address
- * in each edge subnet is pinned by the layout, so nodes and kubeadm use an
- * IPv6 literal (`[addr]:port`, in the API server's certSANs), never its IPv4.
+ * in each edge subnet is pinned by the layout (and reserved by the network).
+ *
+ * Nodes and kubeadm reach it by its DNS name (`<name>:port`): the VPC
+ * resolver answers AAAA with the address of every zone whose load balancer
+ * node is up, so losing one zone does not lose the endpoint, which a single
+ * zone's literal would. The certSANs hold the name and every zone's address.
  */
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
-import { formatAddress, hostPort } from '../core/ip.js';
+import { formatAddress } from '../core/ip.js';
+import { apiEndpointOf, apiHostName } from './aws-plan.js';
 import type { VpcLayout } from './layout.js';
 
 export interface ApiEndpointArgs {
@@ -25,6 +30,8 @@ export interface ApiEndpointArgs {
   readonly apiServerPort: number;
   /** control-plane nodes by stable key (e.g. "cp0") and pinned IPv6 address */
   readonly targets: ReadonlyArray<{ key: string; address: pulumi.Input<string> }>;
+  /** the reservations of the load balancer's pinned addresses: created first */
+  readonly addressReservations?: pulumi.Resource[];
 }
 
 export class ApiEndpoint extends pulumi.ComponentResource {
@@ -32,9 +39,11 @@ export class ApiEndpoint extends pulumi.ComponentResource {
   readonly targetGroup: aws.lb.TargetGroup;
   readonly listener: aws.lb.Listener;
   readonly attachments: aws.lb.TargetGroupAttachment[];
-  /** the IPv6 address nodes use */
-  readonly address: pulumi.Output<string>;
-  /** "[addr]:port", kubeadm's controlPlaneEndpoint */
+  /** the load balancer's DNS name, lower case: the host nodes and kubeadm use */
+  readonly hostName: pulumi.Output<string>;
+  /** its pinned IPv6 address in each zone, in zone order */
+  readonly addresses: pulumi.Output<string[]>;
+  /** "<dns name>:port", kubeadm's controlPlaneEndpoint */
   readonly endpoint: pulumi.Output<string>;
   readonly url: pulumi.Output<string>;
 
@@ -57,7 +66,7 @@ export class ApiEndpoint extends pulumi.ComponentResource {
         enableCrossZoneLoadBalancing: true,
         tags,
       },
-      child,
+      { ...child, dependsOn: args.addressReservations ?? [] },
     );
     this.targetGroup = new aws.lb.TargetGroup(
       `${name}-apiservers`,
@@ -99,8 +108,9 @@ export class ApiEndpoint extends pulumi.ComponentResource {
     this.attachments = args.targets.map(
       (t) => new aws.lb.TargetGroupAttachment(`${name}-${t.key}`, { targetGroupArn: this.targetGroup.arn, targetId: t.address, port: args.apiServerPort }, child),
     );
-    this.address = args.layout.apply((l) => formatAddress(l.apiAddress));
-    this.endpoint = args.layout.apply((l) => hostPort(l.apiAddress, args.port));
+    this.hostName = this.loadBalancer.dnsName.apply(apiHostName);
+    this.addresses = args.layout.apply((l) => l.zones.map((z) => formatAddress(z.apiAddress)));
+    this.endpoint = this.hostName.apply((h) => apiEndpointOf(h, args.port));
     this.url = this.endpoint.apply((e) => `https://${e}`);
     this.registerOutputs({ endpoint: this.endpoint, dnsName: this.loadBalancer.dnsName });
   }

@@ -10,7 +10,7 @@ import { formatAddress, formatPrefix } from '../core/ip.js';
 import type { Secrets } from '../render/secrets.js';
 import { TemplateSet } from '../render/templates.js';
 import { ApiEndpoint } from './api-endpoint.js';
-import { awsClusterPlan, awsControlPlaneNode, awsWorkerNode } from './aws-plan.js';
+import { apiCertSans, awsClusterPlan, awsControlPlaneNode, awsWorkerNode } from './aws-plan.js';
 import type { AwsStack } from './config.js';
 import { archOf, type Arch } from './instance-types.js';
 import { layoutSummary, type VpcLayout } from './layout.js';
@@ -36,9 +36,12 @@ export interface ClusterOutputs {
   /** kubeadm podSubnet: the node tier, where every /80 comes from */
   podSubnet: pulumi.Output<string>;
   subnets: pulumi.Output<Array<{ zone: string; tier: 'nodes' | 'edge'; id: string; ipv6Cidr: string; ipv4Cidr?: string }>>;
+  /** "<load balancer DNS name>:port", what kubeadm and every node use */
   apiEndpoint: pulumi.Output<string>;
   apiUrl: pulumi.Output<string>;
   apiLoadBalancerDnsName: pulumi.Output<string>;
+  /** the load balancer's pinned IPv6 address in each zone (all in the certSANs) */
+  apiAddresses: pulumi.Output<string[]>;
   controlPlanes: pulumi.Output<Array<{ key: string; instanceId: string; address: string; zone: string }>>;
   workerPools: pulumi.Output<Array<{ name: string; autoScalingGroup: string; instanceType: string; size: number }>>;
   layout: pulumi.Output<Record<string, unknown>>;
@@ -140,14 +143,20 @@ export function buildCluster(input: AwsStack, secrets: pulumi.Input<Secrets>, op
       port: plan.apiPort,
       apiServerPort: plan.apiServerPort,
       targets: cpKeys.map((key, k) => ({ key, address: cpAddress(k) })),
+      addressReservations: network.apiReservations,
     },
     inProvider,
   );
 
+  // The endpoint is the load balancer's DNS name, so the user data waits for it.
   const userDataOf = (node: (l: VpcLayout) => Parameters<typeof buildUserData>[1]): pulumi.Output<string> =>
     pulumi.secret(
-      pulumi.all([layout, secretInput]).apply(([l, s]) => buildUserData({ plan: awsClusterPlan(plan, l), templates, secrets: s as Secrets }, node(l)).base64),
+      pulumi
+        .all([layout, secretInput, api.hostName])
+        .apply(([l, s, host]) => buildUserData({ plan: awsClusterPlan(plan, l, host), templates, secrets: s as Secrets }, node(l), { certSans: apiCertSans(l, host) }).base64),
     );
+  // Nothing boots before NAT64, the routes, the reservations and the API listener exist.
+  const bootDependencies = [...network.nodeBootDependencies, api.listener];
 
   const controlPlane = new NodePool(
     'control-plane',
@@ -161,6 +170,7 @@ export function buildCluster(input: AwsStack, secrets: pulumi.Input<Secrets>, op
         securityGroupIds: [network.nodeSecurityGroup.id, network.controlPlaneSecurityGroup.id],
         instanceProfileName: profile.name,
       },
+      bootDependencies,
       placement: {
         kind: 'control-plane',
         nodes: cpKeys.map((key, k) => {
@@ -191,6 +201,7 @@ export function buildCluster(input: AwsStack, secrets: pulumi.Input<Secrets>, op
             securityGroupIds: [network.nodeSecurityGroup.id],
             instanceProfileName: profile.name,
           },
+          bootDependencies,
           placement: {
             kind: 'workers',
             subnetIds: network.subnets.map((s) => s.node.id),
@@ -228,6 +239,7 @@ export function buildCluster(input: AwsStack, secrets: pulumi.Input<Secrets>, op
     apiEndpoint: api.endpoint,
     apiUrl: api.url,
     apiLoadBalancerDnsName: api.loadBalancer.dnsName,
+    apiAddresses: api.addresses,
     controlPlanes,
     workerPools,
     layout: layout.apply(layoutSummary),

@@ -108,7 +108,11 @@ export interface VpcLayout {
   edgeTier: Prefix;
   /** zones in the order of the stack */
   zones: ZoneLayout[];
-  /** what nodes and kubeadm use as the API endpoint: the load balancer's address in the first zone */
+  /**
+   * the load balancer's address in the first zone: one of its certSANs and the
+   * plan's `vip`. Not the endpoint nodes use: that is the load balancer's DNS
+   * name, which answers with every zone's address (docs/aws.md).
+   */
   apiAddress: bigint;
   controlPlanes: ControlPlaneLayout[];
 }
@@ -182,6 +186,43 @@ export function vpcLayout(vpcCidr: string, input: LayoutInput): VpcLayout {
   return { vpc, nodeTier, edgeTier, zones, apiAddress: zones[0]!.apiAddress, controlPlanes };
 }
 
+/** A pinned address is reserved as a single address (an explicit subnet CIDR reservation). */
+export const RESERVATION_LENGTH = 128;
+
+/** An address the program pins (and so must keep AWS from handing to anything else). */
+export interface PinnedAddress {
+  /** stable resource key: "cp<k>" for control-plane node k, "api-<zone letter>" for the load balancer */
+  key: string;
+  zone: string;
+  /** the subnet it lies in: the zone's node subnet or edge subnet */
+  tier: 'nodes' | 'edge';
+  address: bigint;
+  /** the reservation: the address as a /128 */
+  reservation: Prefix;
+  what: string;
+}
+
+/**
+ * Every pinned address of the layout: each control-plane node's and the load
+ * balancer's address in each zone. The program reserves each one (explicit
+ * subnet CIDR reservation), so AWS never assigns it, or a delegated /80
+ * holding it, to another network interface.
+ */
+export function pinnedAddresses(l: VpcLayout): PinnedAddress[] {
+  const pin = (key: string, zone: string, tier: 'nodes' | 'edge', address: bigint, what: string): PinnedAddress => ({
+    key,
+    zone,
+    tier,
+    address,
+    reservation: { base: address, length: RESERVATION_LENGTH },
+    what,
+  });
+  return [
+    ...l.controlPlanes.map((c) => pin(`cp${c.index}`, c.zone, 'nodes', c.address, `control-plane node ${c.index}`)),
+    ...l.zones.map((z) => pin(`api-${z.zone.slice(-1)}`, z.zone, 'edge', z.apiAddress, `API load balancer in ${z.zone}`)),
+  ];
+}
+
 /** JSON-friendly view for stack outputs and logs. */
 export function layoutSummary(l: VpcLayout): Record<string, unknown> {
   return {
@@ -196,5 +237,6 @@ export function layoutSummary(l: VpcLayout): Record<string, unknown> {
       apiAddress: formatAddress(z.apiAddress),
     })),
     controlPlanes: l.controlPlanes.map((c) => ({ index: c.index, zone: c.zone, address: formatAddress(c.address) })),
+    reservations: pinnedAddresses(l).map((p) => ({ key: p.key, zone: p.zone, tier: p.tier, cidr: formatPrefix(p.reservation) })),
   };
 }

@@ -12,7 +12,7 @@ import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import { formatPrefix, parsePrefix } from '../core/ip.js';
 import type { NatGatewayMode } from './config.js';
-import { formatIpv4Prefix, ipv4Subnet, parseIpv4Prefix, vpcLayout, zonePosition, EDGE_IPV4_LENGTH, type VpcLayout } from './layout.js';
+import { formatIpv4Prefix, ipv4Subnet, parseIpv4Prefix, pinnedAddresses, vpcLayout, zonePosition, EDGE_IPV4_LENGTH, type VpcLayout } from './layout.js';
 
 /** IPv4 prefix of NAT64 (RFC 6052 well-known prefix), which the NAT gateway translates. */
 export const NAT64_PREFIX = '64:ff9b::/96';
@@ -59,6 +59,15 @@ export interface ZoneSubnets {
   edge: aws.ec2.Subnet;
 }
 
+/** The reservation of one pinned address (layout.ts pinnedAddresses). */
+export interface PinnedReservation {
+  /** "cp<k>" or "api-<zone letter>", as in the layout */
+  key: string;
+  zone: string;
+  tier: 'nodes' | 'edge';
+  reservation: aws.ec2.SubnetCidrReservation;
+}
+
 export class Network extends pulumi.ComponentResource {
   readonly vpc: aws.ec2.Vpc;
   /** the /56 Amazon assigned */
@@ -67,6 +76,12 @@ export class Network extends pulumi.ComponentResource {
   readonly layout: pulumi.Output<VpcLayout>;
   readonly subnets: ZoneSubnets[];
   readonly natGateways: aws.ec2.NatGateway[];
+  /** every route of the VPC (node and edge tiers) */
+  readonly routes: aws.ec2.Route[] = [];
+  /** every subnet's route table association */
+  readonly routeTableAssociations: aws.ec2.RouteTableAssociation[] = [];
+  /** an explicit subnet CIDR reservation of each pinned address (control planes, load balancer) */
+  readonly reservations: PinnedReservation[];
   /** on every node: pod network, kubelet, ICMPv6, egress */
   readonly nodeSecurityGroup: aws.ec2.SecurityGroup;
   /** on control-plane nodes: API server behind the load balancer, etcd */
@@ -132,6 +147,37 @@ export class Network extends pulumi.ComponentResource {
       return { zone, node, edge };
     });
 
+    // Pinned addresses: reserved (explicit: AWS assigns nothing from them by
+    // itself, only what names them) before anything that takes addresses
+    // automatically is created in their subnets. Keys are layout keys (cp<k>,
+    // api-<zone letter>), stable when zones or control planes are added.
+    const zoneIndex = new Map(args.zones.map((z, i) => [z, i]));
+    const pinnedKeys = [
+      ...Array.from({ length: args.controlPlaneCount }, (_, k) => ({ key: `cp${k}`, zone: args.zones[k % args.zones.length]!, tier: 'nodes' as const })),
+      ...args.zones.map((zone) => ({ key: `api-${letter(zone)}`, zone, tier: 'edge' as const })),
+    ];
+    this.reservations = pinnedKeys.map(({ key, zone, tier }): PinnedReservation => {
+      const pinned = this.layout.apply((l) => {
+        const p = pinnedAddresses(l).find((x) => x.key === key);
+        if (!p || p.zone !== zone || p.tier !== tier) throw new Error(`layout has no pinned address ${key} in the ${tier} subnet of ${zone}`);
+        return p;
+      });
+      const s = this.subnets[zoneIndex.get(zone)!]!;
+      const reservation = new aws.ec2.SubnetCidrReservation(
+        `${name}-reserve-${key}`,
+        {
+          subnetId: tier === 'nodes' ? s.node.id : s.edge.id,
+          cidrBlock: pinned.apply((p) => formatPrefix(p.reservation)),
+          reservationType: 'explicit',
+          description: pinned.apply((p) => `flat6 ${args.clusterName}: pinned address of the ${p.what}`),
+        },
+        child,
+      );
+      return { key, zone, tier, reservation };
+    });
+    const edgeReservationsOf = (zone: string): aws.ec2.SubnetCidrReservation[] =>
+      this.reservations.filter((r) => r.tier === 'edge' && r.zone === zone).map((r) => r.reservation);
+
     // Gateways: IPv6 egress without ingress for nodes; the internet gateway for
     // the edge tier (NAT gateway's public side).
     const igw = new aws.ec2.InternetGateway(`${name}-igw`, { vpcId, tags: display('igw') }, child);
@@ -143,16 +189,23 @@ export class Network extends pulumi.ComponentResource {
       return new aws.ec2.NatGateway(
         `${name}-nat64-${l}`,
         { allocationId: eip.id, subnetId: s.edge.id, connectivityType: 'public', tags: display(`nat64-${s.zone}`) },
-        { ...child, dependsOn: [igw] },
+        // after the reservation of the load balancer's address in its subnet
+        { ...child, dependsOn: [igw, ...edgeReservationsOf(s.zone)] },
       );
     });
 
     // Edge tier: both families to the internet gateway.
+    const route = (key: string, a: aws.ec2.RouteArgs): void => {
+      this.routes.push(new aws.ec2.Route(key, a, child));
+    };
+    const associate = (key: string, a: aws.ec2.RouteTableAssociationArgs): void => {
+      this.routeTableAssociations.push(new aws.ec2.RouteTableAssociation(key, a, child));
+    };
     const edgeTable = new aws.ec2.RouteTable(`${name}-edge`, { vpcId, tags: display('edge') }, child);
-    new aws.ec2.Route(`${name}-edge-default-ipv6`, { routeTableId: edgeTable.id, destinationIpv6CidrBlock: '::/0', gatewayId: igw.id }, child);
-    new aws.ec2.Route(`${name}-edge-default-ipv4`, { routeTableId: edgeTable.id, destinationCidrBlock: '0.0.0.0/0', gatewayId: igw.id }, child);
+    route(`${name}-edge-default-ipv6`, { routeTableId: edgeTable.id, destinationIpv6CidrBlock: '::/0', gatewayId: igw.id });
+    route(`${name}-edge-default-ipv4`, { routeTableId: edgeTable.id, destinationCidrBlock: '0.0.0.0/0', gatewayId: igw.id });
     for (const s of this.subnets) {
-      new aws.ec2.RouteTableAssociation(`${name}-edge-${letter(s.zone)}`, { subnetId: s.edge.id, routeTableId: edgeTable.id }, child);
+      associate(`${name}-edge-${letter(s.zone)}`, { subnetId: s.edge.id, routeTableId: edgeTable.id });
     }
 
     // Node tier: IPv6 out through the egress-only gateway, IPv4-only
@@ -160,13 +213,13 @@ export class Network extends pulumi.ComponentResource {
     const nodeTables = natZones.map((s, i) => {
       const key = args.natGateway === 'per-zone' ? `${name}-nodes-${letter(s.zone)}` : `${name}-nodes`;
       const table = new aws.ec2.RouteTable(key, { vpcId, tags: display(args.natGateway === 'per-zone' ? `nodes-${s.zone}` : 'nodes') }, child);
-      new aws.ec2.Route(`${key}-default-ipv6`, { routeTableId: table.id, destinationIpv6CidrBlock: '::/0', egressOnlyGatewayId: eigw.id }, child);
-      new aws.ec2.Route(`${key}-nat64`, { routeTableId: table.id, destinationIpv6CidrBlock: NAT64_PREFIX, natGatewayId: this.natGateways[i]!.id }, child);
+      route(`${key}-default-ipv6`, { routeTableId: table.id, destinationIpv6CidrBlock: '::/0', egressOnlyGatewayId: eigw.id });
+      route(`${key}-nat64`, { routeTableId: table.id, destinationIpv6CidrBlock: NAT64_PREFIX, natGatewayId: this.natGateways[i]!.id });
       return table;
     });
     this.subnets.forEach((s, i) => {
       const table = args.natGateway === 'per-zone' ? nodeTables[i]! : nodeTables[0]!;
-      new aws.ec2.RouteTableAssociation(`${name}-nodes-${letter(s.zone)}`, { subnetId: s.node.id, routeTableId: table.id }, child);
+      associate(`${name}-nodes-${letter(s.zone)}`, { subnetId: s.node.id, routeTableId: table.id });
     });
 
     // Security groups. AWS's default allow-all egress rule is removed on
@@ -218,5 +271,26 @@ export class Network extends pulumi.ComponentResource {
     egress('api-to-control-plane', { securityGroupId: api, referencedSecurityGroupId: cps, ipProtocol: 'tcp', fromPort: args.apiServerPort, toPort: args.apiServerPort, description: 'forward to API servers and health-check them' });
 
     this.registerOutputs({ vpcId, ipv6Cidr: this.ipv6Cidr });
+  }
+
+  /**
+   * What must exist before a node boots: the NAT64 gateways, every route and
+   * route table association (a node installs packages through NAT64 and the
+   * egress-only gateway at first boot, and reads its user data only once),
+   * and the reservations of the control planes' pinned addresses (so no node
+   * that takes addresses automatically can get one of them first).
+   */
+  get nodeBootDependencies(): pulumi.Resource[] {
+    return [
+      ...this.natGateways,
+      ...this.routes,
+      ...this.routeTableAssociations,
+      ...this.reservations.filter((r) => r.tier === 'nodes').map((r) => r.reservation),
+    ];
+  }
+
+  /** The reservations of the load balancer's pinned addresses, zone by zone. */
+  get apiReservations(): aws.ec2.SubnetCidrReservation[] {
+    return this.reservations.filter((r) => r.tier === 'edge').map((r) => r.reservation);
   }
 }

@@ -58,6 +58,16 @@ export interface NodePoolArgs {
   readonly poolName: string;
   readonly machine: NodeMachine;
   readonly placement: WorkerPlacement | ControlPlanePlacement;
+  /**
+   * Resources that must exist before a machine of the pool is launched: a
+   * node reads its user data once, at first boot, and installs packages
+   * through NAT64 and the egress-only gateway right away, so the NAT
+   * gateways, routes and route table associations come first, with the
+   * reservations of pinned addresses and the API listener (Network
+   * nodeBootDependencies, ApiEndpoint listener). Set on every instance and
+   * auto scaling group (a component's dependsOn does not reach its children).
+   */
+  readonly bootDependencies?: readonly pulumi.Resource[];
 }
 
 export class NodePoolError extends Error {
@@ -132,6 +142,7 @@ export class NodePool extends pulumi.ComponentResource {
     const child = { parent: this };
     const ltOptions: pulumi.CustomResourceOptions = args.machine.imageFloats ? { ignoreChanges: ['imageId'] } : {};
     const p = args.placement;
+    const after = [...(args.bootDependencies ?? [])];
     if (p.kind === 'workers') {
       const display = `${args.clusterName}-${args.poolName}`;
       const lt = new aws.ec2.LaunchTemplate(`${name}-lt`, launchTemplateArgs(args, p.userData, {}, display), { ...child, ...ltOptions });
@@ -155,7 +166,7 @@ export class NodePool extends pulumi.ComponentResource {
             { key: 'flat6:pool', value: args.poolName, propagateAtLaunch: true },
           ],
         },
-        child,
+        { ...child, dependsOn: after },
       );
     } else {
       for (const n of p.nodes) {
@@ -179,6 +190,7 @@ export class NodePool extends pulumi.ComponentResource {
               // removing the old one first since the new one takes its pinned address.
               ignoreChanges: ['launchTemplate'],
               deleteBeforeReplace: true,
+              dependsOn: after,
             },
           ),
         );

@@ -6,8 +6,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { constants, gzipSync } from 'node:zlib';
-import { stringify } from 'yaml';
-import { formatAddress } from '../core/ip.js';
+import { isMap, isScalar, isSeq, parseAllDocuments, stringify } from 'yaml';
+import { formatAddress, parseAddress } from '../core/ip.js';
 import type { ClusterPlan, NodePlan } from '../plan/plan.js';
 import type { RenderContext } from '../render/context.js';
 import { MODE_PRIVATE, MODE_PUBLIC, type FileEntry } from '../render/files.js';
@@ -85,9 +85,61 @@ export function awsSystemFiles(plan: ClusterPlan): FileEntry[] {
   ];
 }
 
+/**
+ * Add certSANs to the ClusterConfiguration of a rendered kubeadm file (the
+ * init file: joining control planes take the ClusterConfiguration from the
+ * cluster). The rendered text stays byte for byte as it was; the new entries
+ * are appended to the certSANs list with its indentation, quoted as JSON (a
+ * valid YAML scalar), skipping any already listed. A file without a
+ * ClusterConfiguration (a join file) is returned unchanged.
+ */
+export function addCertSans(text: string, sans: readonly string[]): string {
+  const docs = parseAllDocuments(text);
+  if (!Array.isArray(docs)) return text;
+  const cc = docs.find((d) => isMap(d.contents) && d.get('kind') === 'ClusterConfiguration');
+  if (!cc) return text;
+  const list = cc.getIn(['apiServer', 'certSANs'], true);
+  if (!isSeq(list) || list.items.length === 0 || !list.range) throw new Error('the rendered ClusterConfiguration has no apiServer.certSANs list to extend');
+  const have = list.items.map((i) => (isScalar(i) ? String(i.value) : ''));
+  const add = [...new Set(sans)].filter((s) => !have.includes(s));
+  if (add.length === 0) return text;
+  for (const s of add) {
+    if (/[\r\n]/.test(s)) throw new Error(`certSAN ${JSON.stringify(s)} holds a line break`);
+  }
+  // The block sequence ends with the line of its last item: insert after that line.
+  const last = list.items[list.items.length - 1]!;
+  if (!isScalar(last) || !last.range) throw new Error('unexpected certSANs entry in the rendered ClusterConfiguration');
+  const lineStart = text.lastIndexOf('\n', last.range[0]) + 1;
+  const prefix = text.slice(lineStart, last.range[0]);
+  if (!/^ *- $/.test(prefix)) throw new Error('the rendered certSANs list is not a block sequence');
+  const eol = text.indexOf('\n', last.range[1]);
+  const at = eol < 0 ? text.length : eol + 1;
+  const lines = add.map((s) => `${prefix}${JSON.stringify(s)}\n`).join('');
+  const out = text.slice(0, at) + (eol < 0 ? '\n' : '') + lines + text.slice(at);
+  // Parse back: the list must now be exactly the old entries then the new ones.
+  const again = parseAllDocuments(out);
+  const check = Array.isArray(again) ? again.find((d) => isMap(d.contents) && d.get('kind') === 'ClusterConfiguration') : undefined;
+  const now = (check?.toJS() as { apiServer?: { certSANs?: unknown } } | undefined)?.apiServer?.certSANs;
+  if (!check || check.errors.length > 0 || JSON.stringify(now) !== JSON.stringify([...have, ...add])) {
+    throw new Error('adding certSANs to the rendered kubeadm file did not give the expected list');
+  }
+  return out;
+}
+
+/** host and port of a "host:port" or "[v6]:port" endpoint. */
+export function splitEndpoint(endpoint: string): { host: string; port: number } {
+  const m = /^(?:\[([^\]]+)\]|([^:[\]]+)):(\d{1,5})$/.exec(endpoint);
+  if (!m) throw new Error(`API endpoint "${endpoint}" is not host:port`);
+  const host = m[1] ?? m[2]!;
+  if (m[1] !== undefined) parseAddress(host);
+  return { host: m[1] !== undefined ? formatAddress(parseAddress(host)) : host, port: Number(m[3]) };
+}
+
 export interface BootConfig {
   role: BootRole;
   kubernetesVersion: string;
+  /** where kubeadm reaches the API: the boot script waits until the name resolves (AAAA) */
+  apiEndpoint: { host: string; port: number };
   /** control-plane nodes hold a pinned address; the boot script checks it */
   expectedAddress: string | null;
   sentinels: ReturnType<typeof sentinelSpec>;
@@ -114,18 +166,28 @@ export function bootScript(ctx: RenderContext): string {
   return readFileSync(ctx.templates.resolvePath(BOOT_SCRIPT_TEMPLATE), 'utf8');
 }
 
+export interface UserDataOptions {
+  /** certSANs the API server certificate gets beyond the rendered ones (the init file only) */
+  certSans?: readonly string[];
+}
+
 /**
  * Build the cloud-config of one node (a control-plane node, or any worker of a
  * pool: workers differ only in what the boot script fills in).
  */
-export function buildUserData(ctx: RenderContext, node: NodePlan): UserData {
+export function buildUserData(ctx: RenderContext, node: NodePlan, opts: UserDataOptions = {}): UserData {
   if (node.name !== SENTINEL_HOSTNAME) throw new Error(`AWS nodes are rendered with the host name stand-in, not "${node.name}"`);
   const host = renderAwsHostFiles(ctx, node);
   const role = bootRoleOf(node);
-  const rendered = host.files.map((f) => ({ ...f, path: `/${f.path}` }));
+  const rendered = host.files.map((f) => {
+    const path = `/${f.path}`;
+    if (path === KUBEADM_CONFIG_PATH && role === 'init' && opts.certSans?.length) return { ...f, path, content: addCertSans(f.content, opts.certSans) };
+    return { ...f, path };
+  });
   const bootConfig: BootConfig = {
     role,
     kubernetesVersion: ctx.plan.kubernetesVersion,
+    apiEndpoint: splitEndpoint(ctx.plan.controlPlaneEndpoint),
     expectedAddress: node.role === 'control-plane' ? formatAddress(node.address) : null,
     sentinels: sentinelSpec(),
     files: rendered.map((f) => f.path),

@@ -9,6 +9,7 @@
  */
 import * as pulumi from '@pulumi/pulumi';
 import { Flat6Error, formatDiagnostics, UsageError } from '../core/diagnostics.js';
+import { ApiEndpointError } from '../cloud/aws-plan.js';
 import { buildCluster } from '../cloud/cluster.js';
 import { LayoutError } from '../cloud/layout.js';
 import { NodePoolError } from '../cloud/node-pool.js';
@@ -28,7 +29,7 @@ export default async function flat6(): Promise<Record<string, unknown>> {
     return { ...buildCluster(input, pulumi.secret(secrets)).outputs };
   } catch (e) {
     if (e instanceof Flat6Error) throw new pulumi.RunError(`flat6: stack ${stackName} has problems:\n${formatDiagnostics(e.diagnostics)}`);
-    if (e instanceof UsageError || e instanceof LayoutError || e instanceof NodePoolError) throw new pulumi.RunError(`flat6: ${e.message}`);
+    if (e instanceof UsageError || e instanceof LayoutError || e instanceof NodePoolError || e instanceof ApiEndpointError) throw new pulumi.RunError(`flat6: ${e.message}`);
     throw e;
   }
 }

@@ -6,6 +6,13 @@
 # uplink by its MAC, rewrites the stand-ins in place, then installs containerd and kubeadm and runs
 # `kubeadm init` or `kubeadm join`.
 #
+# Steps that depend on the network (apt-get, the package key download, the API
+# endpoint's name, kubeadm init/join) are retried a bounded number of times;
+# every attempt is logged as "attempt n of N", with what failed and the wait
+# before the next. When a step fails for good, the script prints a BOOT FAILED
+# banner, writes /var/lib/flat6/boot-failed and exits 1 (cloud-init then
+# reports the run as failed). Rerun by hand: flat6-aws-boot boot --config ...
+#
 #   flat6-aws-boot prepare --config /etc/flat6/aws-boot.json [--root DIR]
 #       discover and rewrite only (no packages, no kubeadm)
 #   flat6-aws-boot boot --config /etc/flat6/aws-boot.json
@@ -18,6 +25,7 @@ import ipaddress
 import json
 import os
 import re
+import socket
 import subprocess
 import sys
 import time
@@ -26,15 +34,102 @@ import urllib.request
 
 IMDS_DEFAULT = "http://[fd00:ec2::254]"
 LOG_PREFIX = "flat6-aws-boot: "
+STATE_DIR = "/var/lib/flat6"
+SCRIPT_PATH = "/usr/local/sbin/flat6-aws-boot"
+
+# Retry policy per step: (attempts, first wait in seconds, longest wait).
+# Waits double from the first up to the longest.
+RETRY = {
+    # package indexes and packages, through NAT64 for IPv4-only mirrors
+    "apt": (6, 10, 60),
+    # the pkgs.k8s.io signing key
+    "download": (6, 10, 60),
+    # the API load balancer's DNS name: a new load balancer's name can take
+    # a few minutes to appear
+    "resolve": (60, 10, 10),
+    # kubeadm init: reset and start over (the other nodes join only after
+    # init has created the bootstrap token, one of its last steps)
+    "init": (3, 60, 60),
+    # kubeadm join: waits for the first control plane behind the load
+    # balancer (packages, init, health checks): 90 x 30 s = 45 minutes
+    "join": (90, 30, 30),
+}
+
+# Replaced by tests.
+sleep = time.sleep
+resolver = socket.getaddrinfo
 
 
 def log(msg):
     print(LOG_PREFIX + msg, flush=True)
 
 
+class BootFailure(Exception):
+    """A step failed for good: the boot stops here and says so."""
+
+
+class StepError(Exception):
+    """One attempt of a step failed (retried)."""
+
+
 def fail(msg):
-    print(LOG_PREFIX + "error: " + msg, file=sys.stderr, flush=True)
-    sys.exit(1)
+    raise BootFailure(msg)
+
+
+def describe(e):
+    if isinstance(e, subprocess.CalledProcessError):
+        cmd = e.cmd if isinstance(e.cmd, (list, tuple)) else [str(e.cmd)]
+        return "`%s` exited with status %d" % (" ".join(str(c) for c in cmd), e.returncode)
+    return "%s: %s" % (type(e).__name__, e)
+
+
+def retry(what, action, policy, before_retry=None):
+    """Run action() until it returns, at most `attempts` times. Failing
+    attempts (a command's non-zero exit, StepError, OSError such as a DNS or
+    connection error) are logged with the wait before the next; the last one
+    raises BootFailure. A missing command is not retried."""
+    attempts, wait, longest = policy
+    for n in range(1, attempts + 1):
+        log("%s: attempt %d of %d" % (what, n, attempts))
+        try:
+            result = action()
+        except FileNotFoundError as e:
+            raise BootFailure("%s: %s" % (what, describe(e)))
+        except (subprocess.CalledProcessError, StepError, OSError) as e:
+            reason = describe(e)
+            if n == attempts:
+                raise BootFailure("%s failed %d time(s), giving up; last error: %s" % (what, attempts, reason))
+            log("%s: attempt %d of %d failed: %s; next attempt in %d s" % (what, n, attempts, reason, wait))
+            if before_retry is not None:
+                before_retry()
+            sleep(wait)
+            wait = min(wait * 2, longest)
+            continue
+        if n > 1:
+            log("%s: succeeded at attempt %d of %d" % (what, n, attempts))
+        return result
+    raise BootFailure("%s: no attempt allowed" % what)
+
+
+def report_failure(message, state_dir=None):
+    """Make the end of a failed boot impossible to miss: a banner on stderr
+    (cloud-init-output.log and the serial console) and a marker file."""
+    state_dir = state_dir or STATE_DIR
+    rule = "=" * 72
+    for line in (
+        rule,
+        "BOOT FAILED: " + message,
+        "This node has NOT joined the cluster. Every attempt is logged above.",
+        "Fix the cause, then run again: python3 %s boot --config /etc/flat6/aws-boot.json" % SCRIPT_PATH,
+        rule,
+    ):
+        print(LOG_PREFIX + line, file=sys.stderr, flush=True)
+    try:
+        os.makedirs(state_dir, exist_ok=True)
+        with open(os.path.join(state_dir, "boot-failed"), "w") as f:
+            f.write(message + "\n")
+    except OSError as e:
+        print(LOG_PREFIX + "could not write %s/boot-failed: %s" % (state_dir, e), file=sys.stderr, flush=True)
 
 
 class Imds:
@@ -55,7 +150,7 @@ class Imds:
 
     def get(self, path, attempts=60, delay=2.0):
         last = None
-        for _ in range(attempts):
+        for n in range(1, attempts + 1):
             try:
                 if self.token is None:
                     self.token = self._token()
@@ -76,8 +171,10 @@ class Imds:
                     raise
             except (urllib.error.URLError, OSError) as e:
                 last = e
-            time.sleep(delay)
-        raise RuntimeError("instance metadata %s unavailable: %s" % (path, last))
+            if n < attempts:
+                log("instance metadata %s: attempt %d of %d failed: %s; next attempt in %g s" % (path, n, attempts, last, delay))
+                sleep(delay)
+        raise BootFailure("instance metadata %s unavailable after %d attempts: %s" % (path, attempts, last))
 
 
 def discover(imds, expected_address, sys_class_net):
@@ -197,25 +294,45 @@ def run(cmd, check=True, **kw):
     return subprocess.run(cmd, check=check, **kw)
 
 
+APT_OPTIONS = [
+    # Ubuntu's first boot often runs unattended-upgrades: wait for its lock
+    # instead of failing at once.
+    "-o", "DPkg::Lock::Timeout=600",
+    "-o", "Acquire::Retries=3",
+]
+
+
+def apt_get(args, what, policy=None):
+    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+    cmd = ["apt-get"] + APT_OPTIONS + list(args)
+    retry(what, lambda: run(cmd, env=env), policy or RETRY["apt"])
+
+
+def download(url, what, policy=None):
+    def once():
+        return subprocess.run(["curl", "-fsSL", "--connect-timeout", "20", "--max-time", "120", url], check=True, capture_output=True).stdout
+
+    return retry(what, once, policy or RETRY["download"])
+
+
 def install_packages(version):
     m = re.match(r"^v?(\d+)\.(\d+)\.(\d+)$", version)
     if not m:
         fail("unexpected Kubernetes version %s" % version)
     minor = "v%s.%s" % (m.group(1), m.group(2))
     exact = "%s.%s.%s" % m.groups()
-    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
-    run(["apt-get", "update", "-q"], env=env)
-    run(["apt-get", "install", "-y", "-q", "ca-certificates", "curl", "gpg", "containerd"], env=env)
+    apt_get(["update", "-q"], "apt-get update (Ubuntu)")
+    apt_get(["install", "-y", "-q", "ca-certificates", "curl", "gpg", "containerd"], "apt-get install containerd")
     os.makedirs("/etc/apt/keyrings", exist_ok=True)
-    key = subprocess.run(["curl", "-fsSL", "--retry", "10", "https://pkgs.k8s.io/core:/stable:/%s/deb/Release.key" % minor], check=True, capture_output=True).stdout
+    key = download("https://pkgs.k8s.io/core:/stable:/%s/deb/Release.key" % minor, "download the pkgs.k8s.io signing key")
     run(["gpg", "--batch", "--yes", "--dearmor", "-o", "/etc/apt/keyrings/kubernetes-apt-keyring.gpg"], input=key)
     write_atomic(
         "/etc/apt/sources.list.d/kubernetes.list",
         "deb [signed-by=/etc/apt/keyrings/kubernetes-apt-keyring.gpg] https://pkgs.k8s.io/core:/stable:/%s/deb/ /\n" % minor,
         0o644,
     )
-    run(["apt-get", "update", "-q"], env=env)
-    run(["apt-get", "install", "-y", "-q", "kubelet=%s-*" % exact, "kubeadm=%s-*" % exact, "kubectl=%s-*" % exact], env=env)
+    apt_get(["update", "-q"], "apt-get update (pkgs.k8s.io)")
+    apt_get(["install", "-y", "-q", "kubelet=%s-*" % exact, "kubeadm=%s-*" % exact, "kubectl=%s-*" % exact], "apt-get install kubelet kubeadm kubectl %s" % exact)
     run(["apt-mark", "hold", "kubelet", "kubeadm", "kubectl"])
     config = subprocess.run(["containerd", "config", "default"], check=True, capture_output=True, text=True).stdout
     config = config.replace("SystemdCgroup = false", "SystemdCgroup = true")
@@ -225,24 +342,52 @@ def install_packages(version):
     run(["systemctl", "enable", "kubelet"])
 
 
-def kubeadm(role, config_path):
+def is_ip_literal(host):
+    try:
+        ipaddress.ip_address(host)
+        return True
+    except ValueError:
+        return False
+
+
+def wait_for_endpoint(endpoint, policy=None):
+    """Wait until the API endpoint's name has IPv6 addresses (the VPC
+    resolver answers the load balancer's AAAA records). A literal needs no
+    lookup."""
+    host, port = endpoint["host"], int(endpoint["port"])
+    if is_ip_literal(host):
+        return [host]
+
+    def once():
+        try:
+            infos = resolver(host, port, socket.AF_INET6, socket.SOCK_STREAM)
+        except socket.gaierror as e:
+            raise StepError("no IPv6 address for %s: %s" % (host, e))
+        addresses = sorted({i[4][0] for i in infos})
+        if not addresses:
+            raise StepError("no IPv6 address for %s" % host)
+        return addresses
+
+    addresses = retry("resolve the API endpoint %s (AAAA)" % host, once, policy or RETRY["resolve"])
+    log("API endpoint %s:%d resolves to %s" % (host, port, ", ".join(addresses)))
+    return addresses
+
+
+def kubeadm(role, config_path, policy=None):
+    def reset():
+        log("kubeadm reset -f before the next attempt")
+        run(["kubeadm", "reset", "-f"], check=False)
+
     if role == "init":
-        run(["kubeadm", "init", "--config", config_path, "--upload-certs"])
+        retry("kubeadm init", lambda: run(["kubeadm", "init", "--config", config_path, "--upload-certs"]), policy or RETRY["init"], before_retry=reset)
         return
     # Joining waits for the first control plane behind the load balancer.
-    deadline = time.time() + 45 * 60
-    while True:
-        r = run(["kubeadm", "join", "--config", config_path], check=False)
-        if r.returncode == 0:
-            return
-        if time.time() > deadline:
-            fail("kubeadm join did not succeed within 45 minutes")
-        run(["kubeadm", "reset", "-f"], check=False)
-        time.sleep(20)
+    what = "kubeadm join (control plane)" if role == "join-control-plane" else "kubeadm join"
+    retry(what, lambda: run(["kubeadm", "join", "--config", config_path]), policy or RETRY["join"], before_retry=reset)
 
 
 def boot(cfg, imds_endpoint, sys_class_net):
-    marker = "/var/lib/flat6/booted"
+    marker = os.path.join(STATE_DIR, "booted")
     if os.path.exists(marker):
         log("already booted (%s); nothing to do" % marker)
         return
@@ -256,10 +401,15 @@ def boot(cfg, imds_endpoint, sys_class_net):
     run(["systemctl", "restart", "systemd-resolved"], check=False)
     run(["chronyc", "reload", "sources"], check=False)
     install_packages(cfg["kubernetesVersion"])
+    if cfg.get("apiEndpoint"):
+        wait_for_endpoint(cfg["apiEndpoint"])
     kubeadm(cfg["role"], cfg["kubeadmConfig"])
     os.makedirs(os.path.dirname(marker), exist_ok=True)
     with open(marker, "w") as f:
         f.write("ok\n")
+    failed = os.path.join(STATE_DIR, "boot-failed")
+    if os.path.exists(failed):
+        os.remove(failed)
     log("done: %s" % cfg["role"])
 
 
@@ -274,10 +424,21 @@ def main():
     imds_endpoint = os.environ.get("FLAT6_IMDS_ENDPOINT", cfg.get("imds", IMDS_DEFAULT))
     sys_class_net = os.environ.get("FLAT6_SYS_CLASS_NET", "/sys/class/net")
     if a.command == "prepare":
-        found = prepare(cfg, a.root, imds_endpoint, sys_class_net)
+        try:
+            found = prepare(cfg, a.root, imds_endpoint, sys_class_net)
+        except BootFailure as e:
+            print(LOG_PREFIX + "error: %s" % e, file=sys.stderr, flush=True)
+            sys.exit(1)
         print(json.dumps({k: str(v) if v is not None else None for k, v in found.items()}))
     else:
-        boot(cfg, imds_endpoint, sys_class_net)
+        try:
+            boot(cfg, imds_endpoint, sys_class_net)
+        except BootFailure as e:
+            report_failure(str(e))
+            sys.exit(1)
+        except Exception as e:  # anything unexpected is a failed boot too
+            report_failure("unexpected %s" % describe(e))
+            raise
 
 
 if __name__ == "__main__":
