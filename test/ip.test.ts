@@ -1,17 +1,22 @@
 /**
  * Prefix arithmetic (src/core/ip.ts): RFC 5952 known answers, a round trip
- * through ip-address, and properties of subnet carving on bigint.
+ * through ip-address, agreement with ip-address (formatting, range predicates)
+ * and with Node's own address parser, and properties of subnet carving on bigint.
  */
+import { isIP } from 'node:net';
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { Address6 } from 'ip-address';
+import { Address4, Address6 } from 'ip-address';
 import {
   addressAt,
   containsAddress,
   containsPrefix,
   forbiddenRangeOfAddress,
   forbiddenRangeOfPrefix,
+  FORBIDDEN_RANGES,
   formatAddress,
+  formatIp,
+  formatIpPrefix,
   formatPrefix,
   hostPort,
   IpError,
@@ -21,6 +26,8 @@ import {
   netmask,
   overlaps,
   parseAddress,
+  parseIp,
+  parseIpPrefix,
   parsePrefix,
   size,
   subnet,
@@ -89,6 +96,25 @@ describe('formatAddress: properties', () => {
     );
   });
 
+  it('matches correctForm() on uniformly random 128-bit values too', () => {
+    fc.assert(
+      fc.property(fc.bigInt({ min: 0n, max: MAX }), (a) => {
+        expect(formatAddress(a)).toBe(Address6.fromBigInt(a).correctForm());
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('parseAddress reads every spelling ip-address accepts: expanded, upper case, leading zeros', () => {
+    fc.assert(
+      fc.property(address128, fc.boolean(), (a, upper) => {
+        const expanded = Address6.fromBigInt(a).canonicalForm();
+        expect(parseAddress(upper ? expanded.toUpperCase() : expanded)).toBe(a);
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
   it('is canonical: lower case, no leading zeros, at most one "::" and only for runs of two or more', () => {
     fc.assert(
       fc.property(address128, (a) => {
@@ -150,6 +176,83 @@ describe('parseAddress / parsePrefix', () => {
   });
 });
 
+describe('parseIp / parseIpPrefix: either family, as written', () => {
+  it.each([
+    ['192.0.2.1', 4, 0xc0000201n],
+    ['0.0.0.0', 4, 0n],
+    ['2001:db8::1', 6, (0x20010db8n << 96n) | 1n],
+    ['::ffff:192.0.2.1', 6, 0xffffc0000201n],
+    ['1:2:3:4:5:6:1.2.3.4', 6, 0x10002000300040005000601020304n],
+  ])('%s', (text, family, value) => {
+    expect(parseIp(text)).toEqual({ family, value });
+    expect(formatIp(parseIp(text))).toBe(family === 4 ? text : Address6.fromBigInt(value).correctForm());
+  });
+
+  it.each([
+    ['192.0.2.0/24', /is a prefix/],
+    ['[::1]', /bare IP/],
+    ['fe80::1%eth0', /bare IP/],
+    [' ::1', /not a valid IP/],
+    ['::1 ', /not a valid IP/],
+    ['010.0.0.1', /not a valid IP/],
+    ['256.0.0.1', /not a valid IP/],
+    ['1.2.3', /not a valid IP/],
+    ['00001::', /not a valid IP/],
+    ['', /not a valid IP/],
+  ])('rejects %j', (text, message) => {
+    expect(() => parseIp(text)).toThrow(message);
+  });
+
+  it('prefixes of both families; host bits kept only when asked', () => {
+    expect(parseIpPrefix('10.96.0.0/12')).toEqual({ family: 4, base: 0x0a600000n, length: 12 });
+    expect(formatIpPrefix(parseIpPrefix('10.96.0.1/12', true))).toBe('10.96.0.0/12');
+    expect(formatIpPrefix(parseIpPrefix('2001:DB8:0::/48'))).toBe('2001:db8::/48');
+    expect(() => parseIpPrefix('10.96.0.1/12')).toThrow(/host bits set; the network is 10\.96\.0\.0\/12/);
+    expect(() => parseIpPrefix('10.0.0.0/33')).toThrow(/exceeds 32/);
+    expect(() => parseIpPrefix('2001:db8::/129')).toThrow(/exceeds 128/);
+    expect(() => parseIpPrefix('10.0.0.0')).toThrow(/no prefix length/);
+    expect(() => parseIpPrefix('10.0.0.0/x')).toThrow(/invalid prefix length/);
+  });
+
+  /** Strings over the characters of address literals, so that near-misses are common. */
+  const literalish = fc
+    .array(fc.constantFrom('0', '1', '2', '5', '9', 'a', 'f', 'F', 'g', ':', ':', ':', '.', '.', '255', '256', '01', 'ffff', '12345', '::'), {
+      maxLength: 16,
+    })
+    .map((parts) => parts.join(''));
+
+  it("accepts exactly what Node's address parser accepts, with the same value", () => {
+    const v4 = (s: string) => s.split('.').reduce((acc, o) => (acc << 8n) | BigInt(o), 0n);
+    fc.assert(
+      fc.property(fc.oneof(literalish, address128.map((a) => formatAddress(a)), fc.ipV4(), fc.ipV6()), (s) => {
+        const family = isIP(s);
+        let parsed: { family: number; value: bigint } | undefined;
+        try {
+          parsed = parseIp(s);
+        } catch {
+          parsed = undefined;
+        }
+        expect(parsed?.family ?? 0).toBe(family);
+        if (family === 4) expect(parsed!.value).toBe(v4(s));
+        if (family === 6) expect(parsed!.value).toBe(new Address6(s).bigInt());
+      }),
+      { numRuns: 5000 },
+    );
+  });
+
+  it('IPv4 prefixes round-trip through text, and agree with ip-address', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 0xffffffff }), fc.integer({ min: 0, max: 32 }), (v, len) => {
+        const text = `${Address4.fromBigInt(BigInt(v)).correctForm()}/${len}`;
+        const p = parseIpPrefix(text, true);
+        expect(p.base).toBe(new Address4(text).startAddress().bigInt());
+        expect(parseIpPrefix(formatIpPrefix(p))).toEqual(p);
+      }),
+      { numRuns: 1000 },
+    );
+  });
+});
+
 describe('special ranges', () => {
   it.each([
     ['::', 'unspecified'],
@@ -166,6 +269,27 @@ describe('special ranges', () => {
 
   it.each(['2001:db8::1', 'fd00::1', '64:ff9b::1', 'fc00::1', '2606:4700:4700::1111', 'fe7f:ffff::1'])('%s is usable', (text) => {
     expect(forbiddenRangeOfAddress(parseAddress(text))).toBeUndefined();
+  });
+
+  it("agrees with ip-address's predicates outside the embedded-IPv4 ranges", () => {
+    const named = (a: bigint, word: string) => forbiddenRangeOfAddress(a)?.name.includes(word) ?? false;
+    const nat64 = parsePrefix('64:ff9b::/96');
+    const near = fc.oneof(
+      address128,
+      ...FORBIDDEN_RANGES.map((r) => fc.bigInt({ min: 0n, max: (1n << BigInt(128 - r.prefix.length)) - 1n }).map((o) => r.prefix.base + o)),
+    );
+    fc.assert(
+      fc.property(near, (a) => {
+        const lib = Address6.fromBigInt(a);
+        expect(named(a, 'IPv4-mapped')).toBe(lib.isMapped4());
+        if (lib.isMapped4() || containsAddress(nat64, a)) return; // the predicates answer for the IPv4 address inside
+        expect(named(a, 'unspecified')).toBe(lib.isUnspecified());
+        expect(named(a, 'loopback')).toBe(lib.isLoopback());
+        expect(named(a, 'link-local')).toBe(lib.isLinkLocal());
+        expect(named(a, 'multicast')).toBe(lib.isMulticast());
+      }),
+      { numRuns: 3000 },
+    );
   });
 
   it('a prefix that merely contains a special range is flagged', () => {
