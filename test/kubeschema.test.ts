@@ -1,6 +1,9 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import { describe, it, expect } from 'vitest';
 import { parseAllDocuments } from 'yaml';
-import { validateKubeDocument, validateKubeadmFile, type SchemaIssue } from '../src/kubeschema/schema.js';
+import { formatDiagnostic, type Diagnostic } from '../src/core/diagnostics.js';
+import { checkKubeadmFile, validateKubeDocument, validateKubeadmFile, type SchemaIssue } from '../src/kubeschema/schema.js';
 
 type Doc = Record<string, any>;
 
@@ -186,7 +189,9 @@ function workerJoin(): Doc {
 }
 
 const byKind = (docs: Doc[], kind: string): Doc => docs.find((d) => d.kind === kind)!;
-const fmt = (issues: SchemaIssue[]) => issues.map((i) => `${i.path}: ${i.message}`).join('\n');
+/** An issue as one line: path, message and hint (where the "did you mean" goes). */
+const line = (i: SchemaIssue) => `${i.path}: ${i.message}${i.hint ? ` (${i.hint})` : ''}`;
+const fmt = (issues: SchemaIssue[]) => issues.map(line).join('\n');
 
 describe('valid documents', () => {
   it('accepts a realistic IPv6 init file (Init + Cluster + Kubelet + KubeProxy)', () => {
@@ -688,14 +693,14 @@ describe('mutations are reported at the right path', () => {
     const issues = validateKubeadmFile(mutated);
     const hits = issues.filter((i) => i.path === path);
     expect(hits, `no issue at ${path}; got:\n${fmt(issues)}`).not.toHaveLength(0);
-    if (message) expect(hits.map((h) => h.message).join('\n')).toMatch(message);
+    if (message) expect(fmt(hits)).toMatch(message);
   });
 });
 
 describe('validateKubeDocument', () => {
   it('rejects documents without apiVersion/kind, and non-mapping documents', () => {
     expect(validateKubeDocument({ kind: 'InitConfiguration' })).toEqual([
-      { path: 'InitConfiguration.apiVersion', message: expect.stringMatching(/required/) },
+      { path: 'InitConfiguration.apiVersion', message: expect.stringMatching(/required/), at: ['apiVersion'] },
     ]);
     expect(validateKubeDocument({ apiVersion: 'kubeadm.k8s.io/v1beta4' }).map((i) => i.path)).toEqual(['(document).kind']);
     expect(validateKubeDocument('kind: InitConfiguration').map((i) => i.path)).toEqual(['(document)']);
@@ -705,7 +710,7 @@ describe('validateKubeDocument', () => {
     const issues = validateKubeDocument({ apiVersion: 'kubeadm.k8s.io/v1beta4', kind: 'InitConfig' });
     expect(issues).toHaveLength(1);
     expect(issues[0]!.path).toBe('InitConfig.kind');
-    expect(issues[0]!.message).toMatch(/did you mean "InitConfiguration"/);
+    expect(issues[0]!.hint).toMatch(/did you mean "InitConfiguration"/);
   });
 
   it('reports a deprecated apiVersion once, without cascading field errors', () => {
@@ -744,5 +749,147 @@ describe('validateKubeDocument', () => {
     const paths = validateKubeDocument(doc).map((i) => i.path);
     expect(paths).toContain('InitConfiguration.bootstrapTokens[0].groups');
     expect(paths).toContain('InitConfiguration.bootstrapTokens[0]');
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// checkKubeadmFile: YAML text in, located diagnostics out
+// ---------------------------------------------------------------------------------------------
+
+const GOLDEN = join(import.meta.dirname, 'golden');
+function goldenKubeadmFiles(dir = GOLDEN): string[] {
+  return readdirSync(dir, { withFileTypes: true }).flatMap((e) =>
+    e.isDirectory() ? goldenKubeadmFiles(join(dir, e.name)) : /^kubeadm[^/]*\.ya?ml$/.test(e.name) ? [join(dir, e.name)] : [],
+  );
+}
+const goldenText = (rel: string) => readFileSync(join(GOLDEN, rel), 'utf8');
+const INIT = 'metal/hosts/cp1/etc/flat6/kubeadm.yaml';
+const JOIN = 'metal/hosts/cp2/etc/flat6/kubeadm.yaml';
+
+/** 1-based line and column of the first occurrence of `needle` in `text`. */
+function posOf(text: string, needle: string): { line: number; col: number } {
+  const at = text.indexOf(needle);
+  expect(at, `"${needle}" not in the text`).toBeGreaterThanOrEqual(0);
+  const before = text.slice(0, at).split('\n');
+  return { line: before.length, col: before[before.length - 1]!.length + 1 };
+}
+const brief = (ds: Diagnostic[]) => ds.map((d) => formatDiagnostic(d)).join('\n');
+
+describe('checkKubeadmFile', () => {
+  it('accepts every kubeadm file of the golden trees', () => {
+    const files = goldenKubeadmFiles();
+    expect(files.length).toBeGreaterThanOrEqual(10);
+    for (const f of files) expect(brief(checkKubeadmFile(readFileSync(f, 'utf8'), relative(GOLDEN, f))), f).toBe('');
+  });
+
+  it('places a misspelt field at its key, with the kind, the field path and a did-you-mean fix', () => {
+    const text = goldenText(INIT).replace('  podSubnet:', '  podSubnett:');
+    const ds = checkKubeadmFile(text, 'hosts/cp1/etc/flat6/kubeadm.yaml');
+    const d = ds.find((x) => x.path === 'networking.podSubnett')!;
+    expect(d, brief(ds)).toBeDefined();
+    expect(d).toMatchObject({
+      code: 'KUBEADM_SCHEMA',
+      severity: 'error',
+      section: 'ClusterConfiguration',
+      message: 'unknown field "podSubnett" in Networking',
+      fix: 'did you mean "podSubnet"?',
+      location: { file: 'hosts/cp1/etc/flat6/kubeadm.yaml', ...posOf(text, 'podSubnett') },
+    });
+    expect(formatDiagnostic(d)).toBe(
+      [
+        `hosts/cp1/etc/flat6/kubeadm.yaml:${d.location!.line}:3: error KUBEADM_SCHEMA: unknown field "podSubnett" in Networking`,
+        '  at ClusterConfiguration.networking.podSubnett',
+        '  fix: did you mean "podSubnet"?',
+      ].join('\n'),
+    );
+  });
+
+  it('places a bad value at the value, in the right document', () => {
+    const text = goldenText(INIT).replace('bindPort: 6444', 'bindPort: 70000').replace('healthzBindAddress: "::1"', 'healthzBindAddress: "[::1]"');
+    const ds = checkKubeadmFile(text, 'f');
+    expect(ds.map((d) => [d.section, d.path, d.location!.line, d.location!.col])).toEqual([
+      ['InitConfiguration', 'localAPIEndpoint.bindPort', posOf(text, '70000').line, posOf(text, '70000').col],
+      ['KubeletConfiguration', 'healthzBindAddress', posOf(text, '"[::1]"').line, posOf(text, '"[::1]"').col],
+    ]);
+    expect(ds[1]!.fix).toBe('write "::1"');
+  });
+
+  it('places list items, map keys and missing required fields', () => {
+    const text = goldenText(INIT)
+      .replace('      value: "false"', '      value: off') // YAML 1.1: a boolean, as kubeadm reads it
+      .replace('  - "2001:db8:43::a"', '  - "2001:db8:44::a"')
+      .replace('  - name: "bind-address"\n      value: "::1"\netcd:', '  - value: "::1"\netcd:');
+    const ds = checkKubeadmFile(text, 'f');
+    const where = (path: string) => {
+      const d = ds.find((x) => x.path === path);
+      expect(d, `${path} in\n${brief(ds)}`).toBeDefined();
+      return [d!.location!.line, d!.location!.col];
+    };
+    expect(where('controllerManager.extraArgs[0].value')).toEqual([posOf(text, 'off').line, posOf(text, 'off').col]);
+    expect(ds.find((x) => x.path === 'controllerManager.extraArgs[0].value')!.message).toBe('expected string, got boolean');
+    expect(where('clusterDNS[0]')).toEqual([posOf(text, '"2001:db8:44::a"').line, posOf(text, '"2001:db8:44::a"').col]);
+    // the scheduler's only arg lost its name: reported at the list item that lacks it
+    const sched = posOf(text, '  - value: "::1"\netcd:');
+    expect(where('scheduler.extraArgs[0].name')).toEqual([sched.line, sched.col + 4]);
+  });
+
+  it('reports unknown and retired kinds and apiVersions at their lines', () => {
+    const text = goldenText(JOIN).replace('apiVersion: kubeadm.k8s.io/v1beta4', 'apiVersion: kubeadm.k8s.io/v1beta3');
+    const ds = checkKubeadmFile(text, 'f');
+    expect(ds).toHaveLength(1);
+    expect(ds[0]).toMatchObject({ section: 'JoinConfiguration', path: 'apiVersion', location: { ...posOf(text, 'kubeadm.k8s.io/v1beta3') } });
+    expect(ds[0]!.fix).toMatch(/v1beta4/);
+  });
+
+  it('reports the rules between documents at the document they concern', () => {
+    const init = goldenText(INIT);
+    const text = `${goldenText(JOIN)}\n---\n${init.slice(init.indexOf('apiVersion: kubelet.config.k8s.io'), init.indexOf('---\napiVersion: kubeproxy'))}`;
+    const ds = checkKubeadmFile(text, 'f');
+    expect(ds.map((d) => [d.section, d.message, d.location!.line])).toEqual([
+      ['KubeletConfiguration', 'KubeletConfiguration cannot accompany JoinConfiguration', posOf(text, 'kind: KubeletConfiguration').line],
+    ]);
+    expect(ds[0]!.path).toBeUndefined();
+  });
+
+  it('reports YAML that does not parse, and nothing else', () => {
+    const text = goldenText(INIT).replace('  podSubnet: "2001:db8:42::/48"', '  podSubnet: "2001:db8:42::/48"\n  podSubnet: "2001:db8:42::/48"');
+    const ds = checkKubeadmFile(text, 'f');
+    expect(ds).toHaveLength(1);
+    expect(ds[0]).toMatchObject({ code: 'YAML_SYNTAX', severity: 'error', location: { file: 'f', line: posOf(text, '  podSubnet').line + 1 } });
+    expect(checkKubeadmFile('kind: [', 'f')[0]!.code).toBe('YAML_SYNTAX');
+  });
+
+  it('reads YAML as kubeadm does: 1.1 booleans, timestamps left as text, empty documents skipped', () => {
+    const join = goldenText(JOIN);
+    // an unquoted RFC 3339 time stays a string for kubeadm (go-yaml v2), so it is no error here either
+    const cp = `${goldenText(INIT).replace('    ttl: "24h0m0s"', '    expires: 2030-01-01T00:00:00Z')}\n---\n`;
+    expect(brief(checkKubeadmFile(cp, 'f'))).toBe('');
+    expect(brief(checkKubeadmFile(`---\n${join}\n---\n`, 'f'))).toBe('');
+    const onlyComment = checkKubeadmFile(`${join}\n---\n# nothing here\n`, 'f');
+    expect(onlyComment.map((d) => d.message)).toEqual(['expected a mapping document, got null']);
+    const yes = checkKubeadmFile(join.replace('unsafeSkipCAVerification: true', 'unsafeSkipCAVerification: yes'), 'f');
+    expect(brief(yes)).toBe('');
+  });
+
+  it('an empty file is one diagnostic about the file', () => {
+    expect(checkKubeadmFile('', 'f')).toEqual([
+      { code: 'KUBEADM_SCHEMA', severity: 'error', message: 'a kubeadm config file needs at least one document', location: { file: 'f', line: 1, col: 1 } },
+    ]);
+  });
+
+  it('every renamed key of a rendered file is reported at that key', () => {
+    for (const rel of [INIT, JOIN]) {
+      const lines = goldenText(rel).split('\n');
+      lines.forEach((l, n) => {
+        const m = /^(\s*(?:- )?)([A-Za-z]+):/.exec(l);
+        if (!m || m[2] === 'apiVersion' || m[2] === 'kind') return;
+        const renamed = [...lines.slice(0, n), `${m[1]}${m[2]}Zz:${l.slice(m[0].length)}`, ...lines.slice(n + 1)].join('\n');
+        const ds = checkKubeadmFile(renamed, rel);
+        const hit = ds.find((d) => d.message.startsWith(`unknown field "${m[2]}Zz"`));
+        expect(hit, `${rel}:${n + 1} ${m[2]}\n${brief(ds)}`).toBeDefined();
+        expect(hit!.location).toEqual({ file: rel, line: n + 1, col: m[1]!.length + 1 });
+        expect(hit!.fix, `${rel}:${n + 1}`).toBe(`did you mean "${m[2]}"?`);
+      });
+    }
   });
 });

@@ -43,7 +43,12 @@ export type CheckCode =
   | 'PORT_CONFLICT'
   | 'LAYOUT';
 
-export type DiagnosticCode = ParseCode | CheckCode | (string & {});
+export type DiagnosticCode =
+  | ParseCode
+  | CheckCode
+  /** a rendered kubeadm file breaks the kubeadm/kubelet/kube-proxy schema (src/kubeschema): exit status 1 */
+  | 'KUBEADM_SCHEMA'
+  | (string & {});
 
 export interface SourceLocation {
   file: string;
