@@ -8,7 +8,7 @@ import { basename } from 'node:path';
 import { isMap, isScalar, isSeq, LineCounter, parseDocument, visit, type Document, type Node as YamlNode } from 'yaml';
 import { Flat6Error, type Diagnostic, type SourceLocation } from '../core/diagnostics.js';
 import { CLUSTER_SECTION, ROUTING_DEFAULTS, type ClusterConfig, type GeneratedRacksConfig, type ListedNodeConfig, type RackConfig } from './schema.js';
-import { checkSection, type Path, type SchemaProblem, type Section } from './section.js';
+import { checkSection, quote, type Path, type SchemaProblem, type Section } from './section.js';
 
 export type { Path };
 
@@ -92,6 +92,9 @@ export function problemCode(p: SchemaProblem): Diagnostic['code'] {
       return 'SCHEMA_VALUE';
   }
 }
+
+/** The tags plain YAML values resolve to (YAML 1.2 core schema); any other tag is refused. */
+const PLAIN_TAGS = new Set(['str', 'int', 'float', 'bool', 'null', 'map', 'seq'].map((t) => `tag:yaml.org,2002:${t}`));
 
 /** Stack files above this size are refused: a real one, even with 100,000 listed racks, is far smaller. */
 export const MAX_STACK_BYTES = 64 * 1024 * 1024;
@@ -187,6 +190,32 @@ export function parseStack(file: string, source: string): LoadedStack {
       2,
     );
   }
+  const shapeProblems: Diagnostic[] = [];
+  visit(doc, {
+    Node(_k, node) {
+      if (node.tag && !PLAIN_TAGS.has(node.tag)) {
+        shapeProblems.push({
+          code: 'YAML_SYNTAX',
+          severity: 'error',
+          message: `YAML tag ${quote(node.tag)} in a stack file`,
+          location: rangeOf(node, at) ?? { file, line: 1, col: 1 },
+          fix: 'remove the tag: stack values are plain strings, numbers, booleans, lists and mappings',
+        });
+      }
+    },
+    Pair(_k, pair) {
+      if (pair.key !== null && !isScalar(pair.key)) {
+        shapeProblems.push({
+          code: 'YAML_SYNTAX',
+          severity: 'error',
+          message: 'a mapping key that is itself a list or a mapping',
+          location: rangeOf(pair.key, at) ?? { file, line: 1, col: 1 },
+          fix: 'keys in a stack file are plain names (e.g. "nodes:"); remove the "?" complex key or the brackets around the key',
+        });
+      }
+    },
+  });
+  if (shapeProblems.length > 0) throw new Flat6Error(shapeProblems, 2);
   const stackName = stackNameOf(file);
   if (!STACK_NAME.test(stackName)) {
     throw new Flat6Error(
