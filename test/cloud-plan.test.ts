@@ -18,7 +18,7 @@ import { parse, parseAllDocuments } from 'yaml';
 import { apiCertSans, apiHostName, awsClusterPlan, awsControlPlaneNode, awsWorkerNode, ApiEndpointError } from '../src/cloud/aws-plan.js';
 import { loadAwsStack, type AwsStack } from '../src/cloud/config.js';
 import { archOf, checkInstanceType } from '../src/cloud/instance-types.js';
-import { API_ADDRESS_OFFSET, formatIpv4Prefix, LayoutError, pinnedAddresses, vpcLayout, type LayoutInput } from '../src/cloud/layout.js';
+import { API_ADDRESS_OFFSET, formatIpv4Prefix, ipv4Subnet, LayoutError, parseIpv4Prefix, pinnedAddresses, vpcLayout, type LayoutInput } from '../src/cloud/layout.js';
 import { SENTINEL_BLOCK, SENTINEL_HOSTNAME, SENTINEL_INTERFACE } from '../src/cloud/sentinels.js';
 import { addCertSans, buildUserData, splitEndpoint, USER_DATA_LIMIT, type UserData } from '../src/cloud/userdata.js';
 import { Flat6Error, type Diagnostic } from '../src/core/diagnostics.js';
@@ -180,6 +180,27 @@ describe('VPC layout', () => {
       ),
       { numRuns: 200 },
     );
+  });
+
+  it.each([
+    ['10.0.0.0/24', '10.0.0.0/24'],
+    [' 10.20.30.0/24 ', '10.20.30.0/24'],
+    ['010.0.0.0/24', /not a valid IP address/],
+    ['10.0.0.1/24', /host bits set; the network is 10\.0\.0\.0\/24/],
+    ['10.0.0.256/24', /not a valid IP address/],
+    ['10.0.0.0/33', /exceeds 32/],
+    ['10.0.0.0', /no prefix length/],
+    ['2001:db8::/56', /not an IPv4 prefix/],
+  ] as const)('the VPC IPv4 CIDR %j is read by src/core/ip.ts', (text, want) => {
+    if (typeof want === 'string') expect(formatIpv4Prefix(parseIpv4Prefix(text))).toBe(want);
+    else expect(() => parseIpv4Prefix(text)).toThrow(want);
+  });
+
+  it('edge /28s: number i of the IPv4 CIDR, inside it, and no further than it holds', () => {
+    const v4 = parseIpv4Prefix('10.0.0.0/24');
+    expect([0, 1, 15].map((i) => formatIpv4Prefix(ipv4Subnet(v4, 28, i)))).toEqual(['10.0.0.0/28', '10.0.0.16/28', '10.0.0.240/28']);
+    expect(() => ipv4Subnet(v4, 28, 16)).toThrow(/holds 16 \/28 subnets; number 16 does not exist/);
+    expect(formatIpv4Prefix(ipv4Subnet(parseIpv4Prefix('10.255.255.0/24'), 28, 15))).toBe('10.255.255.240/28');
   });
 
   it('pinned addresses: every control plane and the load balancer in every zone, each reserved as a /128 in its own subnet', () => {

@@ -14,7 +14,7 @@
  *                    (dual-stack, with IPv4 /28 number i of the VPC's IPv4 CIDR;
  *                     holds the API load balancer and the NAT gateway)
  */
-import { addressAt, formatAddress, formatPrefix, IpError, parsePrefix, subnet, type Prefix } from '../core/ip.js';
+import { addressAt, formatAddress, formatIpPrefix, formatPrefix, IpError, parseIpPrefix, parsePrefix, subnet, type IpPrefix, type Prefix } from '../core/ip.js';
 
 export const VPC_IPV6_LENGTH = 56;
 export const SUBNET_LENGTH = 64;
@@ -47,35 +47,31 @@ export function zonePosition(zone: string, region: string): number {
 }
 
 // --- IPv4: only the edge subnets need it (AWS requires an IPv4 CIDR on every VPC). ---
+// Parsed and printed by src/core/ip.ts; only the /28 carving is here.
 
-export interface Ipv4Prefix {
-  base: number;
-  length: number;
-}
+export type Ipv4Prefix = IpPrefix & { readonly family: 4 };
 
 export function parseIpv4Prefix(text: string): Ipv4Prefix {
-  const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})\/(\d{1,2})$/.exec(text.trim());
-  if (!m) throw new LayoutError(`"${text}" is not an IPv4 prefix (a.b.c.d/len)`);
-  const octets = m.slice(1, 5).map(Number);
-  if (octets.some((o) => o > 255)) throw new LayoutError(`"${text}" has an octet above 255`);
-  const length = Number(m[5]);
-  if (length > 32) throw new LayoutError(`"${text}": prefix length ${length} exceeds 32`);
-  const base = ((octets[0]! << 24) | (octets[1]! << 16) | (octets[2]! << 8) | octets[3]!) >>> 0;
-  const mask = length === 0 ? 0 : (0xffffffff << (32 - length)) >>> 0;
-  if ((base & mask) >>> 0 !== base) throw new LayoutError(`"${text}" has host bits set; the network is ${formatIpv4Prefix({ base: (base & mask) >>> 0, length })}`);
-  return { base, length };
+  let p: IpPrefix;
+  try {
+    p = parseIpPrefix(text.trim());
+  } catch (e) {
+    if (e instanceof IpError) throw new LayoutError(`IPv4 CIDR ${e.message}`);
+    throw e;
+  }
+  if (p.family !== 4) throw new LayoutError(`"${text}" is not an IPv4 prefix (a.b.c.d/len)`);
+  return { ...p, family: 4 };
 }
 
 export function formatIpv4Prefix(p: Ipv4Prefix): string {
-  const b = p.base;
-  return `${b >>> 24}.${(b >>> 16) & 255}.${(b >>> 8) & 255}.${b & 255}/${p.length}`;
+  return formatIpPrefix(p);
 }
 
 export function ipv4Subnet(parent: Ipv4Prefix, length: number, index: number): Ipv4Prefix {
   if (length < parent.length || length > 32) throw new LayoutError(`cannot carve a /${length} from ${formatIpv4Prefix(parent)}`);
-  const count = 2 ** (length - parent.length);
-  if (index < 0 || index >= count) throw new LayoutError(`${formatIpv4Prefix(parent)} holds ${count} /${length} subnets; number ${index} does not exist`);
-  return { base: (parent.base + index * 2 ** (32 - length)) >>> 0, length };
+  const count = 1n << BigInt(length - parent.length);
+  if (!Number.isInteger(index) || index < 0 || BigInt(index) >= count) throw new LayoutError(`${formatIpv4Prefix(parent)} holds ${count} /${length} subnets; number ${index} does not exist`);
+  return { family: 4, base: parent.base + (BigInt(index) << BigInt(32 - length)), length };
 }
 
 // --- IPv6 ---
