@@ -18,7 +18,6 @@ import {
   expectedSpineRoutes,
   expectedTorRoutes,
   fabricLink,
-  fabricRenderer,
   formatRouterId,
   nodeAsn,
   nodeRouterId,
@@ -27,7 +26,8 @@ import {
   spineRouterId,
   torAsn,
   torRouterId,
-} from '../src/render/routing.js';
+} from '../src/plan/routing.js';
+import { fabricRenderer } from '../src/render/routing.js';
 import { TemplateSet } from '../src/render/templates.js';
 import { PRIVATE_ASN_MAX, PRIVATE_ASN_MIN } from '../src/spec/schema.js';
 import { cleanupTempDirs, cli, hashTree, planBundled, planText, readTree, renderStack, SCALE_HOSTS, stackText, tempDir, TEST_SECRETS, tool, writeStack } from './helpers.js';
