@@ -20,7 +20,8 @@ import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { Flat6Error, isParseCode, type Diagnostic } from '../src/core/diagnostics.js';
 import { checkStack } from '../src/plan/checks.js';
-import { loadStack } from '../src/spec/load.js';
+import { createPlan } from '../src/plan/plan.js';
+import { loadStack, type LoadedStack } from '../src/spec/load.js';
 import { atomicLeftovers, cleanupTempDirs, cli, FIXTURES, hashTree, ROOT, tempDir, testSecretsFile, writeStack } from './helpers.js';
 
 afterAll(cleanupTempDirs);
@@ -303,5 +304,66 @@ describe('rack indexes and address hints', () => {
     const d = warningsOf(good().replace('vip: "2001:db8:1::2"', 'vip: "2001:db8:1::f"').replace('    controlPlane:', '    layout: { gatewayOffset: 15 }\n    controlPlane:')).find((x) => x.code === 'VIP_CONFLICT')!;
     expect(d.message).toContain('the gateway of rack r0');
     expect(suggested(d.fix)).toBe(14n);
+  });
+});
+
+describe('the checks cost what the stack lists, never a number it writes (issue 8)', () => {
+  // The schema bounds these numbers as well; the checks must not depend on it, so the
+  // first tests write them into the parsed spec, past any schema limit.
+  const huge = (loadBalancer: 'keepalived-haproxy' | 'none'): LoadedStack => {
+    const stack = loadStack(GOOD);
+    const racks = stack.spec.racks;
+    if (racks.kind !== 'list') throw new Error('the base fixture lists its racks');
+    racks.items[0]!.nodes = 1e9;
+    stack.spec.controlPlane.count = 1e9;
+    stack.spec.controlPlane.loadBalancer = loadBalancer;
+    return stack;
+  };
+  const errorsOf = (stack: LoadedStack): Array<[string, string | undefined, number | undefined, number | undefined]> =>
+    checkStack(stack)
+      .diagnostics.filter((d) => d.severity === 'error')
+      .map((d) => [d.code, d.path, d.location?.line, d.location?.col]);
+
+  it('controlPlane.count 1e9 on a rack of 1e9 nodes: located errors, no list of a billion slots', () => {
+    const stack = huge('keepalived-haproxy');
+    // The fixture writes controlPlane.count on line 12 and the rack's nodes on line 16.
+    expect(errorsOf(stack)).toEqual([
+      ['SLOT_RANGE', 'racks.0.nodes', 16, 16],
+      ['CONTROL_PLANE', 'controlPlane.count', 12, 14],
+    ]);
+    expect(checkStack(stack).diagnostics.map((d) => d.message)).toContain('1000000000 control-plane nodes exceed the 200 distinct VRRP priorities flat6 assigns (200 down to 1)');
+    expect(() => createPlan(stack)).toThrow(Flat6Error);
+  });
+
+  it('with loadBalancer: none the control plane is bounded too (the plan holds every control-plane node)', () => {
+    const stack = huge('none');
+    expect(errorsOf(stack)).toEqual([
+      ['SLOT_RANGE', 'racks.0.nodes', 16, 16],
+      ['CONTROL_PLANE', 'controlPlane.count', 12, 14],
+    ]);
+    expect(checkStack(stack).diagnostics.find((d) => d.code === 'CONTROL_PLANE' && d.severity === 'error')?.message).toBe(
+      '1000000000 control-plane nodes exceed the 200 flat6 plans (each one is an etcd member, and etcd is sized 3, 5 or 7)',
+    );
+  });
+
+  it('a control-plane count the schema accepts but flat6 does not plan exits 1 at its line', async () => {
+    const text = readFileSync(GOOD, 'utf8')
+      .replace('      count: 1\n', '      count: 201\n')
+      .replace('      vip: "2001:db8:1::2"\n', '      vip: "2001:db8:1::2"\n      loadBalancer: none\n')
+      .replace('        nodes: 2\n', '        nodes: 255\n');
+    const file = writeStack('cp201', text);
+    const r = await cli(['validate', '--stack', file]);
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stderr).toContain(':12:14: error CONTROL_PLANE: 201 control-plane nodes exceed the 200 flat6 plans');
+    expect(r.stderr).toContain('1 error(s)');
+  });
+
+  it('200,000 listed racks: the highest rack index is found without spreading them into Math.max', () => {
+    const stack = loadStack(GOOD);
+    stack.spec.racks = { kind: 'list', items: Array.from({ length: 200_000 }, (_, i) => ({ name: `r${i}`, index: i, indexDefaulted: false, nodes: 1, path: `racks.${i}` })) };
+    const ds = checkStack(stack).diagnostics.filter((d) => d.severity === 'error');
+    // The fixture's /64 node range holds one rack: capacity errors that name the highest index, not a crash.
+    expect(ds.map((d) => d.code)).toEqual(['POD_CAPACITY', 'NODE_CAPACITY']);
+    expect(ds[1]!.message).toBe('node range 2001:db8:1::/64 holds 1 rack subnets of /64; the stack needs 200000');
   });
 });

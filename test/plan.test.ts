@@ -10,7 +10,9 @@ import { stringify } from 'yaml';
 import { containsAddress, containsPrefix, formatAddress, formatPrefix, last, overlaps, parsePrefix, subnet, type Prefix } from '../src/core/ip.js';
 import { Flat6Error, formatDiagnostics } from '../src/core/diagnostics.js';
 import { createPlan, nodeSummary, type ClusterPlan, type NodePlan, type RackPlan } from '../src/plan/plan.js';
-import { parseStack } from '../src/spec/load.js';
+import { controlPlaneSlots, MAX_CONTROL_PLANE_NODES } from '../src/plan/racks.js';
+import { tierSummary } from '../src/plan/summary.js';
+import { parseStack, type LoadedStack } from '../src/spec/load.js';
 import { planBundled, SCALE_LAST, stackText } from './helpers.js';
 
 // ---------------------------------------------------------------------------
@@ -491,5 +493,60 @@ ${nodes}`;
     expect(after.controlPlanes.map(nodeSummary)).toEqual(before.controlPlanes.map(nodeSummary));
     for (const n of before.nodes()) expect(nodeSummary(after.findNode(n.name)!)).toEqual(nodeSummary(n));
     expect(after.findNode('z')!.role).toBe('worker');
+  });
+});
+
+describe('planning costs what the stack lists, never a number it writes (issue 8)', () => {
+  // A valid base with room for 2^24 racks; the racks are then written into the parsed
+  // spec, so the planner is tried past whatever the schema allows.
+  const base = (): LoadedStack =>
+    parseStack(
+      'Pulumi.big.yaml',
+      `config:
+  flat6:cluster:
+    name: big
+    kubernetesVersion: v1.33.4
+    network:
+      nodes: "2001:db8:100::/40"
+      pods: "2001:db8:4000::/48"
+      podPrefixLength: 80
+      services: "2001:db8:43::/112"
+      dns: ["2001:db8:53::53"]
+    controlPlane:
+      count: 3
+      vip: "2001:db8:100::2"
+    routing:
+      mode: static
+      fabric: "2001:db8:200::/64"
+    racks:
+      - { name: r0, index: 0, nodes: 3 }
+`,
+    );
+
+  it('200,000 listed racks check and plan (no Math.max over a spread of them)', () => {
+    const stack = base();
+    stack.spec.racks = { kind: 'list', items: Array.from({ length: 200_000 }, (_, i) => ({ name: `r${i}`, index: i, indexDefaulted: false, nodes: i === 0 ? 3 : 1, path: `racks.${i}` })) };
+    const plan = createPlan(stack);
+    expect([plan.rackCount, plan.nodeCount]).toEqual([200_000, 200_002]);
+    expect(brief(plan.findNode('r199999-n0'))).toMatchObject({ address: '2001:db8:103:d3f::10', subnet: '2001:db8:103:d3f::/64' });
+    expect(plan.controlPlanes.map((n) => n.name)).toEqual(['r0-n0', 'r0-n1', 'r0-n2']);
+    expect(tierSummary(plan).spine).toBe(400_000);
+  });
+
+  it('2^24 generated racks of 256 nodes plan without listing a rack; the last node is O(1)', () => {
+    const stack = base();
+    stack.spec.racks = { kind: 'generated', count: 2 ** 24, nodes: 256, namePrefix: 'rack' };
+    const plan = createPlan(stack);
+    expect(plan.nodeCount).toBe(2 ** 32);
+    const last = plan.nodeAt(2 ** 24 - 1, 255);
+    expect(brief(last)).toMatchObject({ name: 'rack16777215-n255', address: '2001:db8:1ff:ffff::10f', podPrefix: '2001:db8:4000:ffff:ffff::/80' });
+    expect(plan.findNode('rack16777215-n255')?.address).toBe(last?.address);
+  });
+
+  it('controlPlaneSlots lists a count-sized rack only within the checked limit', () => {
+    expect(controlPlaneSlots(1e9, 3)).toEqual({ slots: [0, 1, 2], declared: false });
+    expect(controlPlaneSlots(2, 1e9).slots).toEqual([0, 1]);
+    expect(() => controlPlaneSlots(1e9, 1e9)).toThrow(RangeError);
+    expect(controlPlaneSlots(MAX_CONTROL_PLANE_NODES, 1e9).slots).toHaveLength(MAX_CONTROL_PLANE_NODES);
   });
 });

@@ -4,13 +4,23 @@
  * adding racks or nodes cannot renumber an existing one. Whole-cluster work
  * goes through generators, so memory stays flat at 1,000,000 nodes.
  */
-import { Flat6Error } from '../core/diagnostics.js';
+import { Flat6Error, type Diagnostic } from '../core/diagnostics.js';
 import { addressAt, formatAddress, formatPrefix, hostPort, subnet, type Prefix } from '../core/ip.js';
 import type { ClusterSpec, ListedNodeSpec, LoadedStack, RackSpec, Role } from '../spec/load.js';
-import { checkStack, controlPlaneSlots, generatedNodeName, generatedRackIndex, parseGeneratedNodeName, rackCountOf, type Resolved } from './checks.js';
+import { checkStack, type Resolved } from './checks.js';
+import {
+  controlPlaneRack,
+  controlPlaneSlots,
+  generatedNodeName,
+  generatedRackIndex,
+  listedNodesOf,
+  nodeCountOf,
+  parseGeneratedNodeName,
+  rackCountOf,
+  rackNodeCount,
+} from './racks.js';
 
 export { generatedNodeName };
-import type { Diagnostic } from '../core/diagnostics.js';
 
 export interface RackPlan {
   index: number;
@@ -140,43 +150,30 @@ class Plan implements ClusterPlan {
     this.controlPlaneEndpoint = hostPort(r.vip, spec.controlPlane.port);
     this.rackCount = rackCountOf(stack);
 
-    let nodeCount = 0;
+    this.nodeCount = nodeCountOf(stack);
     if (spec.racks.kind === 'list') {
       for (const rack of spec.racks.items) {
         this.listedRacks.set(rack.index, rack);
         this.racksByName.set(rack.name, rack.index);
-        if (typeof rack.nodes === 'number') {
-          nodeCount += rack.nodes;
-          continue;
-        }
+        const listed = listedNodesOf(rack);
+        if (!listed) continue;
         const slots = new Map<number, ListedNodeSpec>();
-        for (const n of rack.nodes) {
+        for (const n of listed) {
           slots.set(n.slot, n);
           this.listedNodes.set(n.name, { rack: rack.index, node: n });
         }
         this.listedSlots.set(rack.index, slots);
-        nodeCount += rack.nodes.length;
       }
-    } else {
-      nodeCount = spec.racks.count * spec.racks.nodes;
     }
-    this.nodeCount = nodeCount;
 
     // Control plane: nodes marked role: control-plane in the control-plane rack,
     // else the first `count` occupied slots of that rack. Ordered by slot.
-    const cpRackIndex =
-      spec.controlPlane.rack === undefined
-        ? spec.racks.kind === 'list'
-          ? spec.racks.items[0]!.index
-          : 0
-        : spec.racks.kind === 'list'
-          ? this.racksByName.get(spec.controlPlane.rack)!
-          : generatedRackIndex(spec.racks.namePrefix, spec.controlPlane.rack)!;
-    this.controlPlaneRack = this.rackAt(cpRackIndex);
-    const rackSpec = this.listedRacks.get(cpRackIndex);
-    const cpSlots = controlPlaneSlots(rackSpec ? rackSpec.nodes : this.controlPlaneRack.nodeCount, spec.controlPlane.count).slots;
-    this.cpSlots = new Map(cpSlots.map((s, i) => [`${cpRackIndex}/${s}`, i]));
-    this.controlPlanes = cpSlots.map((s) => this.nodeAt(cpRackIndex, s)!);
+    // The checks passed, so the rack exists and count is within bounds.
+    const cpRack = controlPlaneRack(spec)!;
+    this.controlPlaneRack = this.rackAt(cpRack.index);
+    const cpSlots = controlPlaneSlots(cpRack.nodes, spec.controlPlane.count).slots;
+    this.cpSlots = new Map(cpSlots.map((s, i) => [`${cpRack.index}/${s}`, i]));
+    this.controlPlanes = cpSlots.map((s) => this.nodeAt(cpRack.index, s)!);
   }
 
   rackAt(index: number): RackPlan {
@@ -186,7 +183,7 @@ class Plan implements ClusterPlan {
     if (this.spec.racks.kind === 'generated' && (index < 0 || index >= this.spec.racks.count)) throw new RangeError(`no rack at index ${index}`);
     const sn = subnet(r.nodeRange, this.rackSubnetLength, index);
     const name = listed ? listed.name : `${(this.spec.racks as { namePrefix: string }).namePrefix}${index}`;
-    const nodeCount = listed ? (typeof listed.nodes === 'number' ? listed.nodes : listed.nodes.length) : (this.spec.racks as { nodes: number }).nodes;
+    const nodeCount = listed ? rackNodeCount(listed) : (this.spec.racks as { nodes: number }).nodes;
     return {
       index,
       name,
@@ -205,12 +202,11 @@ class Plan implements ClusterPlan {
       if (rackIndex < 0 || rackIndex >= this.spec.racks.count || slot < 0 || slot >= this.spec.racks.nodes) return undefined;
     } else {
       if (!listed) return undefined;
-      if (typeof listed.nodes === 'number') {
-        if (slot < 0 || slot >= listed.nodes) return undefined;
-      } else {
-        node = this.listedSlots.get(rackIndex)?.get(slot);
+      const slots = this.listedSlots.get(rackIndex);
+      if (slots) {
+        node = slots.get(slot);
         if (!node) return undefined;
-      }
+      } else if (slot < 0 || slot >= rackNodeCount(listed)) return undefined;
     }
     const rack = this.rackAt(rackIndex);
     const cpIndex = this.cpSlots?.get(`${rackIndex}/${slot}`);
@@ -239,7 +235,8 @@ class Plan implements ClusterPlan {
       rackIndex = generatedRackIndex(this.spec.racks.namePrefix, rackName);
     } else {
       rackIndex = this.racksByName.get(rackName);
-      if (rackIndex !== undefined && typeof this.listedRacks.get(rackIndex)!.nodes !== 'number') return undefined;
+      // Generated names belong to count-sized racks only.
+      if (rackIndex !== undefined && this.listedSlots.has(rackIndex)) return undefined;
     }
     if (rackIndex === undefined) return undefined;
     const n = this.nodeAt(rackIndex, slot);

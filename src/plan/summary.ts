@@ -2,9 +2,11 @@
  * What the plan means for each routing tier, computed from the layout alone
  * (O(racks listed), never O(nodes)).
  */
-import { formatAddress, formatPrefix, parsePrefix } from '../core/ip.js';
+import { formatAddress, formatPrefix } from '../core/ip.js';
 import type { RoutingMode } from '../spec/load.js';
 import type { ClusterPlan, RackPlan } from './plan.js';
+import { rackNodeCount } from './racks.js';
+import { fabricPrefix } from './routing.js';
 
 /**
  * Routes per tier. A "route" here is routing state: every IPv6 route of the
@@ -46,7 +48,7 @@ export function spineRoutes(racks: number): number {
 export function tierSummary(plan: ClusterPlan): TierSummary {
   let maxNodes = 0;
   if (plan.spec.racks.kind === 'generated') maxNodes = plan.spec.racks.nodes;
-  else for (const r of plan.spec.racks.items) maxNodes = Math.max(maxNodes, typeof r.nodes === 'number' ? r.nodes : r.nodes.length);
+  else for (const r of plan.spec.racks.items) maxNodes = Math.max(maxNodes, rackNodeCount(r));
   return {
     mode: plan.spec.routing.mode,
     node: NODE_ROUTES,
@@ -93,7 +95,7 @@ export function routingStatements(plan: ClusterPlan): string[] {
     `  pod move: ${c.podMove}`,
     `  node add: ${c.nodeAdd}`,
     `  rack add: ${c.rackAdd}`,
-    `  fabric links: one /127 per rack from ${formatPrefix(parsePrefix(plan.spec.routing.fabric))} (spine even address, ToR odd)`,
+    `  fabric links: one /127 per rack from ${formatPrefix(fabricPrefix(plan))} (spine even address, ToR odd)`,
     ...(t.mode === 'bgp' ? [`  AS numbers: spine ${plan.spec.routing.asn.spine}, ToR ${plan.spec.routing.asn.tor} + rack index, node ${plan.spec.routing.asn.node} + rack index x ${plan.spec.layout.slotsPerRack} + slot`] : []),
   ];
 }
@@ -123,7 +125,7 @@ export function clusterSummary(plan: ClusterPlan): Record<string, unknown> {
     churn: churnOf(plan.spec.routing.mode),
     routing: {
       mode: plan.spec.routing.mode,
-      fabric: formatPrefix(parsePrefix(plan.spec.routing.fabric)),
+      fabric: formatPrefix(fabricPrefix(plan)),
       ...(plan.spec.routing.mode === 'bgp' ? { asn: plan.spec.routing.asn } : {}),
     },
   };
