@@ -343,8 +343,8 @@ describe('secrets', () => {
     const out = join(tempDir('secrets'), 'out');
     const r = await cli(['render', '--stack', 'metal', '--out', out], { env: { FLAT6_BOOTSTRAP_TOKEN: 'Not-A-Token', FLAT6_CERTIFICATE_KEY: 'xyz' } });
     expect(r.code).toBe(2);
-    expect(r.stderr).toContain('bootstrapToken must match');
-    expect(r.stderr).toContain('certificateKey must be 64 lower-case hex');
+    expect(r.stderr).toContain('bootstrapToken (a string of the wrong form) must be a string matching');
+    expect(r.stderr).toContain('certificateKey (a string of the wrong form) must be a string of 64 lower-case hex');
     expect(existsSync(out)).toBe(false);
   });
 });

@@ -300,3 +300,29 @@ describe('file-system edges', () => {
     expect(atomicLeftovers(join(out, '..'), 'out')).toEqual([]);
   });
 });
+
+describe('a kubeadm template overlay is checked against kubeadm\'s schema', () => {
+  it('a misspelt field is a located KUBEADM_SCHEMA error with a hint, exit 1, nothing written', async () => {
+    const parent = tempDir('kovl');
+    const overlay = join(parent, 'overlay');
+    mkdirSync(join(overlay, 'kubeadm'), { recursive: true });
+    const init = readFileSync(join(ROOT, 'templates', 'kubeadm', 'init.yaml.hbs'), 'utf8');
+    expect(init).toContain('  podSubnet: ');
+    writeFileSync(join(overlay, 'kubeadm', 'init.yaml.hbs'), init.replace('  podSubnet: ', '  podSubnett: '));
+    const r = await cli(['render', '--out', join(parent, 'out'), '--templates', overlay, '--secrets', testSecretsFile()]);
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stderr).toMatch(/init\.yaml\.hbs \(rendered for cp1\):\d+:\d+: error KUBEADM_SCHEMA: .*podSubnett/);
+    expect(r.stderr).toContain('podSubnet');
+    expect(readdirSync(parent)).toEqual(['overlay']);
+  });
+  it('an overlay that keeps to the schema renders', async () => {
+    const parent = tempDir('kovl2');
+    const overlay = join(parent, 'overlay');
+    mkdirSync(join(overlay, 'kubeadm'), { recursive: true });
+    const join_ = readFileSync(join(ROOT, 'templates', 'kubeadm', 'join.yaml.hbs'), 'utf8');
+    writeFileSync(join(overlay, 'kubeadm', 'join.yaml.hbs'), `# site overlay\n${join_}`);
+    const r = await cli(['render', '--out', join(parent, 'out'), '--templates', overlay, '--secrets', testSecretsFile()]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(readFileSync(join(parent, 'out', 'hosts', 'worker1', 'etc', 'flat6', 'kubeadm.yaml'), 'utf8')).toMatch(/^# site overlay\n/);
+  });
+});

@@ -6,6 +6,10 @@ import { formatAddress, formatPrefix } from '../core/ip.js';
 import type { NodePlan } from '../plan/plan.js';
 import type { HostRenderer, RenderContext } from './context.js';
 import { MODE_PRIVATE, MODE_PUBLIC, type FileEntry } from './files.js';
+import { Flat6Error } from '../core/diagnostics.js';
+import { checkKubeadmFile } from '../kubeschema/check.js';
+
+export const KUBEADM_FILE = 'etc/flat6/kubeadm.yaml';
 
 /** Values every template may use to label what it renders. */
 export function baseContext(ctx: RenderContext, node: NodePlan): Record<string, unknown> {
@@ -68,6 +72,12 @@ export const kubeadmRenderer: HostRenderer = {
       certSANs: [formatAddress(plan.vip), ...plan.controlPlanes.map((n) => formatAddress(n.address))],
     };
     const template = node.controlPlaneIndex === 0 ? 'kubeadm/init.yaml.hbs' : 'kubeadm/join.yaml.hbs';
-    return [{ path: 'etc/flat6/kubeadm.yaml', mode: MODE_PRIVATE, content: ctx.templates.render(template, c) }];
+    const content = ctx.templates.render(template, c);
+    if (ctx.templates.isOverlaid(template)) {
+      // An operator's overlay is checked against kubeadm's schema here, so a typo is a located error now, not a failed kubeadm init later.
+      const problems = checkKubeadmFile(content, `${ctx.templates.resolvePath(template)} (rendered for ${node.name})`).filter((d) => d.severity === 'error');
+      if (problems.length) throw new Flat6Error(problems, 1);
+    }
+    return [{ path: KUBEADM_FILE, mode: MODE_PRIVATE, content }];
   },
 };

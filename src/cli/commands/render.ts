@@ -66,7 +66,8 @@ If any check fails nothing is written and an existing DIR stays as it was.`,
     const secretsArg = args.values['secrets'] as string | undefined;
     const templatesArg = args.values['templates'] as string | undefined;
     const protect = [{ path: file, what: 'stack file' }];
-    if (secretsArg !== undefined) protect.push({ path: resolve(io.cwd, secretsArg), what: '--secrets file' });
+    // DIR/secrets.yaml itself is carried into the new tree unchanged; any other input inside DIR would be deleted.
+    if (secretsArg !== undefined && resolve(io.cwd, secretsArg) !== join(outPath, SECRETS_FILE)) protect.push({ path: resolve(io.cwd, secretsArg), what: '--secrets file' });
     if (templatesArg !== undefined) protect.push({ path: resolve(io.cwd, templatesArg), what: '--templates directory' });
     const sink = { cwd: io.cwd, protect, carry: [SECRETS_FILE] };
     checkOutputTarget(outPath, sink); // before secrets are read from DIR or anything is rendered
