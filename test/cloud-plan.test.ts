@@ -55,7 +55,7 @@ afterAll(() => {
 });
 
 function lab(text = LAB_TEXT): AwsStack {
-  return loadAwsStack(parseStack(LAB_FILE, text), text);
+  return loadAwsStack(parseStack(LAB_FILE, text));
 }
 
 /** Replace one exact line fragment of the lab stack (fails loudly if the fragment is gone). */

@@ -134,7 +134,7 @@ async function runCluster(text: string): Promise<Awaited<ReturnType<typeof impor
   const { loadAwsStack } = await import('../src/cloud/config.js');
   const { buildCluster } = await import('../src/cloud/cluster.js');
   const { parseStack } = await import('../src/spec/load.js');
-  const cluster = buildCluster(loadAwsStack(parseStack(LAB_FILE, text), text), { ...SECRETS, caCertHashes: [] });
+  const cluster = buildCluster(loadAwsStack(parseStack(LAB_FILE, text)), { ...SECRETS, caCertHashes: [] });
   await settle(cluster.outputs as unknown as Record<string, unknown>);
   return cluster;
 }

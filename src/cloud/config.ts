@@ -3,188 +3,25 @@
  * stack needs on top of the core ones. Every problem is collected and reported
  * with its place in the stack file, like the core checks. Pure: no Pulumi.
  */
-import { isMap, isScalar, isSeq, LineCounter, parseDocument, type Node as YamlNode } from 'yaml';
-import { readFileSync } from 'node:fs';
 import { Flat6Error, type Diagnostic, type SourceLocation } from '../core/diagnostics.js';
 import { formatAddress, formatPrefix, isIPv4Literal, overlaps, parseAddress, parsePrefix, type IpError } from '../core/ip.js';
 import { checkStack } from '../plan/checks.js';
 import { createPlan, type ClusterPlan } from '../plan/plan.js';
-import type { LoadedStack } from '../spec/load.js';
-import type { JsonSchema } from '../spec/schema.js';
-import { validateAgainst, type Path } from '../spec/validate.js';
+import { problemCode, type LoadedStack } from '../spec/load.js';
+import { checkSection, type Path } from '../spec/section.js';
+import { AWS_SECTION, toAwsSpec, type AwsSpec, type NatGatewayMode, type WorkerPoolSpec } from './aws-section.js';
 import { checkInstanceType, NITRO_FIX } from './instance-types.js';
 import { layoutProblems, POD_PREFIX_LENGTH, zonePosition } from './layout.js';
 import { SENTINEL_BLOCK } from './sentinels.js';
 
-export const AWS_KEY = 'flat6:aws';
+export const AWS_KEY = AWS_SECTION.key;
 /** The VPC resolver: the only resolver in an IPv6-only subnet that does DNS64. */
 export const VPC_RESOLVER = 'fd00:ec2::253';
 
-export type NatGatewayMode = 'single' | 'per-zone';
-
-export interface WorkerPoolSpec {
-  name: string;
-  instanceType: string;
-  minSize: number;
-  maxSize: number;
-  desiredSize: number;
-  rootVolumeGiB: number;
-  /** dotted path inside flat6:aws */
-  path: string;
-}
-
-export interface AwsSpec {
-  region: string;
-  availabilityZones: string[];
-  ipv4Cidr: string;
-  natGateway: NatGatewayMode;
-  controlPlane: { instanceType: string; rootVolumeGiB: number };
-  workerPools: WorkerPoolSpec[];
-  adminPrefixes: string[];
-  nodeEgress: string[];
-  /** AMI per architecture; default: Ubuntu 24.04 from Canonical's public SSM parameters */
-  images: { x86_64?: string; arm64?: string };
-  tags: Record<string, string>;
-}
-
-const instanceType: JsonSchema = {
-  type: 'string',
-  pattern: '^[a-z][a-z0-9-]*\\.[a-z0-9-]+$',
-  description: 'EC2 instance type built on the AWS Nitro System (IPv6-only subnets and /80 prefix delegation need Nitro), e.g. m7i.large.',
-};
-const rootVolumeGiB: JsonSchema = { type: 'integer', minimum: 8, maximum: 16384, default: 30, description: 'Size of the gp3 root volume in GiB.' };
-const ipv6PrefixList = (what: string): JsonSchema => ({
-  type: 'array',
-  items: { type: 'string', description: 'An IPv6 prefix, e.g. 2001:db8:1234::/48.' },
-  description: what,
-});
-
-export const AWS_SCHEMA: JsonSchema = {
-  title: 'flat6:aws',
-  description: 'Where and on what an AWS stack runs. The cluster itself stays in flat6:cluster.',
-  type: 'object',
-  additionalProperties: false,
-  required: ['region', 'availabilityZones', 'controlPlane', 'workerPools'],
-  properties: {
-    region: { type: 'string', pattern: '^[a-z]{2}(-[a-z]+)+-\\d+$', description: 'AWS region, e.g. us-east-2.' },
-    availabilityZones: {
-      type: 'array',
-      minItems: 1,
-      maxItems: 26,
-      items: { type: 'string', pattern: '^[a-z]{2}(-[a-z]+)+-\\d+[a-z]$' },
-      description: 'Zones of the region (<region>a, <region>b, ...). A zone\'s subnets follow from its letter, so adding or removing a zone never moves another.',
-    },
-    ipv4Cidr: {
-      type: 'string',
-      default: '10.0.0.0/24',
-      description: 'The IPv4 CIDR AWS requires on every VPC. Only the edge subnets (load balancer, NAT gateway) use it: IPv4 /28 number i for zone letter i.',
-    },
-    natGateway: {
-      type: 'string',
-      enum: ['single', 'per-zone'],
-      default: 'single',
-      description: 'NAT64 gateways: one for the VPC (cheapest) or one per zone (no cross-zone dependency).',
-    },
-    controlPlane: {
-      type: 'object',
-      additionalProperties: false,
-      required: ['instanceType'],
-      description: 'Control-plane machines; how many comes from flat6:cluster controlPlane.count.',
-      properties: { instanceType, rootVolumeGiB },
-    },
-    workerPools: {
-      type: 'array',
-      items: {
-        type: 'object',
-        additionalProperties: false,
-        required: ['name', 'instanceType', 'size'],
-        properties: {
-          name: { type: 'string', pattern: '^[a-z0-9]([-a-z0-9]*[a-z0-9])?$', description: 'Pool name (lower-case DNS label); its resources are named after it.' },
-          instanceType,
-          size: { type: 'integer', minimum: 0, description: 'Desired number of workers in the pool.' },
-          minSize: { type: 'integer', minimum: 0, description: 'Lower bound of the auto scaling group (default: size).' },
-          maxSize: { type: 'integer', minimum: 0, description: 'Upper bound of the auto scaling group (default: size).' },
-          rootVolumeGiB,
-        },
-      },
-      description: 'Worker pools, one auto scaling group each. Workers are not listed in flat6:cluster.',
-    },
-    adminPrefixes: ipv6PrefixList('IPv6 prefixes allowed to reach the API load balancer on the API port (besides the nodes). Empty: nodes only.'),
-    nodeEgress: ipv6PrefixList('IPv6 prefixes nodes may send to outside the cluster (default ["::/0"]: the internet over the egress-only gateway, IPv4 over NAT64).'),
-    images: {
-      type: 'object',
-      additionalProperties: false,
-      description: 'AMI per architecture. Default: Ubuntu 24.04 LTS from Canonical\'s public SSM parameters.',
-      properties: {
-        x86_64: { type: 'string', pattern: '^ami-[0-9a-f]{8,17}$' },
-        arm64: { type: 'string', pattern: '^ami-[0-9a-f]{8,17}$' },
-      },
-    },
-    tags: { type: 'object', additionalProperties: { type: 'string' }, description: 'Extra tags on every resource.' },
-  },
-};
-
-/** Place of a path inside any top-level config key of a stack file. */
-export function configLocator(file: string, source: string): (key: string, path: Path) => SourceLocation | undefined {
-  const lineCounter = new LineCounter();
-  const doc = parseDocument(source, { lineCounter, prettyErrors: false });
-  const at = (node: unknown): SourceLocation | undefined => {
-    const r = (node as YamlNode | undefined)?.range;
-    if (!r) return undefined;
-    const p = lineCounter.linePos(r[0]);
-    return { file, line: p.line, col: p.col };
-  };
-  return (key, path) => {
-    let node: unknown = doc.contents;
-    let best = at(node);
-    for (const seg of ['config', key, ...path]) {
-      if (isMap(node)) {
-        const pair = node.items.find((p) => (isScalar(p.key) ? p.key.value : p.key) === seg);
-        if (!pair) return best;
-        best = at(pair.value) ?? at(pair.key) ?? best;
-        node = pair.value;
-      } else if (isSeq(node) && typeof seg === 'number') {
-        const item = node.items[seg];
-        if (item === undefined) return best;
-        best = at(item) ?? best;
-        node = item;
-      } else return best;
-    }
-    return best;
-  };
-}
+export type { AwsSpec, NatGatewayMode, WorkerPoolSpec };
 
 function dotted(path: Path): string {
   return path.map(String).join('.');
-}
-
-function toAwsSpec(raw: Record<string, unknown>): AwsSpec {
-  const cp = raw['controlPlane'] as Record<string, unknown>;
-  const pools = (raw['workerPools'] as Array<Record<string, unknown>>).map((p, i): WorkerPoolSpec => {
-    const size = p['size'] as number;
-    return {
-      name: p['name'] as string,
-      instanceType: p['instanceType'] as string,
-      desiredSize: size,
-      minSize: (p['minSize'] as number | undefined) ?? size,
-      maxSize: (p['maxSize'] as number | undefined) ?? size,
-      rootVolumeGiB: (p['rootVolumeGiB'] as number | undefined) ?? 30,
-      path: `workerPools.${i}`,
-    };
-  });
-  const images = (raw['images'] ?? {}) as { x86_64?: string; arm64?: string };
-  return {
-    region: raw['region'] as string,
-    availabilityZones: raw['availabilityZones'] as string[],
-    ipv4Cidr: (raw['ipv4Cidr'] as string | undefined) ?? '10.0.0.0/24',
-    natGateway: (raw['natGateway'] as NatGatewayMode | undefined) ?? 'single',
-    controlPlane: { instanceType: cp['instanceType'] as string, rootVolumeGiB: (cp['rootVolumeGiB'] as number | undefined) ?? 30 },
-    workerPools: pools,
-    adminPrefixes: (raw['adminPrefixes'] as string[] | undefined) ?? [],
-    nodeEgress: (raw['nodeEgress'] as string[] | undefined) ?? ['::/0'],
-    images: { ...images },
-    tags: { ...((raw['tags'] ?? {}) as Record<string, string>) },
-  };
 }
 
 export interface AwsStack {
@@ -197,10 +34,8 @@ export interface AwsStack {
  * Load flat6:aws, run the core checks and the AWS checks, and plan. Throws one
  * Flat6Error holding every problem (core and AWS) with its place in the file.
  */
-export function loadAwsStack(stack: LoadedStack, source?: string): AwsStack {
-  const text = source ?? readFileSync(stack.file, 'utf8');
-  const locateIn = configLocator(stack.file, text);
-  const locate = (path: Path): SourceLocation | undefined => locateIn(AWS_KEY, path);
+export function loadAwsStack(stack: LoadedStack): AwsStack {
+  const locate = (path: Path): SourceLocation | undefined => stack.locateIn(AWS_KEY, path, true);
   const ds: Diagnostic[] = [];
   const aws = (code: string, path: Path, message: string, fix: string): void => {
     ds.push({ code, severity: 'error', message: `${AWS_KEY}${path.length ? '.' + dotted(path) : ''}: ${message}`, location: locate(path), fix });
@@ -224,14 +59,16 @@ export function loadAwsStack(stack: LoadedStack, source?: string): AwsStack {
     });
     throw new Flat6Error(ds, 2);
   }
-  const problems = validateAgainst(raw, AWS_SCHEMA);
-  for (const p of problems) {
-    const code = p.kind === 'type' ? 'SCHEMA_TYPE' : p.kind === 'unknown' ? 'SCHEMA_UNKNOWN_FIELD' : p.kind === 'required' ? 'SCHEMA_REQUIRED' : 'SCHEMA_VALUE';
-    aws(code, p.path, p.message, p.fix ?? 'see docs/aws.md for every field of flat6:aws');
+  const checked = checkSection(AWS_SECTION, raw);
+  if (!checked.ok) {
+    for (const p of checked.problems) {
+      // A missing field is reported at the mapping that lacks it.
+      const at = p.kind === 'required' ? p.path.slice(0, -1) : p.path;
+      ds.push({ code: problemCode(p), severity: 'error', message: `${AWS_KEY}.${dotted(p.path)}: ${p.message}`, location: locate(at), fix: p.fix ?? 'see docs/aws.md for every field of flat6:aws' });
+    }
+    throw new Flat6Error(ds, 2);
   }
-  if (problems.length) throw new Flat6Error(ds, 2);
-
-  const spec = toAwsSpec(raw as Record<string, unknown>);
+  const spec = toAwsSpec(checked.value);
 
   // Region and zones.
   const providerRegion = stack.config['aws:region'];

@@ -3,6 +3,8 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fieldReference, replaceBlock, stringSafety } from './docs.js';
 import { CLUSTER_SECTION } from './schema.js';
+// The docs tool lists every section, including those declared by the cloud layers.
+import { AWS_SECTION } from '../cloud/aws-section.js';
 import type { Section } from './section.js';
 
 interface Block {
@@ -15,6 +17,8 @@ interface Block {
 export const DOC_BLOCKS: Block[] = [
   { file: 'docs/stack.md', key: 'flat6:cluster fields', body: fieldReference, section: CLUSTER_SECTION },
   { file: 'docs/stack.md', key: 'flat6:cluster strings', body: stringSafety, section: CLUSTER_SECTION },
+  { file: 'docs/aws.md', key: 'flat6:aws fields', body: fieldReference, section: AWS_SECTION },
+  { file: 'docs/aws.md', key: 'flat6:aws strings', body: stringSafety, section: AWS_SECTION },
 ];
 
 /** [absolute path, text with every generated block current] for each docs file with blocks. */
