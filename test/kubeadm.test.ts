@@ -167,3 +167,25 @@ describe('every file agrees with the plan', () => {
     }
   });
 });
+
+describe('controlPlane.extraCertSANs', () => {
+  it('adds DNS names to the API server certificate after the VIP and control-plane addresses', async () => {
+    const { readFileSync, writeFileSync } = await import('node:fs');
+    const { stackPath, testSecretsFile } = await import('./helpers.js');
+    const text = readFileSync(stackPath('metal'), 'utf8');
+    const stack = join(tempDir('sans'), 'Pulumi.sans.yaml');
+    const edited = text.replace(/(\n    controlPlane:\n)/, '$1      extraCertSANs: [api.metal.example.com]\n');
+    expect(edited).not.toBe(text);
+    writeFileSync(stack, edited);
+    const out = join(tempDir('sans'), 'out');
+    const r = await cli(['render', '--stack', stack, '--out', out, '--secrets', testSecretsFile()]);
+    expect(r.code, r.stderr).toBe(0);
+    const docs = byKind(parseAllDocuments(readFileSync(join(out, 'hosts', 'cp1', 'etc', 'flat6', 'kubeadm.yaml'), 'utf8')).map((d) => d.toJS() as Doc));
+    expect(docs.get('ClusterConfiguration')!['apiServer']['certSANs']).toEqual(['2001:db8:1::100', '2001:db8:1::10', '2001:db8:1::20', '2001:db8:1::30', 'api.metal.example.com']);
+    const bad = join(tempDir('sans'), 'Pulumi.bad.yaml');
+    writeFileSync(bad, text.replace(/(\n    controlPlane:\n)/, '$1      extraCertSANs: ["Api Example"]\n'));
+    const v = await cli(['validate', '--stack', bad]);
+    expect(v.code).toBe(2);
+    expect(v.stderr).toMatch(/error SCHEMA_VALUE: "Api Example" is not a lower-case DNS name/);
+  });
+});

@@ -69,7 +69,7 @@ export const kubeadmRenderer: HostRenderer = {
       serviceSubnet: formatPrefix(plan.serviceRange),
       dnsDomain: plan.spec.network.dnsDomain,
       clusterDNS: formatAddress(plan.dnsServiceIP),
-      certSANs: [formatAddress(plan.vip), ...plan.controlPlanes.map((n) => formatAddress(n.address))],
+      certSANs: [formatAddress(plan.vip), ...plan.controlPlanes.map((n) => formatAddress(n.address)), ...plan.spec.controlPlane.extraCertSANs],
     };
     const template = node.controlPlaneIndex === 0 ? 'kubeadm/init.yaml.hbs' : 'kubeadm/join.yaml.hbs';
     const content = ctx.templates.render(template, c);

@@ -130,6 +130,11 @@ const controlPlane = z
       .boolean()
       .default(false)
       .describe('keepalived-haproxy only. false renders nopreempt: a recovered node leaves the VIP where it is, so a recovery costs no second failover. true: the first control-plane node always takes the VIP back.'),
+    extraCertSANs: z
+      .array(z.string().regex(DNS_SUBDOMAIN, 'is not a lower-case DNS name (labels of a-z, 0-9 and "-")'))
+      .max(32)
+      .default([])
+      .describe('Extra DNS names in the API server certificate (kubeadm apiServer.certSANs), e.g. a name that resolves to the VIP; the VIP and every control-plane address are always in it.'),
     vrrpId: int(1, 255)
       .optional()
       .describe('keepalived-haproxy only: VRRP virtual_router_id, the same on every control-plane node. Set it when another VRRP group on the same segment uses the derived value.')
