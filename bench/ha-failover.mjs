@@ -31,25 +31,22 @@ const { values } = parseArgs({
 const { loadStack } = await import('../dist/spec/load.js');
 const { createPlan } = await import('../dist/plan/plan.js');
 const { runFailover } = await import('../dist/ha/scenario.js');
+const { LabInterrupted } = await import('../dist/runtime/signals.js');
 
 const file = values.stack.includes('/') ? values.stack : join(ROOT, 'stacks', `Pulumi.${values.stack}.yaml`);
 const plan = createPlan(loadStack(file));
 const runs = Number(values.runs);
 const reports = [];
-let current;
-const stop = () => {
-  current?.down();
-  process.exit(130);
-};
-process.on('SIGINT', stop);
-process.on('SIGTERM', stop);
 for (let i = 1; i <= runs; i++) {
-  const r = await runFailover(plan, {
-    runId: `bench${i}`,
-    pollIntervalMs: Number(values.interval),
-    requestTimeoutMs: Number(values.timeout),
-    onLab: (lab) => (current = lab),
-  });
+  let r;
+  try {
+    // Ctrl-C stops the run at its next step; the run removes what it made, then this exits.
+    r = await runFailover(plan, { runId: `bench${i}`, pollIntervalMs: Number(values.interval), requestTimeoutMs: Number(values.timeout) });
+  } catch (e) {
+    if (!(e instanceof LabInterrupted)) throw e;
+    console.error(`run ${i}/${runs}: ${e.message}; its lab is removed`);
+    process.exit(e.exitCode);
+  }
   reports.push(r);
   process.stderr.write(`run ${i}/${runs}: ${r.problems.length ? `FAIL (${r.problems.join('; ')})` : 'pass'}, ${(r.totalMs / 1000).toFixed(1)} s\n`);
 }

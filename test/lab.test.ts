@@ -10,10 +10,11 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { formatPrefix } from '../src/core/ip.js';
-import { listNamespaces, processesMentioning, teardown } from '../src/lab/down.js';
-import { readState, runDirOf, type LabState } from '../src/lab/state.js';
-import { judgeSessions } from '../src/lab/check.js';
+import { birdsOf, teardown } from '../src/lab/down.js';
+import { readState, runDirOf, saveState, type LabState } from '../src/lab/state.js';
+import { judgeSessions } from '../src/lab/check-routes.js';
 import type { BirdProtocol } from '../src/lab/bird.js';
+import { listNamespaces } from '../src/runtime/netns.js';
 import { cleanupTempDirs, cli, planBundled, tempDir, tool, type CliResult } from './helpers.js';
 
 const ROOT_USER = process.getuid?.() === 0;
@@ -30,7 +31,7 @@ beforeAll(() => {
 /** Whatever a test left up is removed, even after a failed assertion. */
 afterEach(async () => {
   const st = readState(runDirOf(env, STACK));
-  if (st) await teardown(st);
+  if (st) teardown(st);
 });
 afterAll(cleanupTempDirs);
 
@@ -57,8 +58,8 @@ function state(): LabState {
   return st;
 }
 
-async function ours(prefix: string): Promise<string[]> {
-  return (await listNamespaces()).filter((n) => n.startsWith(prefix));
+function ours(prefix: string): string[] {
+  return listNamespaces().filter((n) => n.startsWith(prefix));
 }
 
 /** down, then nothing of the run may be left: namespaces, processes, run directory. */
@@ -66,8 +67,8 @@ async function downAndVerify(st: LabState): Promise<void> {
   const d = await lab(['down']);
   expect(d.code, d.stderr).toBe(0);
   expect(d.stdout).toContain(`nothing of it is left`);
-  expect(await ours(st.prefix)).toEqual([]);
-  expect(processesMentioning(st.dir)).toEqual([]);
+  expect(ours(st.prefix)).toEqual([]);
+  expect(birdsOf(st.dir)).toEqual([]);
   expect(existsSync(st.dir)).toBe(false);
 }
 
@@ -115,8 +116,8 @@ describe.runIf(ROOT_USER)('flat6 lab on 2 racks x 2 nodes x 2 pods', () => {
     const st = state();
     expect(st.mode).toBe('bgp');
     // 1 spine + 2 ToRs + 4 nodes + 8 pods, every one carrying the run's prefix
-    expect((await ours(st.prefix)).length).toBe(15);
-    expect(processesMentioning(st.dir).length).toBe(7);
+    expect(ours(st.prefix).length).toBe(15);
+    expect(birdsOf(st.dir).length).toBe(7);
 
     const check = await lab(['check']);
     const lines = parseCheck(check.stdout);
@@ -163,8 +164,8 @@ describe.runIf(ROOT_USER)('flat6 lab on 2 racks x 2 nodes x 2 pods', () => {
     expect(up.code, up.stderr + up.stdout).toBe(0);
     const st = state();
     expect(st.mode).toBe('static');
-    expect((await ours(st.prefix)).length).toBe(15);
-    expect(processesMentioning(st.dir)).toEqual([]);
+    expect(ours(st.prefix).length).toBe(15);
+    expect(birdsOf(st.dir)).toEqual([]);
     expect(readFileSync(st.labStackFile, 'utf8')).toContain('mode: static');
 
     const check = await lab(['check']);
@@ -196,7 +197,7 @@ describe.runIf(ROOT_USER)('flat6 lab on 2 racks x 2 nodes x 2 pods', () => {
     expect(up.code, up.stderr + up.stdout).toBe(0);
     expect(up.stdout).toContain('--break: BIRD not started on r1-n0');
     const st = state();
-    expect(processesMentioning(st.dir).length).toBe(4);
+    expect(birdsOf(st.dir).length).toBe(4);
     const check = await lab(['check']);
     expect(check.code).toBe(1);
     const b = parseCheck(check.stdout);
@@ -206,7 +207,7 @@ describe.runIf(ROOT_USER)('flat6 lab on 2 racks x 2 nodes x 2 pods', () => {
   }, LAB_TIMEOUT);
 
   it('a failure half way removes everything the run made', async () => {
-    const before = new Set(await listNamespaces());
+    const before = new Set(listNamespaces());
     const overlay = tempDir('overlay');
     mkdirSync(join(overlay, 'routing'));
     writeFileSync(join(overlay, 'routing', 'node-bird.conf.hbs'), 'router id {{routerId}};\nprotocol bgp tor { this is not BIRD syntax; }\n');
@@ -214,9 +215,35 @@ describe.runIf(ROOT_USER)('flat6 lab on 2 racks x 2 nodes x 2 pods', () => {
     expect(up.code).toBe(1);
     expect(up.stderr).toMatch(/bird -c .*bird\.conf .*failed/);
     expect(up.stdout).toMatch(/lab up failed; removed \d+ namespace\(s\)/);
-    expect((await listNamespaces()).filter((n) => !before.has(n) && n.startsWith('f6-'))).toEqual([]);
-    expect(processesMentioning(runDirOf(env, STACK))).toEqual([]);
+    expect(listNamespaces().filter((n) => !before.has(n) && n.startsWith('f6-'))).toEqual([]);
+    expect(birdsOf(runDirOf(env, STACK))).toEqual([]);
     expect(existsSync(runDirOf(env, STACK))).toBe(false);
+  }, LAB_TIMEOUT);
+
+  it('a run a killed lab up left half built is removed by the next up; one whose lab up still runs is not', async () => {
+    const dead = spawnSync(process.execPath, ['-e', '']).pid!;
+    const dir = runDirOf(env, STACK);
+    const prefix = 'f6-dead00-';
+    const ns = `${prefix}spine`;
+    const stale: LabState = {
+      version: 1, stack: STACK, stackFile: '', labStackFile: join(dir, 'lab.yaml'), runId: 'dead00', prefix, dir, mode: 'bgp',
+      startedAt: new Date().toISOString(), phase: 'building', owner: dead, options: { podsPerNode: 1, break: [], timeoutSec: 30 },
+      namespaces: [ns], birds: [], routers: [], nodes: [], pods: [], timings: {}, generation: 0,
+    };
+    saveState({ ...stale, owner: process.pid });
+    expect(spawnSync(tool('ip'), ['netns', 'add', ns]).status).toBe(0);
+    const small = ['up', '--racks', '1', '--nodes-per-rack', '1', '--pods-per-node', '1'];
+    // while the process building it lives (here: this one), the run is left alone
+    const busy = await lab(small);
+    expect(busy.code).toBe(2);
+    expect(busy.stderr).toContain(`a lab of stack multirack is being built (run dead00, by pid ${process.pid} since`);
+    expect(listNamespaces()).toContain(ns);
+    saveState(stale);
+    const up = await lab(small);
+    expect(up.code, up.stderr + up.stdout).toBe(0);
+    expect(up.stdout).toContain(`removed run dead00 of stack multirack, left half built by a lab up (pid ${dead}) that is gone: 1 namespace(s), 0 process(es)`);
+    expect(listNamespaces()).not.toContain(ns);
+    await downAndVerify(state());
   }, LAB_TIMEOUT);
 
   it('usage: a second up, a too-large lab, a bad mode, an action missing, check with nothing up', async () => {

@@ -7,10 +7,12 @@
  */
 import type { ClusterPlan } from '../plan/plan.js';
 import type { TemplateSet } from '../render/templates.js';
-import { rmSync } from 'node:fs';
-import { FailoverLab, labPrerequisites, now, removeEmptyEtcNetns, removeNamespace, staleDirectories, staleNamespaces, type BackendState, type VipEvent, type VipSample } from './lab.js';
-import { LabError, sleep, waitFor } from './proc.js';
-import type { Probe } from './scripts.js';
+import { LabError, type Log } from '../runtime/exec.js';
+import { now, pause, waitFor } from '../runtime/flow.js';
+import { missingRequirements } from '../runtime/preflight.js';
+import { interruptible } from '../runtime/signals.js';
+import { FailoverLab, HA_REQUIREMENTS, sweepStaleFailoverRuns, type BackendState, type VipEvent, type VipSample } from './lab.js';
+import type { Probe } from './probes.js';
 
 export type FaultKey = 'a' | 'b' | 'c' | 'd';
 
@@ -80,11 +82,9 @@ export interface ScenarioOptions {
   pollIntervalMs?: number;
   requestTimeoutMs?: number;
   templates?: TemplateSet;
-  log?: (line: string) => void;
+  log?: Log;
   /** copy the run's logs here before they are removed */
   keepLogs?: string;
-  /** called with the lab once it exists, so a signal handler can tear it down */
-  onLab?: (lab: FailoverLab | undefined) => void;
 }
 
 /** Longest a failover of (a) or (b) may take. */
@@ -96,23 +96,25 @@ export const MIN_WINDOW_REQUESTS = 5;
 /** How long each fault is watched after the VIP answers again. */
 const OBSERVE_MS = 1_500;
 
+/**
+ * One run of the scenario. What killed runs left is removed first; everything
+ * this run starts is removed at its end, also on failure and on Ctrl-C or
+ * SIGTERM (then LabInterrupted is thrown).
+ */
 export async function runFailover(plan: ClusterPlan, opts: ScenarioOptions): Promise<FailoverReport> {
-  const problems = labPrerequisites();
+  const problems = missingRequirements(HA_REQUIREMENTS);
   if (problems.length) throw new LabError(problems.join('\n'));
-  const stale = staleNamespaces();
-  for (const ns of stale) removeNamespace(ns);
-  const staleDirs = staleDirectories();
-  for (const dir of staleDirs) rmSync(dir, { recursive: true, force: true });
-  if (stale.length || staleDirs.length) removeEmptyEtcNetns();
   const log = opts.log ?? (() => {});
+  const swept = sweepStaleFailoverRuns();
+  if (swept.length) log(`removed what failover runs whose flat6 is gone left: ${swept.join(', ')}`);
   const lab = new FailoverLab(plan, { runId: opts.runId, pollIntervalMs: opts.pollIntervalMs, requestTimeoutMs: opts.requestTimeoutMs, templates: opts.templates, log, keepLogs: opts.keepLogs });
-  opts.onLab?.(lab);
-  try {
-    return await scenario(lab, log);
-  } finally {
-    lab.down();
-    opts.onLab?.(undefined);
-  }
+  return interruptible('flat6 ha failover', async () => {
+    try {
+      return await scenario(lab, log);
+    } finally {
+      lab.down();
+    }
+  });
 }
 
 async function allBackendsUp(lab: FailoverLab): Promise<boolean> {
@@ -123,7 +125,7 @@ async function allBackendsUp(lab: FailoverLab): Promise<boolean> {
   return true;
 }
 
-async function scenario(lab: FailoverLab, log: (line: string) => void): Promise<FailoverReport> {
+async function scenario(lab: FailoverLab, log: Log): Promise<FailoverReport> {
   const t0 = now();
   await lab.up();
   const started = now();
@@ -136,7 +138,7 @@ async function scenario(lab: FailoverLab, log: (line: string) => void): Promise<
     .filter((n) => !/VRRP_Script\(\S+\) succeeded/.test(lab.keepalivedLog(n.name)) || /Disabling track script|unsafe|insecure/i.test(lab.keepalivedLog(n.name)))
     .map((n) => `keepalived on ${n.name} does not run check_apiserver.sh (see its log)`);
   log(`setup: VIP held by ${initialHolder}, answering, all ${lab.nodes.length} backends UP after ${(setupMs / 1000).toFixed(2)} s`);
-  await sleep(500);
+  await pause(500);
 
   const marks: Array<{ key: FaultKey; title: string; target: string; at: number; holderBefore?: string }> = [];
   const mark = (key: FaultKey, title: string, target: string): number => {
@@ -158,15 +160,15 @@ async function scenario(lab: FailoverLab, log: (line: string) => void): Promise<
   const atA = mark('a', `stop keepalived on ${a} (the VIP holder)`, a);
   await lab.stopKeepalived(a);
   await waitFor('the VIP to answer again after (a)', recovered(atA, a), 15_000, 50);
-  await sleep(OBSERVE_MS);
+  await pause(OBSERVE_MS);
 
   // (b) take the new holder's link down
   const b = lab.holder();
   if (!b) throw new LabError('no single VIP holder after (a)');
   const atB = mark('b', `take the link of ${b} (the VIP holder) down`, b);
-  lab.setLink(b, false);
+  await lab.setLink(b, false);
   await waitFor('the VIP to answer again after (b)', recovered(atB, b), 15_000, 50);
-  await sleep(OBSERVE_MS);
+  await pause(OBSERVE_MS);
 
   // (c) stop the stand-in API server of the holder: haproxy must route around it
   const c = lab.holder();
@@ -174,16 +176,16 @@ async function scenario(lab: FailoverLab, log: (line: string) => void): Promise<
   mark('c', `stop the API server on ${c} (the VIP holder)`, c);
   await lab.stopApiServer(c);
   await waitFor(`haproxy on ${c} to mark ${c} DOWN`, async () => (await lab.backends(c)).some((s) => s.name === c && s.status === 'DOWN'), 10_000, 50);
-  await sleep(OBSERVE_MS);
+  await pause(OBSERVE_MS);
 
   // (d) restore everything
   mark('d', `restore: start keepalived on ${a}, link of ${b} up, API server on ${c}`, 'all');
   lab.startKeepalived(a);
-  lab.setLink(b, true);
+  await lab.setLink(b, true);
   await lab.startApiServer(c);
   await waitFor('every backend UP in every haproxy after (d)', () => allBackendsUp(lab), 15_000, 100);
   await waitFor('one VIP holder after (d)', () => lab.holder() !== undefined, 10_000, 50);
-  await sleep(OBSERVE_MS + 1_000); // a preempting node takes the VIP back within ~1 s
+  await pause(OBSERVE_MS + 1_000); // a preempting node takes the VIP back within ~1 s
   const backendsAfter: Record<string, BackendState[]> = {};
   for (const n of lab.nodes) backendsAfter[n.name] = await lab.backends(n.name);
   const keepalivedDown = lab.nodes.filter((n) => !lab.keepalivedRunning(n.name)).map((n) => n.name);

@@ -1,6 +1,6 @@
 /** BIRD 2 in lab namespaces: start from a rendered config, ask it over its own control socket. */
 import { existsSync, readFileSync } from 'node:fs';
-import { LabError, must, run } from './exec.js';
+import { LabError, must, run } from '../runtime/exec.js';
 import type { BirdRecord } from './state.js';
 
 /** Start BIRD in its namespace; it daemonizes and writes its PID file. */

@@ -6,7 +6,7 @@
  */
 import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { LabError, run } from './exec.js';
+import { LabError, run } from '../runtime/exec.js';
 
 export const CNI_PATH = '/usr/lib/cni';
 

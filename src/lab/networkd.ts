@@ -7,7 +7,7 @@
 import { chmodSync, cpSync, existsSync, mkdirSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { formatPrefix, parsePrefix } from '../core/ip.js';
-import { ipBatch, ipJson, LabError, must } from './exec.js';
+import { ipBatch, ipJson, LabError, must } from '../runtime/exec.js';
 
 export interface LinkUnit {
   file: string;

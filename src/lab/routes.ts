@@ -2,8 +2,8 @@
  * Reading a namespace's IPv6 routing table and comparing it with what the
  * plan says the router should hold.
  */
-import type { ExpectedRoute } from '../render/routing.js';
-import { ipJson, must } from './exec.js';
+import type { ExpectedRoute } from '../plan/routing.js';
+import { ipJson, must } from '../runtime/exec.js';
 import { canonicalDestination } from './networkd.js';
 
 export interface KernelRoute {

@@ -49,7 +49,8 @@ export interface PodRecord {
   hostVeth: string;
 }
 
-export interface LabOptions {
+/** What `lab up` was asked to build (kept in the state for check and the benchmarks). */
+export interface LabBuildOptions {
   racks?: number;
   nodesPerRack?: number;
   podsPerNode: number;
@@ -72,7 +73,9 @@ export interface LabState {
   mode: RoutingMode;
   startedAt: string;
   phase: 'building' | 'up';
-  options: LabOptions;
+  /** PID of the `lab up` building the run; once it is gone, a run still building is stale */
+  owner?: number;
+  options: LabBuildOptions;
   namespaces: string[];
   birds: BirdRecord[];
   routers: RouterRecord[];

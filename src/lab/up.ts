@@ -15,79 +15,71 @@ import { performance } from 'node:perf_hooks';
 import { UsageError } from '../core/diagnostics.js';
 import { formatPrefix } from '../core/ip.js';
 import type { ClusterPlan, NodePlan } from '../plan/plan.js';
+import { expectedSpineRoutes, expectedTorRoutes, SPINE, spinePort, TOR_DOWNLINK, TOR_UPLINK, torName, type ExpectedRoute } from '../plan/routing.js';
 import { CNI_CONFLIST_PATH } from '../render/cni.js';
-import {
-  BIRD_CONF,
-  expectedSpineRoutes,
-  expectedTorRoutes,
-  ROUTER_SYSCTL,
-  SPINE,
-  spinePort,
-  TOR_DOWNLINK,
-  TOR_UPLINK,
-  torName,
-  type ExpectedRoute,
-} from '../render/routing.js';
+import { BIRD_CONF, ROUTER_SYSCTL } from '../render/routing.js';
 import type { LoadedStack } from '../spec/load.js';
+import { ipBatch, ipJson, LabError, must, mustInNs, run, which, type Log } from '../runtime/exec.js';
+import { limiter, pool, sleep } from '../runtime/flow.js';
+import { addNamespace as createNamespace } from '../runtime/netns.js';
+import { preflight, type Requirements } from '../runtime/preflight.js';
+import { checkInterrupted, interruptible } from '../runtime/signals.js';
 import { startBird } from './bird.js';
-import { attachmentOf, cniAdd, readConflist, type Attachment } from './cni.js';
-import { teardown } from './down.js';
-import { ipBatch, ipJson, LabError, must, mustInNs, pool, run, sleep, which } from './exec.js';
+import { attachmentOf, cniAdd, CNI_PATH, readConflist, type Attachment } from './cni.js';
+import { sweepStaleRuns, teardown } from './down.js';
 import { applyUnits, netplanUnits, type Units } from './networkd.js';
 import { compareRoutes, describeDiff, readRoutes, routingState } from './routes.js';
-import { newRunId, nsName, readState, runDirOf, saveState, type BirdRecord, type LabOptions, type LabState, type NodeRecord, type PodRecord } from './state.js';
+import { newRunId, nsName, readState, runDirOf, saveState, type BirdRecord, type LabBuildOptions, type LabState, type NodeRecord, type PodRecord } from './state.js';
 import { hostRoot, LAB_BGP_TIMERS, labCluster, planCluster, renderPlan, routerRoot } from './topology.js';
 
-export const REQUIRED_TOOLS: Array<[string, string]> = [
-  ['ip', 'iproute2'],
-  ['sysctl', 'procps'],
-  ['netplan', 'netplan.io'],
-  ['bird', 'bird2'],
-  ['birdc', 'bird2'],
-  ['ping', 'iputils-ping'],
-];
+/** Root and the Debian packages the lab runs (scripts/install-test-deps.sh installs them). */
+export const LAB_REQUIREMENTS: Requirements = {
+  name: 'the lab',
+  needsRoot: 'creates network namespaces, veth pairs and routes',
+  sudo: 'sudo flat6 lab ...',
+  tools: [
+    ['ip', 'iproute2'],
+    ['sysctl', 'procps'],
+    ['netplan', 'netplan.io'],
+    ['bird', 'bird2'],
+    ['birdc', 'bird2'],
+    ['ping', 'iputils-ping'],
+    ['setpriv', 'util-linux'],
+  ],
+  paths: [
+    [join(CNI_PATH, 'ptp'), 'containernetworking-plugins'],
+    [join(CNI_PATH, 'host-local'), 'containernetworking-plugins'],
+  ],
+};
 
 /** Root and the real tools, or a UsageError saying what to do. */
-export function preflight(): void {
-  if (typeof process.getuid === 'function' && process.getuid() !== 0) {
-    throw new UsageError('the lab creates network namespaces, veth pairs and routes, which needs root: run it as root (e.g. sudo flat6 lab ...)');
-  }
-  const missing = REQUIRED_TOOLS.filter(([t]) => !which(t)).map(([, pkg]) => pkg);
-  for (const p of ['ptp', 'host-local']) if (!existsSync(join('/usr/lib/cni', p))) missing.push('containernetworking-plugins');
-  if (missing.length) {
-    throw new UsageError(`the lab runs real tools that are missing here: install ${[...new Set(missing)].join(', ')} (bash scripts/install-test-deps.sh installs them all)`);
-  }
-}
+export const labPreflight = (): void => preflight(LAB_REQUIREMENTS);
 
-export interface UpOptions extends LabOptions {
+export interface UpOptions extends LabBuildOptions {
   templates?: string;
   /** keep the stack's BGP timers instead of the lab's short ones */
   keepTimers?: boolean;
 }
 
-export type Log = (line: string) => void;
-
 const LAB_STACK = (stack: string): string => `Pulumi.${stack}-lab.yaml`;
 export const labStackPath = (dir: string, stack: string): string => join(dir, LAB_STACK(stack));
 
-/** Build the lab; on any failure everything made so far is removed and the error rethrown. */
+/**
+ * Build the lab. Runs a killed `lab up` left half built are removed first. On
+ * any failure, Ctrl-C or SIGTERM included, everything made so far is removed
+ * (once) and the error rethrown.
+ */
 export async function labUp(stack: LoadedStack, env: NodeJS.ProcessEnv, opts: UpOptions, log: Log): Promise<LabState> {
-  preflight();
+  labPreflight();
   const t0 = performance.now();
   const cluster = labCluster(stack, { ...opts, bgpTimers: opts.keepTimers ? undefined : LAB_BGP_TIMERS });
   const { plan, text } = planCluster(LAB_STACK(stack.stackName), cluster, `flat6 lab: a subset of ${stack.file} (racks: ${opts.racks ?? 'all'}, nodes per rack: ${opts.nodesPerRack ?? 'all'}${opts.mode ? `, routing mode ${opts.mode}` : ''}${opts.keepTimers ? '' : ', lab BGP timers'})`);
   for (const b of opts.break) {
     if (!plan.findNode(b)) throw new UsageError(`--break ${b}: no node "${b}" in the lab (its nodes: ${[...plan.nodes()].map((n) => n.name).join(', ')})`);
   }
+  sweepStaleRuns(env, log);
   const dir = runDirOf(env, stack.stackName);
-  if (existsSync(dir)) {
-    const st = readState(dir);
-    throw new UsageError(
-      st
-        ? `a lab of stack ${stack.stackName} is already up (run ${st.runId}, since ${st.startedAt}): check it with "flat6 lab check --stack ${stack.stackName}" or remove it with "flat6 lab down --stack ${stack.stackName}"`
-        : `${dir} exists but holds no lab state; remove it (rm -r ${dir}) or run "flat6 lab down --stack ${stack.stackName}"`,
-    );
-  }
+  if (existsSync(dir)) throw alreadyThere(dir, stack.stackName);
   mkdirSync(dirname(dir), { recursive: true, mode: 0o755 });
   try {
     mkdirSync(dir, { mode: 0o700 });
@@ -107,6 +99,7 @@ export async function labUp(stack: LoadedStack, env: NodeJS.ProcessEnv, opts: Up
     mode: plan.spec.routing.mode,
     startedAt: new Date().toISOString(),
     phase: 'building',
+    owner: process.pid,
     options: { racks: opts.racks, nodesPerRack: opts.nodesPerRack, podsPerNode: opts.podsPerNode, mode: opts.mode, break: opts.break, timeoutSec: opts.timeoutSec },
     namespaces: [],
     birds: [],
@@ -117,60 +110,36 @@ export async function labUp(stack: LoadedStack, env: NodeJS.ProcessEnv, opts: Up
     generation: 0,
   };
   saveState(state);
-  // A signal only asks the build to stop: its next step throws, and the catch below removes
-  // what was built, once. Further signals while that runs are ignored.
-  let tearingDown = false;
-  const onSignal = (sig: NodeJS.Signals): void => {
-    if (tearingDown || interrupted) {
-      process.stderr.write(`flat6 lab up: ${sig} ignored, already removing what was built\n`);
-      return;
+  return interruptible('flat6 lab up', async () => {
+    try {
+      writeFileSync(state.labStackFile, text, { mode: 0o600 });
+      const render = join(dir, 'render');
+      renderPlan(plan, render, opts.templates);
+      state.timings['render'] = ms(t0);
+      log(`lab ${stack.stackName} (${state.mode} mode), run ${runId}: ${plan.rackCount} rack(s), ${plan.nodeCount} node(s), ${opts.podsPerNode} pod(s) per node; files rendered to ${render}`);
+      await build(state, plan, render, opts, log, t0);
+      checkInterrupted();
+      state.phase = 'up';
+      state.owner = undefined;
+      state.timings['up'] = ms(t0);
+      saveState(state);
+      log(`lab up in ${(state.timings['up']! / 1000).toFixed(2)} s: ${state.namespaces.length} namespaces (prefix ${state.prefix}), ${state.birds.length} BIRD daemon(s); state in ${dir}`);
+      return state;
+    } catch (e) {
+      const r = teardown(state);
+      const left = r.left.length ? ` (could not remove: ${r.left.join(', ')})` : '';
+      log(`lab up failed; removed ${r.namespaces} namespace(s) and ${r.processes} process(es)${left}`);
+      throw e;
     }
-    interrupted = sig;
-    process.stderr.write(`flat6 lab up: ${sig}, stopping and removing what was built\n`);
-  };
-  interrupted = undefined;
-  process.on('SIGINT', onSignal);
-  process.on('SIGTERM', onSignal);
-  try {
-    writeFileSync(state.labStackFile, text, { mode: 0o600 });
-    const render = join(dir, 'render');
-    renderPlan(plan, render, opts.templates);
-    state.timings['render'] = ms(t0);
-    log(`lab ${stack.stackName} (${state.mode} mode), run ${runId}: ${plan.rackCount} rack(s), ${plan.nodeCount} node(s), ${opts.podsPerNode} pod(s) per node; files rendered to ${render}`);
-    await build(state, plan, render, opts, log, t0);
-    checkInterrupted();
-    state.phase = 'up';
-    state.timings['up'] = ms(t0);
-    saveState(state);
-    log(`lab up in ${(state.timings['up']! / 1000).toFixed(2)} s: ${state.namespaces.length} namespaces (prefix ${state.prefix}), ${state.birds.length} BIRD daemon(s); state in ${dir}`);
-    return state;
-  } catch (e) {
-    tearingDown = true;
-    const r = await teardown(state);
-    const left = r.left.length ? ` (could not remove: ${r.left.join(', ')})` : '';
-    log(`lab up failed; removed ${r.namespaces} namespace(s) and ${r.processes} process(es)${left}`);
-    throw e;
-  } finally {
-    process.removeListener('SIGINT', onSignal);
-    process.removeListener('SIGTERM', onSignal);
-    interrupted = undefined;
-  }
+  });
 }
 
-/** `lab up` stopped by a signal; everything it made has been removed. */
-export class LabInterrupted extends LabError {
-  constructor(readonly signal: NodeJS.Signals) {
-    super(`interrupted by ${signal}`);
-    this.name = 'LabInterrupted';
-  }
-}
-
-/** The signal that interrupted the running `lab up`, if any. */
-let interrupted: NodeJS.Signals | undefined;
-
-/** Each build step calls this: once a signal came, the build stops here. */
-export function checkInterrupted(): void {
-  if (interrupted) throw new LabInterrupted(interrupted);
+/** Why `up` cannot start: a run of the stack is up or being built, or its directory holds something else. */
+function alreadyThere(dir: string, stack: string): UsageError {
+  const st = readState(dir);
+  if (!st) return new UsageError(`${dir} exists but holds no lab state; remove it (rm -r ${dir}) or run "flat6 lab down --stack ${stack}"`);
+  const what = st.phase === 'building' ? `is being built (run ${st.runId}, by pid ${st.owner ?? '?'} since ${st.startedAt})` : `is already up (run ${st.runId}, since ${st.startedAt})`;
+  return new UsageError(`a lab of stack ${stack} ${what}: check it with "flat6 lab check --stack ${stack}" or remove it with "flat6 lab down --stack ${stack}"`);
 }
 
 const ms = (t0: number): number => Math.round(performance.now() - t0);
@@ -180,8 +149,7 @@ export async function addNamespace(state: LabState, ns: string): Promise<void> {
   checkInterrupted();
   if (!state.namespaces.includes(ns)) state.namespaces.push(ns);
   saveState(state);
-  await must('ip', ['netns', 'add', ns]);
-  await must('ip', ['-n', ns, 'link', 'set', 'lo', 'up']);
+  await createNamespace(ns);
 }
 
 /** Kernel modules the rendered modules-load.d file names, loaded if absent (systemd-modules-load does this at boot). */
@@ -428,29 +396,6 @@ async function build(state: LabState, plan: ClusterPlan, render: string, opts: U
   const took = await waitConverged(expectations(state, plan), opts.timeoutSec * 1000);
   state.timings['converged'] = ms(t0);
   log(`  routes converged ${took} ms after ${state.mode === 'bgp' ? 'BIRD started' : 'the static routes were applied'} (${(state.timings['converged']! / 1000).toFixed(2)} s after lab up began)`);
-}
-
-/** Run at most `n` of the given tasks at once, in the order they were handed in. */
-function limiter(n: number): <T>(task: () => Promise<T>) => Promise<T> {
-  let active = 0;
-  const queue: Array<() => void> = [];
-  const next = (): void => {
-    if (active >= n || !queue.length) return;
-    active++;
-    queue.shift()!();
-  };
-  return <T>(task: () => Promise<T>): Promise<T> =>
-    new Promise<T>((resolve, reject) => {
-      queue.push(() => {
-        task()
-          .then(resolve, reject)
-          .finally(() => {
-            active--;
-            next();
-          });
-      });
-      next();
-    });
 }
 
 export function birdRecord(state: LabState, name: string, ns: string, config: string): BirdRecord {

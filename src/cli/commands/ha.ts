@@ -1,21 +1,16 @@
 import { resolve } from 'node:path';
 import { UsageError } from '../../core/diagnostics.js';
-import type { FailoverLab } from '../../ha/lab.js';
-import { labPrerequisites } from '../../ha/lab.js';
-import { LabError } from '../../ha/proc.js';
+import { HA_REQUIREMENTS } from '../../ha/lab.js';
 import { formatReport, formatSummary } from '../../ha/report.js';
 import { runFailover, type FailoverReport } from '../../ha/scenario.js';
 import { TemplateSet } from '../../render/templates.js';
+import { LabError } from '../../runtime/exec.js';
+import { wholeNumber } from '../../runtime/options.js';
+import { preflight } from '../../runtime/preflight.js';
+import { interruptible, LabInterrupted } from '../../runtime/signals.js';
 import { planFromArgs, STACK_HELP, STACK_OPTION, type Command } from '../main.js';
 
 const SUBCOMMANDS = ['failover'];
-
-function positiveInt(v: unknown, name: string, min: number, max: number, dflt: number): number {
-  if (v === undefined) return dflt;
-  const n = Number(v);
-  if (!Number.isInteger(n) || n < min || n > max) throw new UsageError(`--${name} must be a whole number from ${min} to ${max}, not "${String(v)}"`);
-  return n;
-}
 
 export const haCommand: Command = {
   name: 'ha',
@@ -52,7 +47,8 @@ export const haCommand: Command = {
              the VIP for more than 1 s; and nothing is left behind.
              Root only. Everything started (namespaces f6ha-<pid>-*, processes,
              /etc/netns/f6ha-*, a temporary directory) is removed afterwards,
-             also on failure or Ctrl-C. A run takes about 20 s.
+             also on failure or Ctrl-C; what a killed run (kill -9) left is
+             removed by the next run. A run takes about 20 s.
 
 Options:
 ${STACK_HELP}
@@ -65,16 +61,18 @@ ${STACK_HELP}
       --templates DIR    template overlay, as for flat6 render
 
 Exit status: 0 every run passed, 1 a run failed its criteria or the lab broke,
-2 usage error (including: not root, a tool missing, loadBalancer: none).
+2 usage error (including: not root, a tool missing, loadBalancer: none), 130
+(Ctrl-C) or 143 (SIGTERM) interrupted, after removing everything it made
+(further signals meanwhile are ignored).
 See docs/ha.md.`,
   async run(args, io) {
     const sub = args.positionals[0];
     if (!sub) throw new UsageError(`name a subcommand: ${SUBCOMMANDS.join(', ')} (flat6 ha --help)`);
     if (!SUBCOMMANDS.includes(sub)) throw new UsageError(`unknown subcommand "${sub}"; known: ${SUBCOMMANDS.join(', ')}`);
     if (args.positionals.length > 1) throw new UsageError(`unexpected argument "${args.positionals[1]}"`);
-    const runs = positiveInt(args.values['runs'], 'runs', 1, 100, 1);
-    const pollIntervalMs = positiveInt(args.values['interval'], 'interval', 10, 1000, 100);
-    const requestTimeoutMs = positiveInt(args.values['timeout'], 'timeout', 100, 10_000, 1000);
+    const runs = wholeNumber(args.values['runs'], 'runs', 1, 100) ?? 1;
+    const pollIntervalMs = wholeNumber(args.values['interval'], 'interval', 10, 1000) ?? 100;
+    const requestTimeoutMs = wholeNumber(args.values['timeout'], 'timeout', 100, 10_000) ?? 1000;
     const { plan } = planFromArgs(args, io);
     if (plan.spec.controlPlane.loadBalancer !== 'keepalived-haproxy') {
       throw new UsageError(`stack ${plan.stackName} sets controlPlane.loadBalancer: ${plan.spec.controlPlane.loadBalancer}; flat6 renders no keepalived/haproxy for it, so there is nothing to fail over`);
@@ -84,47 +82,41 @@ See docs/ha.md.`,
         `stack ${plan.stackName} has ${plan.controlPlanes.length} control-plane node(s); the scenario needs at least three (faults (a) and (b) take two nodes out, a third must take the VIP)`,
       );
     }
-    const missing = labPrerequisites();
-    if (missing.length) throw new UsageError(missing.join('\n  '));
+    preflight(HA_REQUIREMENTS);
     const templates = new TemplateSet(args.values['templates'] as string | undefined);
     const json = args.values['json'] === true;
     const logsDir = args.values['logs'] as string | undefined;
 
-    let current: FailoverLab | undefined;
-    const onSignal = (sig: NodeJS.Signals): void => {
-      current?.down();
-      io.stderr(`\nflat6 ha failover: ${sig}: lab removed\n`);
-      process.exit(sig === 'SIGINT' ? 130 : 143);
-    };
-    const onExit = (): void => current?.down();
-    process.on('SIGINT', onSignal);
-    process.on('SIGTERM', onSignal);
-    process.on('exit', onExit);
     const reports: FailoverReport[] = [];
     try {
-      for (let i = 1; i <= runs; i++) {
-        const report = await runFailover(plan, {
-          runId: String(i),
-          pollIntervalMs,
-          requestTimeoutMs,
-          templates,
-          keepLogs: logsDir ? resolve(io.cwd, logsDir, `run${i}`) : undefined,
-          log: json ? undefined : (line) => io.stderr(`${line}\n`),
-          onLab: (lab) => (current = lab),
-        });
-        reports.push(report);
-        if (!json) io.stdout(formatReport(report, runs > 1 ? { index: i, of: runs } : undefined));
-      }
+      await interruptible(
+        'flat6 ha failover',
+        async () => {
+          for (let i = 1; i <= runs; i++) {
+            const report = await runFailover(plan, {
+              runId: String(i),
+              pollIntervalMs,
+              requestTimeoutMs,
+              templates,
+              keepLogs: logsDir ? resolve(io.cwd, logsDir, `run${i}`) : undefined,
+              log: json ? undefined : (line) => io.stderr(`${line}\n`),
+            });
+            reports.push(report);
+            if (!json) io.stdout(formatReport(report, runs > 1 ? { index: i, of: runs } : undefined));
+          }
+        },
+        io.stderr,
+      );
     } catch (e) {
+      if (e instanceof LabInterrupted) {
+        io.stderr(`flat6 ha failover: ${e.message}; everything it made is removed\n`);
+        return e.exitCode;
+      }
       if (e instanceof LabError) {
         io.stderr(`flat6 ha failover: ${e.message}\n${logsDir ? `logs: ${logsDir}\n` : 'rerun with --logs DIR to keep the logs\n'}`);
         return 1;
       }
       throw e;
-    } finally {
-      process.off('SIGINT', onSignal);
-      process.off('SIGTERM', onSignal);
-      process.off('exit', onExit);
     }
     if (json) io.stdout(JSON.stringify(runs === 1 ? reports[0] : reports, null, 2) + '\n');
     else io.stdout(formatSummary(reports));

@@ -1,21 +1,16 @@
 import { UsageError } from '../../core/diagnostics.js';
 import { labCheck } from '../../lab/check.js';
 import { teardown } from '../../lab/down.js';
-import { LabError } from '../../lab/exec.js';
 import { readState, runDirOf } from '../../lab/state.js';
 import { MAX_LAB_NODES } from '../../lab/topology.js';
-import { LabInterrupted, labUp, preflight } from '../../lab/up.js';
+import { labPreflight, labUp } from '../../lab/up.js';
+import { LabError } from '../../runtime/exec.js';
+import { wholeNumber } from '../../runtime/options.js';
+import { LabInterrupted } from '../../runtime/signals.js';
 import { stackNameOf, type RoutingMode } from '../../spec/load.js';
 import { loadStackAt, STACK_HELP, STACK_OPTION, type Command, type ParsedArgs } from '../main.js';
 import { resolveStackFile } from '../stack.js';
 import type { CliIO } from '../io.js';
-
-function positiveInt(args: ParsedArgs, name: string, min: number): number | undefined {
-  const v = args.values[name];
-  if (v === undefined) return undefined;
-  if (typeof v !== 'string' || !/^\d+$/.test(v) || Number(v) < min) throw new UsageError(`--${name} takes a whole number of at least ${min}, not "${String(v)}"`);
-  return Number(v);
-}
 
 function stackName(args: ParsedArgs, io: CliIO): { file: string; name: string } {
   const file = resolveStackFile(io, args.values['stack'] as string | undefined);
@@ -26,18 +21,18 @@ async function up(args: ParsedArgs, io: CliIO): Promise<number> {
   const mode = args.values['mode'] as string | undefined;
   if (mode !== undefined && mode !== 'bgp' && mode !== 'static') throw new UsageError(`--mode is bgp or static, not "${mode}"`);
   const { file } = stackName(args, io);
-  preflight();
+  labPreflight();
   const stack = loadStackAt(io, file);
   const state = await labUp(
     stack,
     io.env,
     {
-      racks: positiveInt(args, 'racks', 1),
-      nodesPerRack: positiveInt(args, 'nodes-per-rack', 1),
-      podsPerNode: positiveInt(args, 'pods-per-node', 1) ?? 2,
+      racks: wholeNumber(args.values['racks'], 'racks', 1),
+      nodesPerRack: wholeNumber(args.values['nodes-per-rack'], 'nodes-per-rack', 1),
+      podsPerNode: wholeNumber(args.values['pods-per-node'], 'pods-per-node', 1) ?? 2,
       mode: mode as RoutingMode | undefined,
       break: (args.values['break'] as string[] | undefined) ?? [],
-      timeoutSec: positiveInt(args, 'timeout', 1) ?? 30,
+      timeoutSec: wholeNumber(args.values['timeout'], 'timeout', 1) ?? 30,
       templates: args.values['templates'] as string | undefined,
       keepTimers: args.values['keep-timers'] === true,
     },
@@ -49,7 +44,7 @@ async function up(args: ParsedArgs, io: CliIO): Promise<number> {
 
 async function check(args: ParsedArgs, io: CliIO): Promise<number> {
   const { name } = stackName(args, io);
-  preflight();
+  labPreflight();
   const dir = runDirOf(io.env, name);
   const state = readState(dir);
   if (!state || state.phase !== 'up') throw new UsageError(`no lab of stack ${name} is up (${dir}): run "flat6 lab up --stack ${name}" first`);
@@ -63,14 +58,14 @@ async function check(args: ParsedArgs, io: CliIO): Promise<number> {
 
 async function down(args: ParsedArgs, io: CliIO): Promise<number> {
   const { name } = stackName(args, io);
-  preflight();
+  labPreflight();
   const dir = runDirOf(io.env, name);
   const state = readState(dir);
   if (!state) {
     io.stdout(`no lab of stack ${name} is up (${dir}); nothing to remove\n`);
     return 0;
   }
-  const r = await teardown(state);
+  const r = teardown(state);
   if (r.left.length) {
     io.stderr(`flat6 lab down: could not remove ${r.left.join(', ')}\n`);
     return 1;
@@ -131,12 +126,13 @@ Without --racks/--nodes-per-rack the whole stack is built, up to ${MAX_LAB_NODES
 Racks keep their index and nodes their slot, so every address and file is the one
 the full stack renders. Needs root and the Debian packages iproute2, procps,
 netplan.io, bird2, iputils-ping and containernetworking-plugins
-(scripts/install-test-deps.sh). Namespaces are named f6-<run id>-...; the run
+(scripts/install-test-deps.sh), and setpriv (util-linux). Namespaces are named f6-<run id>-...; the run
 directory is /run/flat6-lab/<stack> ($FLAT6_LAB_DIR/<stack> if set). Addresses
 never leave the lab's namespaces. docs/lab.md has the details.
 Exit status: 0 ok, 1 a check failed or the lab could not be built (everything
-it made is removed), 2 usage error (e.g. not root), 130 up interrupted by Ctrl-C or
-SIGTERM (what it had built is removed; further signals meanwhile are ignored).`,
+it made is removed), 2 usage error (e.g. not root), 130 (Ctrl-C) or 143 (SIGTERM)
+up interrupted (what it had built is removed; further signals meanwhile are ignored).
+A run that a killed "lab up" left half built is removed by the next "lab up".`,
   async run(args, io) {
     const [action, ...extra] = args.positionals;
     if (!action || extra.length) throw new UsageError('say what to do: flat6 lab up, flat6 lab check or flat6 lab down (flat6 lab --help)');
@@ -149,7 +145,7 @@ SIGTERM (what it had built is removed; further signals meanwhile are ignored).`,
     } catch (e) {
       if (e instanceof LabError) {
         io.stderr(`flat6 lab ${action}: ${e.message}\n`);
-        return e instanceof LabInterrupted ? 130 : 1;
+        return e instanceof LabInterrupted ? e.exitCode : 1;
       }
       throw e;
     }

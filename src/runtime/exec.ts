@@ -1,18 +1,23 @@
 /**
- * Running the real tools (ip, sysctl, netplan, bird, the CNI plugins) as
- * child processes, inside network namespaces where asked.
+ * Running the real tools (ip, sysctl, netplan, bird, keepalived, the CNI
+ * plugins, ...) as child processes, inside network namespaces where asked.
+ * `run` is asynchronous; `runSync` is for teardown, which must also work from
+ * process exit handlers.
  */
-import { spawn } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { spawn, spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import { delimiter, join } from 'node:path';
 
-/** A failure of the lab itself (not of a check): exit status 1, everything the run made is removed. */
+/** A failure of a lab itself (not of a check): everything the run made is removed, exit status 1. */
 export class LabError extends Error {
   constructor(message: string) {
     super(message);
     this.name = 'LabError';
   }
 }
+
+/** Progress lines of a lab. */
+export type Log = (line: string) => void;
 
 export interface RunResult {
   code: number;
@@ -23,15 +28,20 @@ export interface RunResult {
 export interface RunOptions {
   input?: string;
   env?: NodeJS.ProcessEnv;
-  /** kill the process after this long (default 60 s) */
+  /** kill the process after this long (default 60 s; runSync: 10 s) */
   timeoutMs?: number;
 }
 
-/** PATH with the sbin directories, where iproute2, sysctl, netplan and bird live. */
+/** PATH with the sbin directories, where iproute2, sysctl, netplan, bird and keepalived live. */
 export function toolPath(env: NodeJS.ProcessEnv = process.env): string {
   const parts = (env['PATH'] ?? '/usr/local/bin:/usr/bin:/bin').split(delimiter);
   for (const d of ['/usr/local/sbin', '/usr/sbin', '/sbin']) if (!parts.includes(d)) parts.push(d);
   return parts.join(delimiter);
+}
+
+/** The environment a tool runs in: `env` (default: this process's) with toolPath(). */
+export function toolEnv(env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  return { ...env, PATH: toolPath(env) };
 }
 
 /** Absolute path of a tool, or undefined. */
@@ -45,15 +55,15 @@ export function which(tool: string): string | undefined {
 
 export function run(cmd: string, args: string[], opts: RunOptions = {}): Promise<RunResult> {
   return new Promise((resolve) => {
-    const env = { ...(opts.env ?? process.env), PATH: toolPath(opts.env ?? process.env) };
-    const child = spawn(cmd, args, { env, stdio: ['pipe', 'pipe', 'pipe'] });
+    const timeoutMs = opts.timeoutMs ?? 60_000;
+    const child = spawn(cmd, args, { env: toolEnv(opts.env), stdio: ['pipe', 'pipe', 'pipe'] });
     let stdout = '';
     let stderr = '';
     let done = false;
     const timer = setTimeout(() => {
-      stderr += `\n(killed after ${opts.timeoutMs ?? 60_000} ms)`;
+      stderr += `\n(killed after ${timeoutMs} ms)`;
       child.kill('SIGKILL');
-    }, opts.timeoutMs ?? 60_000);
+    }, timeoutMs);
     child.stdout.setEncoding('utf8').on('data', (d: string) => void (stdout += d));
     child.stderr.setEncoding('utf8').on('data', (d: string) => void (stderr += d));
     const finish = (code: number): void => {
@@ -70,6 +80,12 @@ export function run(cmd: string, args: string[], opts: RunOptions = {}): Promise
     child.stdin.on('error', () => undefined);
     child.stdin.end(opts.input ?? '');
   });
+}
+
+/** Run to completion without an event-loop turn; never throws (a failure is a non-zero code). */
+export function runSync(cmd: string, args: string[], opts: RunOptions = {}): RunResult {
+  const r = spawnSync(cmd, args, { env: toolEnv(opts.env), input: opts.input ?? '', encoding: 'utf8', timeout: opts.timeoutMs ?? 10_000, killSignal: 'SIGKILL' });
+  return { code: r.status ?? (r.error ? 127 : 128), stdout: r.stdout ?? '', stderr: (r.stderr ?? '') + (r.error ? r.error.message : '') };
 }
 
 function describe(cmd: string, args: string[]): string {
@@ -105,47 +121,4 @@ export async function ipBatch(ns: string, commands: string[]): Promise<void> {
 export async function ipJson<T>(ns: string, args: string[]): Promise<T> {
   const out = await must('ip', ['-n', ns, '-j', ...args]);
   return (out.trim() === '' ? [] : JSON.parse(out)) as T;
-}
-
-/** Map over items with at most `limit` running at once; results in input order. */
-export async function pool<T, R>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
-  const out = new Array<R>(items.length);
-  let next = 0;
-  let failed: unknown;
-  const worker = async (): Promise<void> => {
-    while (failed === undefined && next < items.length) {
-      const i = next++;
-      try {
-        out[i] = await fn(items[i]!, i);
-      } catch (e) {
-        if (failed === undefined) failed = e;
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  if (failed !== undefined) throw failed;
-  return out;
-}
-
-export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
-
-/** Poll `cond` every `stepMs` until it holds; LabError naming `what` after `timeoutMs`. */
-export async function waitFor(what: string, cond: () => boolean | Promise<boolean>, timeoutMs: number, stepMs = 100): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (await cond()) return;
-    if (Date.now() > deadline) throw new LabError(`timed out after ${timeoutMs / 1000} s waiting for ${what}`);
-    await sleep(stepMs);
-  }
-}
-
-/** true while `pid` runs (a zombie counts as gone). */
-export function isAlive(pid: number | undefined): boolean {
-  if (pid === undefined) return false;
-  try {
-    process.kill(pid, 0);
-    return !/^\d+ \(.*\) Z/.test(readFileSync(`/proc/${pid}/stat`, 'utf8'));
-  } catch {
-    return false;
-  }
 }
