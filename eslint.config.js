@@ -15,7 +15,20 @@ export default tseslint.config(
       // `x!` marks an index or lookup whose presence the code has just established (tsconfig has no
       // noUncheckedIndexedAccess, so the alternative is an unreachable branch at each place).
       '@typescript-eslint/no-non-null-assertion': 'off',
+      // `(x) => list.push(x)` style callbacks are common and clear.
+      '@typescript-eslint/no-confusing-void-expression': ['error', { ignoreArrowShorthand: true }],
     },
+  },
+  {
+    // Plain JavaScript files (probe programs) are not part of the TypeScript project.
+    files: ['**/*.mjs', '**/*.js'],
+    ...tseslint.configs.disableTypeChecked,
+    languageOptions: { ...tseslint.configs.disableTypeChecked.languageOptions, globals: Object.fromEntries(['process', 'console', 'Buffer', 'URL', 'performance', 'setTimeout', 'clearTimeout', 'setInterval', 'clearInterval'].map((g) => [g, 'readonly'])) },
+  },
+  {
+    // Escaping control characters is what these expressions are for.
+    files: ['src/core/diagnostics.ts', 'src/spec/section.ts', 'src/render/templates.ts', 'test/**/*.ts'],
+    rules: { 'no-control-regex': 'off' },
   },
   {
     // Tests read parsed YAML and JSON as loosely typed data on purpose.

@@ -34,7 +34,7 @@ function unionMembers(typeName: string): string[] {
   const src = readFileSync(join(ROOT, 'src', 'core', 'diagnostics.ts'), 'utf8');
   const m = new RegExp(`export type ${typeName} =([^;]+);`).exec(src);
   if (!m) throw new Error(`type ${typeName} not found in src/core/diagnostics.ts`);
-  return [...m[1]!.matchAll(/'([A-Z0-9_]+)'/g)].map((x) => x[1]!);
+  return [...m[1].matchAll(/'([A-Z0-9_]+)'/g)].map((x) => x[1]);
 }
 
 const CHECK_CODES = unionMembers('CheckCode');
@@ -60,7 +60,7 @@ function columnOf(line: string, needle: string | undefined): number | undefined 
   }
   const m = /^(\s*(?:-\s+)?[^\s:]+:\s+)\S/.exec(body);
   if (!m) throw new Error(`marker without @needle on a line that is not "key: value": ${line}`);
-  return m[1]!.length + 1;
+  return m[1].length + 1;
 }
 
 function markers(text: string): { expected: Expected[]; related: Place[] } {
@@ -69,7 +69,7 @@ function markers(text: string): { expected: Expected[]; related: Place[] } {
   text.split('\n').forEach((line, i) => {
     const e = /#\s*expect\s+(.+)$/.exec(line);
     if (e) {
-      for (const tok of e[1]!.trim().split(/\s+/)) {
+      for (const tok of e[1].trim().split(/\s+/)) {
         const [code, needle] = tok.split(/@(.*)/s) as [string, string | undefined];
         expected.push({ code, line: i + 1, col: columnOf(line, needle) });
       }
@@ -93,7 +93,7 @@ function diagnose(file: string): Diagnostic[] {
 const fixtures = readdirSync(BAD)
   .filter((f) => f.endsWith('.yaml'))
   .sort();
-const codeOf = (f: string): string => f.split('.')[0]!;
+const codeOf = (f: string): string => f.split('.')[0];
 
 describe('fixture coverage', () => {
   it('every check and parse code has a fixture (FILE_READ is built in the test)', () => {
@@ -276,7 +276,7 @@ describe('rack indexes and address hints', () => {
       ['warning', 'racks.0', 15],
       ['warning', 'racks.1', 17],
     ]);
-    expect(layout[1]!.fix).toContain('set index: 1 on rack r1');
+    expect(layout[1].fix).toContain('set index: 1 on rack r1');
     const indexed = two.replace('      - name: r0\n', '      - name: r0\n        index: 0\n').replace('{ name: r1, nodes: 1 }', '{ name: r1, index: 1, nodes: 1 }');
     expect(warningsOf(indexed).filter((d) => d.code === 'LAYOUT')).toEqual([]);
     expect(warningsOf(good()).filter((d) => d.code === 'LAYOUT')).toEqual([]);
@@ -314,7 +314,7 @@ describe('the checks cost what the stack lists, never a number it writes (issue 
     const stack = loadStack(GOOD);
     const racks = stack.spec.racks;
     if (racks.kind !== 'list') throw new Error('the base fixture lists its racks');
-    racks.items[0]!.nodes = 1e9;
+    racks.items[0].nodes = 1e9;
     stack.spec.controlPlane.count = 1e9;
     stack.spec.controlPlane.loadBalancer = loadBalancer;
     return stack;
@@ -364,6 +364,6 @@ describe('the checks cost what the stack lists, never a number it writes (issue 
     const ds = checkStack(stack).diagnostics.filter((d) => d.severity === 'error');
     // The fixture's /64 node range holds one rack: capacity errors that name the highest index, not a crash.
     expect(ds.map((d) => d.code)).toEqual(['POD_CAPACITY', 'NODE_CAPACITY']);
-    expect(ds[1]!.message).toBe('node range 2001:db8:1::/64 holds 1 rack subnets of /64; the stack needs 200000');
+    expect(ds[1].message).toBe('node range 2001:db8:1::/64 holds 1 rack subnets of /64; the stack needs 200000');
   });
 });

@@ -19,7 +19,7 @@ afterAll(cleanupTempDirs);
 /** Command names listed by the top-level help (other capabilities add theirs). */
 async function listedCommands(): Promise<string[]> {
   const r = await cli(['--help']);
-  const section = r.stdout.split('Commands:\n')[1]!.split('\n\n')[0]!;
+  const section = r.stdout.split('Commands:\n')[1].split('\n\n')[0];
   return section
     .split('\n')
     .map((l) => /^\s+(\S+)\s{2,}\S/.exec(l)?.[1])
@@ -222,7 +222,7 @@ describe('render --templates overlay', () => {
 
 describe('secrets', () => {
   const kubeadmOf = (out: string, host = 'worker1'): string => readFileSync(join(out, 'hosts', host, 'etc', 'flat6', 'kubeadm.yaml'), 'utf8');
-  const tokenIn = (text: string): string => /token: "([a-z0-9]{6}\.[a-z0-9]{16})"/.exec(text)![1]!;
+  const tokenIn = (text: string): string => /token: "([a-z0-9]{6}\.[a-z0-9]{16})"/.exec(text)![1];
 
   it('generated once into DIR/secrets.yaml (0600), then reused on every re-render', async () => {
     const out = join(tempDir('secrets'), 'out');
@@ -232,7 +232,7 @@ describe('secrets', () => {
     const secretsFile = join(out, 'secrets.yaml');
     expect(statSync(secretsFile).mode & 0o777).toBe(0o600);
     const secrets = readFileSync(secretsFile, 'utf8');
-    const token = /bootstrapToken: "(.+)"/.exec(secrets)![1]!;
+    const token = /bootstrapToken: "(.+)"/.exec(secrets)![1];
     expect(token).toMatch(/^[a-z0-9]{6}\.[a-z0-9]{16}$/);
     expect(tokenIn(kubeadmOf(out))).toBe(token);
     const before = hashTree(out);

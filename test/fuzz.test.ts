@@ -99,7 +99,7 @@ function mutate(base: unknown, ops: Op[]): unknown {
     const all = containers(doc);
     const inCluster = all.filter((c) => c.path[0] === 'config' && c.path[1] === 'flat6:cluster');
     const cs = o.at % 10 === 0 || inCluster.length === 0 ? all : inCluster;
-    const { node } = cs[o.at % cs.length]!;
+    const { node } = cs[o.at % cs.length];
     const keys = Array.isArray(node) ? node.map((_, i) => i) : Object.keys(node);
     if (o.kind === 'add') {
       if (Array.isArray(node)) node.push(o.value);
@@ -107,10 +107,10 @@ function mutate(base: unknown, ops: Op[]): unknown {
       continue;
     }
     if (keys.length === 0) continue;
-    const k = keys[o.at % keys.length]!;
+    const k = keys[o.at % keys.length];
     if (o.kind === 'delete') {
       if (Array.isArray(node)) node.splice(k as number, 1);
-      else delete (node as Record<string, unknown>)[k];
+      else Reflect.deleteProperty(node, k);
     } else (node as Record<string | number, unknown>)[k] = o.value;
   }
   return doc;
@@ -139,7 +139,7 @@ function treeProblems(dir: string): string[] {
     if (/\.(ya?ml)$/.test(f)) {
       for (const version of ['1.2', '1.1'] as const) {
         for (const d of parseAllDocuments(text, { version })) {
-          if (d.errors.length) out.push(`${f}: YAML ${version}: ${d.errors[0]!.message}`);
+          if (d.errors.length) out.push(`${f}: YAML ${version}: ${d.errors[0].message}`);
           else if (hasKey(d.toJS(), MARK)) out.push(`${f}: injected key`);
         }
       }
@@ -182,7 +182,7 @@ describe('fuzzing stack files through load, check and render', () => {
         fc.oneof({ weight: 4, arbitrary: fc.constant(null) }, { weight: 1, arbitrary: fc.tuple(fc.nat(), fc.constantFrom(...PAYLOADS, '\t', ': ', '- ', '&a ', '*a', '<<: *a', '? ', '!!binary ')) }),
         fc.oneof({ weight: 12, arbitrary: fc.constant('Pulumi.fuzz.yaml') }, { weight: 1, arbitrary: fc.constantFrom(`Pulumi.x\n${MARK}: 1\n#.yaml`, 'Pulumi.a b.yaml') }),
         async (baseIdx, ops, splice, name) => {
-          const base = parse(BASES[baseIdx]!) as unknown;
+          const base = parse(BASES[baseIdx]) as unknown;
           let text = stringify(mutate(base, ops), { lineWidth: 0 });
           if (splice) {
             const [at, what] = splice;

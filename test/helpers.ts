@@ -189,7 +189,7 @@ export function hostsOf(tree: Map<string, TreeFile>): string[] {
   const s = new Set<string>();
   for (const p of tree.keys()) {
     const m = /^hosts\/([^/]+)\//.exec(p);
-    if (m) s.add(m[1]!);
+    if (m) s.add(m[1]);
   }
   return [...s].sort();
 }
@@ -259,7 +259,7 @@ export function sampleHosts(plan: ClusterPlan): string[] {
     const first = it.next().value;
     if (first) names.add(first.name);
   }
-  const lastRack = racks[racks.length - 1]!;
+  const lastRack = racks[racks.length - 1];
   const lastNode = plan.nodeAt(lastRack.index, lastRack.nodeCount - 1);
   if (lastNode) names.add(lastNode.name);
   return [...names].slice(0, 8);

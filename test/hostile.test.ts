@@ -9,7 +9,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
-import { parse, parseAllDocuments } from 'yaml';
+import { parse } from 'yaml';
 import { asciiJson, TemplateSet, TemplateValueError } from '../src/render/templates.js';
 import { atomicLeftovers, cleanupTempDirs, cli, FIXTURES, hashTree, ROOT, tempDir, testSecretsFile, TEST_SECRETS } from './helpers.js';
 
@@ -58,7 +58,7 @@ describe('stack names', () => {
 describe('templates write values safely by construction', () => {
   const overlay = (name: string, text: string): TemplateSet => {
     const dir = tempDir('overlay');
-    mkdirSync(join(dir, name.split('/')[0]!), { recursive: true });
+    mkdirSync(join(dir, name.split('/')[0]), { recursive: true });
     writeFileSync(join(dir, name), text);
     return new TemplateSet(dir);
   };

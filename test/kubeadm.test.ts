@@ -43,7 +43,7 @@ function collect(stack: string, out: string, into: KubeadmFile[]): void {
   const tree = readTree(out);
   for (const [path, f] of tree) {
     if (!/\/kubeadm[^/]*\.ya?ml$/.test(path)) continue;
-    const host = /^hosts\/([^/]+)\//.exec(path)![1]!;
+    const host = /^hosts\/([^/]+)\//.exec(path)![1];
     into.push({ stack, host, path, docs: parseFile(f.content.toString(), `${stack}/${path}`) });
   }
 }
@@ -144,7 +144,7 @@ describe('every file agrees with the plan', () => {
     for (const [stack, plan] of plans) {
       const ours = files.filter((f) => f.stack === stack);
       const inits = ours.filter((f) => f.docs.some((d) => d['kind'] === 'InitConfiguration')).map((f) => f.host);
-      expect(inits, stack).toEqual(ours.some((f) => f.host === plan.controlPlanes[0]!.name) ? [plan.controlPlanes[0]!.name] : []);
+      expect(inits, stack).toEqual(ours.some((f) => f.host === plan.controlPlanes[0].name) ? [plan.controlPlanes[0].name] : []);
       for (const f of ours) {
         const node = plan.findNode(f.host)!;
         const docs = byKind(f.docs);
@@ -174,7 +174,7 @@ describe('controlPlane.extraCertSANs', () => {
     const { stackPath, testSecretsFile } = await import('./helpers.js');
     const text = readFileSync(stackPath('metal'), 'utf8');
     const stack = join(tempDir('sans'), 'Pulumi.sans.yaml');
-    const edited = text.replace(/(\n    controlPlane:\n)/, '$1      extraCertSANs: [api.metal.example.com]\n');
+    const edited = text.replace(/(\n {4}controlPlane:\n)/, '$1      extraCertSANs: [api.metal.example.com]\n');
     expect(edited).not.toBe(text);
     writeFileSync(stack, edited);
     const out = join(tempDir('sans'), 'out');
@@ -183,7 +183,7 @@ describe('controlPlane.extraCertSANs', () => {
     const docs = byKind(parseAllDocuments(readFileSync(join(out, 'hosts', 'cp1', 'etc', 'flat6', 'kubeadm.yaml'), 'utf8')).map((d) => d.toJS() as Doc));
     expect(docs.get('ClusterConfiguration')!['apiServer']['certSANs']).toEqual(['2001:db8:1::100', '2001:db8:1::10', '2001:db8:1::20', '2001:db8:1::30', 'api.metal.example.com']);
     const bad = join(tempDir('sans'), 'Pulumi.bad.yaml');
-    writeFileSync(bad, text.replace(/(\n    controlPlane:\n)/, '$1      extraCertSANs: ["Api Example"]\n'));
+    writeFileSync(bad, text.replace(/(\n {4}controlPlane:\n)/, '$1      extraCertSANs: ["Api Example"]\n'));
     const v = await cli(['validate', '--stack', bad]);
     expect(v.code).toBe(2);
     expect(v.stderr).toMatch(/error SCHEMA_VALUE: "Api Example" is not a lower-case DNS name/);

@@ -258,7 +258,8 @@ interface Mutation {
   name: string;
   /** 'init' mutates the init file (validated with validateKubeadmFile); 'cpjoin' / 'worker' the join files. */
   base: 'init' | 'cpjoin' | 'worker';
-  mutate: (docs: Doc[]) => Doc[] | void;
+  /** changes docs in place (returns nothing) or returns new documents */
+  mutate: (docs: Doc[]) => unknown;
   path: string;
   message?: RegExp;
 }
@@ -329,7 +330,7 @@ const mutations: Mutation[] = [
     name: 'kubeletExtraArgs written as a map',
     base: 'worker',
     mutate: (d) => {
-      d[0]!.nodeRegistration.kubeletExtraArgs = { 'node-ip': '2001:db8:0:2::20' };
+      d[0].nodeRegistration.kubeletExtraArgs = { 'node-ip': '2001:db8:0:2::20' };
     },
     path: 'JoinConfiguration.nodeRegistration.kubeletExtraArgs',
     message: /list of \{name, value\}/,
@@ -419,7 +420,7 @@ const mutations: Mutation[] = [
     name: 'bad discovery token',
     base: 'worker',
     mutate: (d) => {
-      d[0]!.discovery.bootstrapToken.token = 'abcdef0123456789abcdef';
+      d[0].discovery.bootstrapToken.token = 'abcdef0123456789abcdef';
     },
     path: 'JoinConfiguration.discovery.bootstrapToken.token',
   },
@@ -427,7 +428,7 @@ const mutations: Mutation[] = [
     name: 'short certificateKey',
     base: 'cpjoin',
     mutate: (d) => {
-      d[0]!.controlPlane.certificateKey = CERT_KEY.slice(0, 32);
+      d[0].controlPlane.certificateKey = CERT_KEY.slice(0, 32);
     },
     path: 'JoinConfiguration.controlPlane.certificateKey',
     message: /32-byte/,
@@ -454,7 +455,7 @@ const mutations: Mutation[] = [
     name: 'bindPort out of range',
     base: 'cpjoin',
     mutate: (d) => {
-      d[0]!.controlPlane.localAPIEndpoint.bindPort = 70000;
+      d[0].controlPlane.localAPIEndpoint.bindPort = 70000;
     },
     path: 'JoinConfiguration.controlPlane.localAPIEndpoint.bindPort',
   },
@@ -534,7 +535,7 @@ const mutations: Mutation[] = [
     name: 'uppercase node name',
     base: 'worker',
     mutate: (d) => {
-      d[0]!.nodeRegistration.name = 'Worker-0';
+      d[0].nodeRegistration.name = 'Worker-0';
     },
     path: 'JoinConfiguration.nodeRegistration.name',
     message: /RFC 1123/,
@@ -551,7 +552,7 @@ const mutations: Mutation[] = [
     name: 'unbracketed IPv6 apiServerEndpoint',
     base: 'worker',
     mutate: (d) => {
-      d[0]!.discovery.bootstrapToken.apiServerEndpoint = '2001:db8:0:1::100:6443';
+      d[0].discovery.bootstrapToken.apiServerEndpoint = '2001:db8:0:1::100:6443';
     },
     path: 'JoinConfiguration.discovery.bootstrapToken.apiServerEndpoint',
     message: /brackets/,
@@ -560,7 +561,7 @@ const mutations: Mutation[] = [
     name: 'token discovery without caCertHashes or unsafeSkipCAVerification',
     base: 'worker',
     mutate: (d) => {
-      delete d[0]!.discovery.bootstrapToken.caCertHashes;
+      delete d[0].discovery.bootstrapToken.caCertHashes;
     },
     path: 'JoinConfiguration.discovery.bootstrapToken.caCertHashes',
   },
@@ -568,7 +569,7 @@ const mutations: Mutation[] = [
     name: 'join without discovery',
     base: 'worker',
     mutate: (d) => {
-      delete d[0]!.discovery;
+      delete d[0].discovery;
     },
     path: 'JoinConfiguration.discovery',
     message: /required/,
@@ -689,7 +690,8 @@ describe('mutations are reported at the right path', () => {
   const bases = { init: initDocs, cpjoin: () => [controlPlaneJoin()], worker: () => [workerJoin()] };
   it.each(mutations)('$name → $path', ({ base, mutate, path, message }) => {
     const docs = bases[base]();
-    const mutated = mutate(docs) ?? docs;
+    const result = mutate(docs);
+    const mutated = Array.isArray(result) ? (result as Doc[]) : docs;
     const issues = validateKubeadmFile(mutated);
     const hits = issues.filter((i) => i.path === path);
     expect(hits, `no issue at ${path}; got:\n${fmt(issues)}`).not.toHaveLength(0);
@@ -709,8 +711,8 @@ describe('validateKubeDocument', () => {
   it('reports an unknown kind with a suggestion', () => {
     const issues = validateKubeDocument({ apiVersion: 'kubeadm.k8s.io/v1beta4', kind: 'InitConfig' });
     expect(issues).toHaveLength(1);
-    expect(issues[0]!.path).toBe('InitConfig.kind');
-    expect(issues[0]!.hint).toMatch(/did you mean "InitConfiguration"/);
+    expect(issues[0].path).toBe('InitConfig.kind');
+    expect(issues[0].hint).toMatch(/did you mean "InitConfiguration"/);
   });
 
   it('reports a deprecated apiVersion once, without cascading field errors', () => {
@@ -730,9 +732,9 @@ describe('validateKubeDocument', () => {
     });
     expect(validateKubeDocument(cluster('fd00:10:96::/108'))).toEqual([]);
     expect(validateKubeDocument(cluster('fd00:10:96::/107'))).toHaveLength(1);
-    expect(validateKubeDocument(cluster('fd00:10:96::/125'))[0]!.message).toMatch(/too small/);
+    expect(validateKubeDocument(cluster('fd00:10:96::/125'))[0].message).toMatch(/too small/);
     expect(validateKubeDocument(cluster('10.96.0.0/12,fd00:10:96::/112'))).toEqual([]);
-    expect(validateKubeDocument(cluster('fd00:10:96::/112,fd00:10:97::/112'))[0]!.message).toMatch(/dual-stack/);
+    expect(validateKubeDocument(cluster('fd00:10:96::/112,fd00:10:97::/112'))[0].message).toMatch(/dual-stack/);
   });
 
   it('accepts IPv4 and DNS controlPlaneEndpoints with a port', () => {
@@ -771,7 +773,7 @@ function posOf(text: string, needle: string): { line: number; col: number } {
   const at = text.indexOf(needle);
   expect(at, `"${needle}" not in the text`).toBeGreaterThanOrEqual(0);
   const before = text.slice(0, at).split('\n');
-  return { line: before.length, col: before[before.length - 1]!.length + 1 };
+  return { line: before.length, col: before[before.length - 1].length + 1 };
 }
 const brief = (ds: Diagnostic[]) => ds.map((d) => formatDiagnostic(d)).join('\n');
 
@@ -811,7 +813,7 @@ describe('checkKubeadmFile', () => {
       ['InitConfiguration', 'localAPIEndpoint.bindPort', posOf(text, '70000').line, posOf(text, '70000').col],
       ['KubeletConfiguration', 'healthzBindAddress', posOf(text, '"[::1]"').line, posOf(text, '"[::1]"').col],
     ]);
-    expect(ds[1]!.fix).toBe('write "::1"');
+    expect(ds[1].fix).toBe('write "::1"');
   });
 
   it('places list items, map keys and missing required fields', () => {
@@ -838,7 +840,7 @@ describe('checkKubeadmFile', () => {
     const ds = checkKubeadmFile(text, 'f');
     expect(ds).toHaveLength(1);
     expect(ds[0]).toMatchObject({ section: 'JoinConfiguration', path: 'apiVersion', location: { ...posOf(text, 'kubeadm.k8s.io/v1beta3') } });
-    expect(ds[0]!.fix).toMatch(/v1beta4/);
+    expect(ds[0].fix).toMatch(/v1beta4/);
   });
 
   it('reports the rules between documents at the document they concern', () => {
@@ -848,7 +850,7 @@ describe('checkKubeadmFile', () => {
     expect(ds.map((d) => [d.section, d.message, d.location!.line])).toEqual([
       ['KubeletConfiguration', 'KubeletConfiguration cannot accompany JoinConfiguration', posOf(text, 'kind: KubeletConfiguration').line],
     ]);
-    expect(ds[0]!.path).toBeUndefined();
+    expect(ds[0].path).toBeUndefined();
   });
 
   it('reports YAML that does not parse, and nothing else', () => {
@@ -856,7 +858,7 @@ describe('checkKubeadmFile', () => {
     const ds = checkKubeadmFile(text, 'f');
     expect(ds).toHaveLength(1);
     expect(ds[0]).toMatchObject({ code: 'YAML_SYNTAX', severity: 'error', location: { file: 'f', line: posOf(text, '  podSubnet').line + 1 } });
-    expect(checkKubeadmFile('kind: [', 'f')[0]!.code).toBe('YAML_SYNTAX');
+    expect(checkKubeadmFile('kind: [', 'f')[0].code).toBe('YAML_SYNTAX');
   });
 
   it('reads YAML as kubeadm does: 1.1 booleans, timestamps left as text, empty documents skipped', () => {
@@ -887,7 +889,7 @@ describe('checkKubeadmFile', () => {
         const ds = checkKubeadmFile(renamed, rel);
         const hit = ds.find((d) => d.message.startsWith(`unknown field "${m[2]}Zz"`));
         expect(hit, `${rel}:${n + 1} ${m[2]}\n${brief(ds)}`).toBeDefined();
-        expect(hit!.location).toEqual({ file: rel, line: n + 1, col: m[1]!.length + 1 });
+        expect(hit!.location).toEqual({ file: rel, line: n + 1, col: m[1].length + 1 });
         expect(hit!.fix, `${rel}:${n + 1}`).toBe(`did you mean "${m[2]}"?`);
       });
     }

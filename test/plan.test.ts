@@ -188,7 +188,7 @@ function macOf(rack: number, slot: number): string {
 
 /** The stack file text for a definition. */
 function stackYaml(d: StackDef): string {
-  const cpRackIndex = d.form === 'list' ? d.racks[0]!.index : 0;
+  const cpRackIndex = d.form === 'list' ? d.racks[0].index : 0;
   const vip = subnet(d.nodeRange, d.rackSubnetLength, cpRackIndex).base + 2n;
   const racks =
     d.form === 'generated'
@@ -282,10 +282,10 @@ const stackDef: fc.Arbitrary<StackDef> = fc
         listed: fc.array(fc.boolean(), { minLength: 6, maxLength: 6 }),
       })
       .chain(({ indexes, listed }) =>
-        fc.tuple(...indexes.map((_, i) => rackDef(listed[i]!, i === 0 ? p.cpCount : 0))).map(
+        fc.tuple(...indexes.map((_, i) => rackDef(listed[i], i === 0 ? p.cpCount : 0))).map(
           (nodes): StackDef => ({
             ...base,
-            racks: indexes.map((index, i) => ({ name: `rack-${index}`, index, nodes: nodes[i]! })),
+            racks: indexes.map((index, i) => ({ name: `rack-${index}`, index, nodes: nodes[i] })),
             gen: { count: 0, nodes: 0 },
             cpSlots: Array.isArray(nodes[0]) ? nodes[0].slice(0, p.cpCount) : [],
           }),
@@ -310,10 +310,10 @@ const grownPair: fc.Arbitrary<[StackDef, StackDef]> = stackDef.chain((d) => {
     })
     .map(({ newRacks, more }): [StackDef, StackDef] => {
       const grown: RackDef[] = d.racks.map((r, i) => {
-        if (typeof r.nodes === 'number') return { ...r, nodes: r.nodes + (more[i]! % (slots - r.nodes + 1)) };
+        if (typeof r.nodes === 'number') return { ...r, nodes: r.nodes + (more[i] % (slots - r.nodes + 1)) };
         const have = new Set(r.nodes);
         const freeSlots = Array.from({ length: slots }, (_, s) => s).filter((s) => !have.has(s));
-        const add = freeSlots.filter((_, k) => (more[i]! >> k) & 1).slice(0, 4);
+        const add = freeSlots.filter((_, k) => (more[i] >> k) & 1).slice(0, 4);
         return { ...r, nodes: [...r.nodes, ...add].sort((a, b) => a - b) };
       });
       const appended = newRacks.filter((i) => i >= 0).map((index): RackDef => ({ name: `rack-${index}`, index, nodes: 1 + (index % slots) }));
@@ -332,19 +332,23 @@ function someNodes(plan: ClusterPlan, picks: number[]): NodePlan[] {
   } else {
     const racks = [...plan.racks()];
     for (const p of picks) {
-      const rack = racks[p % racks.length]!;
+      const rack = racks[p % racks.length];
       const nodes = [...plan.nodesOfRack(rack)];
-      if (nodes.length) out.push(nodes[Math.floor(p / racks.length) % nodes.length]!);
+      if (nodes.length) out.push(nodes[Math.floor(p / racks.length) % nodes.length]);
     }
   }
   const seen = new Set<string>();
-  return out.filter((n) => !seen.has(n.name) && seen.add(n.name) !== undefined);
+  return out.filter((n) => {
+    if (seen.has(n.name)) return false;
+    seen.add(n.name);
+    return true;
+  });
 }
 
 function sortedDisjoint(prefixes: Prefix[]): void {
   const s = [...prefixes].sort((a, b) => (a.base < b.base ? -1 : a.base > b.base ? 1 : 0));
   for (let i = 1; i < s.length; i++) {
-    if (last(s[i - 1]!) >= s[i]!.base) throw new Error(`${formatPrefix(s[i - 1]!)} overlaps ${formatPrefix(s[i]!)}`);
+    if (last(s[i - 1]) >= s[i].base) throw new Error(`${formatPrefix(s[i - 1])} overlaps ${formatPrefix(s[i])}`);
   }
 }
 
@@ -393,18 +397,18 @@ describe('planner properties', () => {
         const plan = planOf(d);
         const at = (r: number, s: number): NodePlan | undefined => {
           const racks = [...(plan.spec.racks.kind === 'list' ? plan.racks() : [plan.rackAt(r % plan.rackCount)])];
-          const rack = racks[r % racks.length]!;
+          const rack = racks[r % racks.length];
           const nodes = plan.spec.racks.kind === 'list' ? [...plan.nodesOfRack(rack)] : undefined;
           return nodes ? nodes[s % Math.max(nodes.length, 1)] : plan.nodeAt(rack.index, s % rack.nodeCount);
         };
         const a = at(r1, s1);
         const b = at(r2, s2);
         fc.pre(a !== undefined && b !== undefined);
-        const same = a!.rack.index === b!.rack.index && a!.slot === b!.slot;
-        expect(overlaps(a!.podPrefix, b!.podPrefix)).toBe(same);
-        expect(a!.address === b!.address).toBe(same);
-        expect(overlaps(a!.rack.podBlock, b!.rack.podBlock)).toBe(a!.rack.index === b!.rack.index);
-        expect(overlaps(a!.rack.subnet, b!.rack.subnet)).toBe(a!.rack.index === b!.rack.index);
+        const same = a.rack.index === b.rack.index && a.slot === b.slot;
+        expect(overlaps(a.podPrefix, b.podPrefix)).toBe(same);
+        expect(a.address === b.address).toBe(same);
+        expect(overlaps(a.rack.podBlock, b.rack.podBlock)).toBe(a.rack.index === b.rack.index);
+        expect(overlaps(a.rack.subnet, b.rack.subnet)).toBe(a.rack.index === b.rack.index);
       }),
       { numRuns: 300 },
     );

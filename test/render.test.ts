@@ -77,7 +77,7 @@ function compareGolden(dir: string, tree: Map<string, TreeFile>): string[] {
   const modes = new Map<string, string>();
   for (const line of readFileSync(join(dir, MODES), 'utf8').split('\n')) {
     const m = /^(\d{4}) (.+)$/.exec(line);
-    if (m) modes.set(m[2]!, m[1]!);
+    if (m) modes.set(m[2], m[1]);
   }
   const golden = readTree(dir);
   golden.delete(MODES);
@@ -153,8 +153,8 @@ describe('golden trees', () => {
     expect(compareGolden(dir, tree)).toEqual([]);
     const [first, second] = [...tree.keys()];
     const changed = new Map(tree);
-    changed.set(first!, { ...tree.get(first!)!, content: Buffer.concat([tree.get(first!)!.content, Buffer.from(' ')]) });
-    changed.set(second!, { ...tree.get(second!)!, mode: 0o666 });
+    changed.set(first, { ...tree.get(first)!, content: Buffer.concat([tree.get(first)!.content, Buffer.from(' ')]) });
+    changed.set(second, { ...tree.get(second)!, mode: 0o666 });
     changed.set('hosts/extra/file', { mode: 0o644, content: Buffer.from('x') });
     changed.delete('plan.json');
     const problems = compareGolden(dir, changed).join('\n');
@@ -341,7 +341,7 @@ describe('file modes', () => {
       }
     }
     expect(holders).toBeGreaterThan(0);
-    expect(tree.get('plan.json')!.content.toString()).not.toContain(TEST_SECRETS.bootstrapToken.split('.')[1]!);
+    expect(tree.get('plan.json')!.content.toString()).not.toContain(TEST_SECRETS.bootstrapToken.split('.')[1]);
   });
 
   it('directories of the output are not group/world writable', async () => {

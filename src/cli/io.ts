@@ -14,6 +14,6 @@ export function processIO(): CliIO {
     stderr: (t) => process.stderr.write(t),
     env: process.env,
     cwd: process.cwd(),
-    isTTY: process.stderr.isTTY === true,
+    isTTY: process.stderr.isTTY,
   };
 }

@@ -212,15 +212,15 @@ export function formatAddress(a: bigint): string {
     }
   }
   if (bestStart < 0) {
-    let s = g[0]!.toString(16);
-    for (let i = 1; i < 8; i++) s += ':' + g[i]!.toString(16);
+    let s = g[0].toString(16);
+    for (let i = 1; i < 8; i++) s += ':' + g[i].toString(16);
     return s;
   }
   let s = '';
-  for (let i = 0; i < bestStart; i++) s += (i === 0 ? '' : ':') + g[i]!.toString(16);
+  for (let i = 0; i < bestStart; i++) s += (i === 0 ? '' : ':') + g[i].toString(16);
   s += '::';
   const end = bestStart + bestLen;
-  for (let i = end; i < 8; i++) s += (i === end ? '' : ':') + g[i]!.toString(16);
+  for (let i = end; i < 8; i++) s += (i === end ? '' : ':') + g[i].toString(16);
   return s;
 }
 

@@ -2,7 +2,7 @@
  * A rendered kubeadm file (YAML text) in, located diagnostics out: each schema issue is placed at
  * the line and column of the offending key or value in the file.
  */
-import { isAlias, isMap, isScalar, isSeq, LineCounter, parseAllDocuments, type Document, type Node, type Pair, type Tags } from 'yaml';
+import { isAlias, isMap, isScalar, isSeq, LineCounter, parseAllDocuments, type Document, type Node, type Tags } from 'yaml';
 import type { Diagnostic } from '../core/diagnostics.js';
 import type { SchemaIssue } from './dsl.js';
 import { validateKubeadmFile } from './file.js';
@@ -46,7 +46,7 @@ export function checkKubeadmFile(text: string, fileLabel: string): Diagnostic[] 
 
   // Like kubeadm's YAML reader, skip documents with nothing in them (a stray or trailing "---").
   const kept = docs.filter((d) => !isEmpty(d));
-  const issues = validateKubeadmFile(kept.map((d) => d.toJS({ maxAliasCount: 100 })));
+  const issues = validateKubeadmFile(kept.map((d): unknown => d.toJS({ maxAliasCount: 100 })));
   return issues.map((i) => toDiagnostic(i, kept, at));
 }
 
@@ -62,7 +62,7 @@ function toDiagnostic(i: SchemaIssue, docs: Document.Parsed[], at: (offset: numb
   const split = /^([^.[]+)(?:\.(.+)|(\[.+))?$/.exec(i.path);
   if (split && split[1] !== '(file)') {
     d.section = split[1];
-    const rest = split[2] ?? split[3];
+    const rest = (split[2] as string | undefined) ?? split[3];
     if (rest) d.path = rest;
   }
   const doc = i.doc === undefined ? undefined : docs[i.doc];
@@ -80,11 +80,11 @@ function offsetOf(doc: Document.Parsed, keys: ReadonlyArray<string | number>, on
   let offset = startOf(node) ?? doc.range[0];
   for (let n = 0; n < keys.length; n++) {
     if (isAlias(node)) node = node.resolve(doc);
-    const k = keys[n]!;
+    const k = keys[n];
     let next: unknown;
     let keyStart: number | undefined;
     if (isMap(node)) {
-      const pair = (node.items as Pair[]).find((p) => String(isScalar(p.key) ? p.key.value : p.key) === String(k));
+      const pair = (node.items).find((p) => String(isScalar(p.key) ? p.key.value : p.key) === String(k));
       if (!pair) break;
       keyStart = startOf(pair.key);
       next = pair.value;

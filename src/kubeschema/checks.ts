@@ -33,7 +33,7 @@ export function portCheck(port: string, report: Report): void {
  */
 export const hostPort: Check<string> = (v, report) => {
   const hp = splitHostPort(v);
-  if (typeof hp === 'string') return report(`"${v}" is not host:port: ${hp}`, undefined, hostPortHint(v));
+  if (typeof hp === 'string') { report(`"${v}" is not host:port: ${hp}`, undefined, hostPortHint(v)); return; }
   portCheck(hp.port, report);
   if (hp.bracketed) {
     if (ipOf(hp.host)?.family !== 6) report(`"${hp.host}" in brackets must be an IPv6 address`);
@@ -45,7 +45,7 @@ export const hostPort: Check<string> = (v, report) => {
 /** IP:port, IPv6 bracketed. kube-proxy validation validateHostPort (healthz / metrics bind addresses). */
 export const ipPort: Check<string> = (v, report) => {
   const hp = splitHostPort(v);
-  if (typeof hp === 'string') return report(`"${v}" is not IP:port: ${hp}`, undefined, hostPortHint(v));
+  if (typeof hp === 'string') { report(`"${v}" is not IP:port: ${hp}`, undefined, hostPortHint(v)); return; }
   portCheck(hp.port, report);
   if (!ipOf(hp.host)) report(`host "${hp.host}" must be an IP address`);
 };
@@ -147,7 +147,7 @@ export const httpURL: Check<string> = (v, report) => {
   try {
     u = new URL(v);
   } catch {
-    return report(`"${v}" is not a valid URL`);
+    report(`"${v}" is not a valid URL`); return;
   }
   if (u.protocol !== 'https:' && u.protocol !== 'http:') report(`"${v}" must use the http or https scheme`);
 };
@@ -163,10 +163,10 @@ export function cidrs(o: { minAddresses?: number; maxHostBits?: number }): Check
     const parsed: IpPrefix[] = [];
     for (const p of parts) {
       const c = cidrOf(p);
-      if (!c) return report(`"${p}" is not a valid CIDR`);
+      if (!c) { report(`"${p}" is not a valid CIDR`); return; }
       parsed.push(c);
     }
-    if (parsed.length > 2 || (parsed.length === 2 && parsed[0]!.family === parsed[1]!.family)) {
+    if (parsed.length > 2 || (parsed.length === 2 && parsed[0].family === parsed[1].family)) {
       report('expected one CIDR, or two CIDRs of different IP families for dual-stack');
     }
     for (const c of parsed) {

@@ -118,7 +118,7 @@ function crossCheckInit(byKind: Map<string, Placed>, out: SchemaIssue[]): void {
     if (nets.every((n) => n !== undefined)) {
       clusterDNS.forEach((d, i) => {
         const addr = typeof d === 'string' ? ipOf(d) : undefined;
-        if (addr && !nets.some((n) => cidrContains(n!, addr))) {
+        if (addr && !nets.some((n) => cidrContains(n, addr))) {
           out.push({
             path: `KubeletConfiguration.clusterDNS[${i}]`,
             message: `${d} is outside ClusterConfiguration.networking.serviceSubnet "${serviceSubnet}" (flat6 consistency)`,

@@ -77,7 +77,7 @@ export function parseGoDuration(s: string): number | undefined {
   const sign = s.startsWith('-') ? -1 : 1;
   let total = 0;
   for (const m of s.replace(/^[-+]/, '').matchAll(/(\d+(?:\.\d*)?|\.\d+)(ns|us|µs|μs|ms|s|m|h)/g)) {
-    total += Number(m[1]) * DURATION_UNIT_NS[m[2]!]!;
+    total += Number(m[1]) * DURATION_UNIT_NS[m[2]];
   }
   return sign * total;
 }
@@ -98,7 +98,7 @@ export function field(o: unknown, ...keys: string[]): unknown {
 
 export function isPlainObject(v: unknown): v is JsonObject {
   if (typeof v !== 'object' || v === null || Array.isArray(v)) return false;
-  const proto = Object.getPrototypeOf(v);
+  const proto: unknown = Object.getPrototypeOf(v);
   return proto === Object.prototype || proto === null;
 }
 
@@ -107,6 +107,6 @@ export function jsonType(v: unknown): string {
   if (Array.isArray(v)) return 'list';
   if (isPlainObject(v)) return 'map';
   if (typeof v === 'number') return Number.isInteger(v) ? 'integer' : 'number';
-  if (typeof v === 'object') return (v as object).constructor?.name ?? 'object';
+  if (typeof v === 'object') return (v as { constructor?: { name?: string } }).constructor?.name ?? 'object';
   return typeof v;
 }

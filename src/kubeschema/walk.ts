@@ -42,7 +42,7 @@ const MOVED_FIELDS: Readonly<Record<string, string>> = {
 /** For "misplaced field" hints: every field name in a kind's tree → the paths where it is valid. */
 const FIELD_INDEX = new Map<ObjT, Map<string, string[]>>();
 function indexFields(root: ObjT): Map<string, string[]> {
-  let idx = FIELD_INDEX.get(root);
+  const idx = FIELD_INDEX.get(root);
   if (idx) return idx;
   const built = new Map<string, string[]>();
   const visit = (t: TypeDesc, path: string, depth: number): void => {
@@ -125,7 +125,7 @@ function joinPath(base: string, sub: string): string {
 
 /** "networking.podSubnet" → ["networking", "podSubnet"]; "endpoints[0]" → ["endpoints", 0]. */
 function segments(sub: string): Seg[] {
-  return [...sub.matchAll(/([^.[\]]+)|\[(\d+)\]/g)].map((m) => (m[2] !== undefined ? Number(m[2]) : m[1]!));
+  return [...sub.matchAll(/([^.[\]]+)|\[(\d+)\]/g)].map((m) => ((m[2] as string | undefined) !== undefined ? Number(m[2]) : m[1]));
 }
 
 function issue(path: string, at: readonly Seg[], message: string, hint?: string, key?: boolean): SchemaIssue {
@@ -184,7 +184,7 @@ function walk(t: TypeDesc, v: unknown, path: string, at: readonly Seg[], ctx: Ct
     }
     case 'list': {
       const arr = v as unknown[];
-      arr.forEach((item, i) => walk(t.item, item, `${path}[${i}]`, [...at, i], ctx));
+      arr.forEach((item, i) => { walk(t.item, item, `${path}[${i}]`, [...at, i], ctx); });
       for (const c of t.checks ?? []) c(arr, report);
       return;
     }
@@ -200,7 +200,7 @@ function walk(t: TypeDesc, v: unknown, path: string, at: readonly Seg[], ctx: Ct
     case 'object': {
       const o = v as JsonObject;
       for (const [k, val] of Object.entries(o)) {
-        const sub = t.fields[k];
+        const sub = Object.hasOwn(t.fields, k) ? t.fields[k] : undefined;
         if (sub) walk(sub, val, `${path}.${k}`, [...at, k], ctx);
         else {
           const { message, hint } = unknownField(t, k, ctx);
@@ -208,7 +208,7 @@ function walk(t: TypeDesc, v: unknown, path: string, at: readonly Seg[], ctx: Ct
         }
       }
       for (const [k, sub] of Object.entries(t.fields)) {
-        if (sub.required && !(k in o)) ctx.out.push(issue(joinPath(path, k), [...at, k], `required field "${k}" is missing`));
+        if (sub.required && !Object.hasOwn(o, k)) ctx.out.push(issue(joinPath(path, k), [...at, k], `required field "${k}" is missing`));
       }
       for (const c of t.checks ?? []) c(o, report);
       return;
@@ -260,21 +260,21 @@ export function identify(doc: unknown, fallbackLabel: string): Identified {
   }
   if (issues.length > 0 || typeof apiVersion !== 'string' || kind === undefined) return { label, kind, issues };
 
-  const retired = RETIRED_API_VERSIONS[apiVersion];
+  const retired = Object.hasOwn(RETIRED_API_VERSIONS, apiVersion) ? RETIRED_API_VERSIONS[apiVersion] : undefined;
   if (retired) return { label, kind, issues: [issue(`${label}.apiVersion`, ['apiVersion'], retired[0], retired[1])] };
 
-  const group = SCHEMAS[apiVersion];
+  const group = Object.hasOwn(SCHEMAS, apiVersion) ? SCHEMAS[apiVersion] : undefined;
   if (!group) {
     const owners = Object.entries(SCHEMAS)
-      .filter(([, kinds]) => kind in kinds)
+      .filter(([, kinds]) => Object.hasOwn(kinds, kind))
       .map(([v]) => v);
     const hint = owners.length > 0 ? `${kind} is served as ${owners.join(', ')}` : undefined;
     return { label, kind, issues: [issue(`${label}.apiVersion`, ['apiVersion'], `unknown apiVersion "${apiVersion}"`, hint)] };
   }
-  const schema = group[kind];
+  const schema = Object.hasOwn(group, kind) ? group[kind] : undefined;
   if (!schema) {
     const lower = kind.toLowerCase();
-    const owner = Object.entries(SCHEMAS).find(([, kinds]) => kind in kinds)?.[0];
+    const owner = Object.entries(SCHEMAS).find(([, kinds]) => Object.hasOwn(kinds, kind))?.[0];
     const near = closest(kind, Object.keys(group)) ?? Object.keys(group).find((k) => k.toLowerCase().startsWith(lower));
     const hint = owner
       ? `${kind} belongs to apiVersion ${owner}`

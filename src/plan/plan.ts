@@ -209,7 +209,7 @@ class Plan implements ClusterPlan {
       } else if (slot < 0 || slot >= rackNodeCount(listed)) return undefined;
     }
     const rack = this.rackAt(rackIndex);
-    const cpIndex = this.cpSlots?.get(`${rackIndex}/${slot}`);
+    const cpIndex = this.cpSlots.get(`${rackIndex}/${slot}`);
     return {
       name: node?.name ?? generatedNodeName(rack.name, slot),
       rack,

@@ -14,7 +14,7 @@ export function generatedNodeName(rackName: string, slot: number): string {
 /** Inverse of generatedNodeName: the rack name and slot a name of that form stands for. */
 export function parseGeneratedNodeName(name: string): { rackName: string; slot: number } | undefined {
   const m = /^(.+)-n(0|[1-9]\d*)$/.exec(name);
-  return m ? { rackName: m[1]!, slot: Number(m[2]) } : undefined;
+  return m ? { rackName: m[1], slot: Number(m[2]) } : undefined;
 }
 
 /** Index of the generated rack named `<namePrefix><index>` (no zero padding), or undefined. */

@@ -40,7 +40,7 @@ export function formatOf(templateName: string): Format {
 /** JSON text with every character outside printable ASCII escaped (\uXXXX): safe in JSON and in YAML double quotes. */
 export function asciiJson(v: unknown): string {
   const text = JSON.stringify(v, (_k, x: unknown) => (typeof x === 'bigint' ? x.toString() : x));
-  if (text === undefined) throw new TypeError('value has no JSON form');
+  if ((text as string | undefined) === undefined) throw new TypeError('value has no JSON form');
   return text.replace(/[^\x20-\x7e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
 }
 
@@ -68,7 +68,8 @@ function guardMustaches(node: unknown, format: Format, template: string): void {
     const path = n['path'] as HbNode;
     const loc = n['loc'];
     const str = (value: string): HbNode => ({ type: 'StringLiteral', value, original: value, loc });
-    n['params'] = [path, str(format), str(String(path['original'] ?? path['value'] ?? '?')), str(template)];
+    const original = typeof path['original'] === 'string' ? path['original'] : typeof path['value'] === 'string' ? path['value'] : '?';
+    n['params'] = [path, str(format), str(original), str(template)];
     n['path'] = { type: 'PathExpression', data: false, depth: 0, parts: ['flat6token'], original: 'flat6token', loc };
     return;
   }

@@ -63,8 +63,8 @@ export class Daemon {
     this.child = child;
     for (const stream of ['stdout', 'stderr'] as const) {
       let buf = '';
-      child[stream]!.setEncoding('utf8');
-      child[stream]!.on('data', (chunk: string) => {
+      child[stream].setEncoding('utf8');
+      child[stream].on('data', (chunk: string) => {
         this.write(chunk);
         if (!this.log) this.tail = (this.tail + chunk).slice(-TAIL);
         buf += chunk;
@@ -124,8 +124,8 @@ export class Daemon {
       this.waiters.push(waiter);
     });
     const failed = new Promise<never>((_, reject) => {
-      timer = setTimeout(() => reject(new LabError(`${what} did not start within ${ms / 1000} s${this.evidence()}`)), ms);
-      void this.exited?.then(() => setImmediate(() => reject(new LabError(`${what} ${this.exitInfo}${this.evidence()}`))));
+      timer = setTimeout(() => { reject(new LabError(`${what} did not start within ${ms / 1000} s${this.evidence()}`)); }, ms);
+      void this.exited?.then(() => setImmediate(() => { reject(new LabError(`${what} ${this.exitInfo}${this.evidence()}`)); }));
     });
     try {
       return await Promise.race([matched, failed]);
@@ -139,7 +139,7 @@ export class Daemon {
   async waitExit(ms: number): Promise<boolean> {
     if (!this.exited || !this.running) return true;
     let timer: NodeJS.Timeout | undefined;
-    const done = await Promise.race([this.exited.then(() => true), new Promise<boolean>((r) => (timer = setTimeout(() => r(false), ms)))]);
+    const done = await Promise.race([this.exited.then(() => true), new Promise<boolean>((r) => (timer = setTimeout(() => { r(false); }, ms)))]);
     clearTimeout(timer);
     return done;
   }

@@ -76,7 +76,7 @@ export function run(cmd: string, args: string[], opts: RunOptions = {}): Promise
       stderr += e.message;
       finish(127);
     });
-    child.on('close', (code, signal) => finish(code ?? (signal ? 128 : 1)));
+    child.on('close', (code, signal) => { finish(code ?? (signal ? 128 : 1)); });
     child.stdin.on('error', () => undefined);
     child.stdin.end(opts.input ?? '');
   });
@@ -85,7 +85,7 @@ export function run(cmd: string, args: string[], opts: RunOptions = {}): Promise
 /** Run to completion without an event-loop turn; never throws (a failure is a non-zero code). */
 export function runSync(cmd: string, args: string[], opts: RunOptions = {}): RunResult {
   const r = spawnSync(cmd, args, { env: toolEnv(opts.env), input: opts.input ?? '', encoding: 'utf8', timeout: opts.timeoutMs ?? 10_000, killSignal: 'SIGKILL' });
-  return { code: r.status ?? (r.error ? 127 : 128), stdout: r.stdout ?? '', stderr: (r.stderr ?? '') + (r.error ? r.error.message : '') };
+  return { code: r.status ?? (r.error ? 127 : 128), stdout: r.stdout, stderr: r.stderr + (r.error ? r.error.message : '') };
 }
 
 function describe(cmd: string, args: string[]): string {

@@ -37,19 +37,19 @@ export async function waitFor(what: string, cond: () => boolean | Promise<boolea
 export async function pool<T, R>(items: readonly T[], limit: number, fn: (item: T, index: number) => Promise<R>): Promise<R[]> {
   const out = new Array<R>(items.length);
   let next = 0;
-  let failed: unknown;
+  const errors: unknown[] = [];
   const worker = async (): Promise<void> => {
-    while (failed === undefined && next < items.length) {
+    while (errors.length === 0 && next < items.length) {
       const i = next++;
       try {
-        out[i] = await fn(items[i]!, i);
+        out[i] = await fn(items[i], i);
       } catch (e) {
-        if (failed === undefined) failed = e;
+        errors.push(e);
       }
     }
   };
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker));
-  if (failed !== undefined) throw failed;
+  if (errors.length > 0) throw errors[0];
   return out;
 }
 

@@ -10,7 +10,7 @@ export function wholeNumber(value: unknown, name: string, min: number, max = Num
   const n = typeof value === 'string' && /^\d+$/.test(value) ? Number(value) : NaN;
   if (!(n >= min && n <= max)) {
     const range = max === Number.MAX_SAFE_INTEGER ? `of at least ${min}` : `from ${min} to ${max}`;
-    throw new UsageError(`--${name} takes a whole number ${range}, not "${String(value)}"`);
+    throw new UsageError(`--${name} takes a whole number ${range}, not ${JSON.stringify(value)}`);
   }
   return n;
 }

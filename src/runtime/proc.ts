@@ -16,7 +16,7 @@ function procStat(pid: number): ProcStat | undefined {
     // "pid (comm) state ppid pgrp ...": comm may contain spaces and parentheses
     const close = stat.lastIndexOf(')');
     const rest = stat.slice(close + 2).split(' ');
-    return { comm: stat.slice(stat.indexOf('(') + 1, close), state: rest[0]!, pgrp: Number(rest[2]) };
+    return { comm: stat.slice(stat.indexOf('(') + 1, close), state: rest[0], pgrp: Number(rest[2]) };
   } catch {
     return undefined;
   }

@@ -17,7 +17,7 @@ export class LabInterrupted extends LabError {
 
   /** 128 + the signal number: 130 for SIGINT, 143 for SIGTERM */
   get exitCode(): number {
-    return 128 + (constants.signals[this.signal] ?? 0);
+    return 128 + (constants.signals[this.signal] as number | undefined ?? 0);
   }
 }
 

@@ -171,7 +171,7 @@ export function describeValue(v: unknown): string {
   if (v === null || v === undefined) return 'nothing';
   if (Array.isArray(v)) return 'a list';
   if (typeof v === 'object') return 'a mapping';
-  return String(v);
+  return String(v as string | number | boolean | bigint | symbol);
 }
 
 /**
@@ -180,7 +180,7 @@ export function describeValue(v: unknown): string {
  * after 120 characters.
  */
 export function quote(text: string): string {
-  const cut = text.length > 120 ? `${text.slice(0, 120)}` : text;
+  const cut = text.length > 120 ? text.slice(0, 120) : text;
   const q = JSON.stringify(cut).replace(/[^\x20-\x7e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
   return text.length > 120 ? `${q.slice(0, -1)}..." (${text.length} characters)` : q;
 }
@@ -210,7 +210,7 @@ function toProblems(issue: z.core.$ZodIssue, base: Path, root: unknown, json: Js
         const key = lastKey(path);
         return [{ kind: 'type', path, message: `"${key}" is empty`, fix: `give ${key} a value or remove the line` }];
       }
-      const expected = node ? typesOf(node) : [String(issue.expected)];
+      const expected = node ? typesOf(node) : [issue.expected];
       return [{ kind: 'type', path, message: `expected ${expected.map(typeWord).join(' or ')}, found ${describeValue(value)}`, fix }];
     }
     case 'unrecognized_keys': {
@@ -234,7 +234,7 @@ function toProblems(issue: z.core.$ZodIssue, base: Path, root: unknown, json: Js
         const names = [...new Set(types.flatMap(typesOf))].map(typeWord);
         if (fitting.length === 0) return [{ kind: 'type', path, message: `expected ${names.join(' or ')}, found ${describeValue(value)}`, fix }];
       }
-      return fitting[0]!.flatMap((e) => toProblems(e, path, root, json));
+      return fitting[0].flatMap((e) => toProblems(e, path, root, json));
     }
     case 'invalid_value': {
       const choices = issue.values.map((e) => JSON.stringify(e)).join(', ');

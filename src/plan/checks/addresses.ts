@@ -114,6 +114,6 @@ function parseDnsServers(servers: readonly string[], r: Reporter, p: AddressPars
 
 function walkStrings(v: unknown, path: string, fn: (value: string, path: string) => void): void {
   if (typeof v === 'string') fn(v, path);
-  else if (Array.isArray(v)) v.forEach((x, i) => walkStrings(x, path ? `${path}.${i}` : String(i), fn));
+  else if (Array.isArray(v)) v.forEach((x, i) => { walkStrings(x, path ? `${path}.${i}` : String(i), fn); });
   else if (v && typeof v === 'object') for (const [k, x] of Object.entries(v)) walkStrings(x, path ? `${path}.${k}` : k, fn);
 }

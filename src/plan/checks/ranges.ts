@@ -7,8 +7,8 @@ export function checkRangeOverlaps(c: CheckContext): void {
   const { ranges } = c;
   for (let i = 0; i < ranges.length; i++) {
     for (let j = i + 1; j < ranges.length; j++) {
-      const [pa, na, a] = ranges[i]!;
-      const [pb, nb, b] = ranges[j]!;
+      const [pa, na, a] = ranges[i];
+      const [pb, nb, b] = ranges[j];
       if (a && b && overlaps(a, b)) {
         c.add(
           'RANGE_OVERLAP',
