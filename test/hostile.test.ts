@@ -326,3 +326,15 @@ describe('a kubeadm template overlay is checked against kubeadm\'s schema', () =
     expect(readFileSync(join(parent, 'out', 'hosts', 'worker1', 'etc', 'flat6', 'kubeadm.yaml'), 'utf8')).toMatch(/^# site overlay\n/);
   });
 });
+
+describe('the kubeadm schema check reads own fields only', () => {
+  it.each(['constructor', 'toString', '__proto__', 'hasOwnProperty'])('a field named %s is unknown, and an apiVersion or kind of that name is refused', async (name) => {
+    const { checkKubeadmFile } = await import('../src/kubeschema/check.js');
+    const base = 'apiVersion: kubeadm.k8s.io/v1beta4\nkind: ClusterConfiguration\nkubernetesVersion: v1.33.4\n';
+    const field = checkKubeadmFile(`${base}${name}: 1\n`, 'k.yaml');
+    expect(field.map((d) => d.code)).toContain('KUBEADM_SCHEMA');
+    expect(field.some((d) => d.location?.line === 4)).toBe(true);
+    expect(checkKubeadmFile(`apiVersion: ${name}\nkind: ClusterConfiguration\n`, 'k.yaml').length).toBeGreaterThan(0);
+    expect(checkKubeadmFile(`apiVersion: kubeadm.k8s.io/v1beta4\nkind: ${name}\n`, 'k.yaml').length).toBeGreaterThan(0);
+  });
+});
