@@ -7,10 +7,10 @@
  * output), the working directory or one of its parents, or a directory holding
  * the stack file being rendered.
  */
-import { chmodSync, existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, realpathSync, renameSync, rmdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, existsSync, lstatSync, mkdirSync, openSync, readdirSync, readFileSync, realpathSync, renameSync, rmdirSync, rmSync, writeFileSync, writeSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, normalize, resolve, sep } from 'node:path';
 import { UsageError } from '../core/diagnostics.js';
-import type { FileEntry } from '../render/files.js';
+import { isStreamed, type TreeEntry } from '../render/files.js';
 
 export interface WriteResult {
   files: number;
@@ -164,11 +164,26 @@ function pidAlive(pid: number): boolean {
 }
 
 /**
- * Atomically replace `out` with the files from `entries` (see WriteOptions for
- * what is refused and what is carried over). Filesystem errors while writing
- * become UsageError("cannot write output ...") and leave `out` as it was.
+ * A staging directory beside `out`: sinks write into `root`, then `commit()`
+ * swaps it in with renames (the previous tree moves aside and is removed), or
+ * `abort()` removes it and any parents it made. Either way a failure leaves
+ * `out` exactly as it was.
  */
-export function writeTreeAtomic(out: string, entries: Iterable<FileEntry>, opts: WriteOptions = {}): WriteResult {
+export interface Stage {
+  /** absolute path of the staging directory (mode 0755, empty) */
+  readonly root: string;
+  /** absolute path of the target */
+  readonly target: string;
+  /** run a filesystem step; errno errors become UsageError("cannot write output ...") */
+  fsOp<T>(f: () => T): T;
+  /** copy top-level `names` of the previous tree (0600) unless `written` has them; returns those copied */
+  carry(names: string[], written: (name: string) => boolean): string[];
+  commit(): void;
+  abort(): void;
+}
+
+/** Check the target (see checkOutputTarget), make its parents and an empty staging directory beside it. */
+export function openStage(out: string, opts: WriteOptions = {}): Stage {
   checkOutputTarget(out, opts);
   const target = resolve(out);
   const fsOp = <T>(f: () => T): T => {
@@ -191,58 +206,166 @@ export function writeTreeAtomic(out: string, entries: Iterable<FileEntry>, opts:
   const tag = `${process.pid}-${Date.now().toString(36)}`;
   const tmp = join(parent, tempName(basename(target), 'new', tag));
   const old = join(parent, tempName(basename(target), 'old', tag));
-  let files = 0;
-  let bytes = 0;
-  const carried: string[] = [];
   try {
     fsOp(() => mkdirSync(tmp, { mode: 0o755 }));
-    const made = new Set<string>();
-    const written = new Set<string>();
-    for (const e of entries) {
-      const p = safeJoin(tmp, e.path);
-      const d = dirname(p);
-      fsOp(() => {
-        if (!made.has(d)) {
-          mkdirSync(d, { recursive: true });
-          made.add(d);
-        }
-        writeFileSync(p, e.content, { mode: e.mode, flag: 'wx' });
-        chmodSync(p, e.mode); // umask must not loosen or tighten what the entry says
-      });
-      written.add(normalize(e.path));
-      files++;
-      bytes += Buffer.byteLength(e.content);
-    }
-    for (const name of opts.carry ?? []) {
-      const from = join(target, name);
-      if (written.has(normalize(name)) || !existsSync(from) || !lstatSync(from).isFile()) continue;
-      fsOp(() => {
-        const p = safeJoin(tmp, name);
-        mkdirSync(dirname(p), { recursive: true });
-        writeFileSync(p, readFileSync(from), { mode: 0o600, flag: 'wx' });
-        chmodSync(p, 0o600);
-      });
-      carried.push(name);
-    }
-    fsOp(() => {
-      if (existsSync(target)) renameSync(target, old);
-      renameSync(tmp, target);
-    });
   } catch (err) {
-    // Cleanup must not hide the first error: each step is tried on its own.
-    try {
-      rmSync(tmp, { recursive: true, force: true });
-    } catch {
-      /* the error below says what went wrong */
-    }
-    try {
-      if (existsSync(old) && !existsSync(target)) renameSync(old, target);
-    } catch {
-      /* as above */
-    }
     unmakeDirs(madeParents);
     throw err;
   }
-  rmSync(old, { recursive: true, force: true });
-  return { files, bytes, carried };
+  let done = false;
+  return {
+    root: tmp,
+    target,
+    fsOp,
+    carry(names, written) {
+      const carried: string[] = [];
+      for (const name of names) {
+        const from = join(target, name);
+        if (written(normalize(name)) || !existsSync(from) || !lstatSync(from).isFile()) continue;
+        fsOp(() => {
+          const p = safeJoin(tmp, name);
+          mkdirSync(dirname(p), { recursive: true });
+          writeFileSync(p, readFileSync(from), { mode: 0o600, flag: 'wx' });
+          chmodSync(p, 0o600);
+        });
+        carried.push(name);
+      }
+      return carried;
+    },
+    commit() {
+      fsOp(() => {
+        if (existsSync(target)) renameSync(target, old);
+        renameSync(tmp, target);
+      });
+      done = true;
+      rmSync(old, { recursive: true, force: true });
+    },
+    abort() {
+      if (done) return;
+      done = true;
+      // Cleanup must not hide the first error: each step is tried on its own.
+      try {
+        rmSync(tmp, { recursive: true, force: true });
+      } catch {
+        /* the caller's error says what went wrong */
+      }
+      try {
+        if (existsSync(old) && !existsSync(target)) renameSync(old, target);
+      } catch {
+        /* as above */
+      }
+      unmakeDirs(madeParents);
+    },
+  };
+}
+
+/** The process umask now (read from /proc where it can be: reading it with process.umask() is deprecated). */
+export function currentUmask(): number {
+  try {
+    const m = /^Umask:\s*([0-7]+)/m.exec(readFileSync('/proc/self/status', 'utf8'));
+    if (m) return parseInt(m[1]!, 8);
+  } catch {
+    /* not Linux */
+  }
+  return process.umask();
+}
+
+/**
+ * Writes files under a root, each directory made once and each file opened
+ * with its final mode (a second chmod only where the umask would change it).
+ * Paths come grouped by their first two parts (hosts/<host>/..., fabric/<router>/...),
+ * so only the directories of the current group are remembered: memory stays
+ * flat whatever the number of files.
+ */
+export class DirWriter {
+  files = 0;
+  bytes = 0;
+  private readonly top = new Set<string>();
+  private group = '';
+  private made = new Set<string>();
+  constructor(
+    readonly root: string,
+    private readonly umask: number = currentUmask(),
+  ) {}
+
+  private dirOf(rel: string): void {
+    const parts = rel.split('/');
+    parts.pop();
+    if (parts.length === 0) return;
+    const group = parts.length >= 2 ? `${parts[0]}/${parts[1]}` : parts[0]!;
+    if (group !== this.group) {
+      this.group = group;
+      this.made = new Set();
+    }
+    let d = '';
+    for (let i = 0; i < parts.length; i++) {
+      d = i === 0 ? parts[0]! : `${d}/${parts[i]}`;
+      const seen = i === 0 ? this.top : this.made;
+      if (seen.has(d)) continue;
+      try {
+        mkdirSync(`${this.root}/${d}`);
+      } catch (e) {
+        if (!isErrno(e) || e.code !== 'EEXIST') throw e;
+      }
+      seen.add(d);
+    }
+  }
+
+  /** Write one file; `rel` must be a relative path without "." or ".." parts. */
+  write(rel: string, mode: number, content: string | Buffer | Iterable<string>): void {
+    checkRel(rel);
+    this.dirOf(rel);
+    const p = `${this.root}/${rel}`;
+    if (typeof content === 'string' || Buffer.isBuffer(content)) {
+      writeFileSync(p, content, { mode, flag: 'wx' });
+      this.bytes += typeof content === 'string' ? Buffer.byteLength(content) : content.length;
+    } else {
+      const fd = openSync(p, 'wx', mode);
+      try {
+        for (const c of content) {
+          writeSync(fd, c);
+          this.bytes += Buffer.byteLength(c);
+        }
+      } finally {
+        closeSync(fd);
+      }
+    }
+    if ((mode & this.umask) !== 0) chmodSync(p, mode); // the umask must not loosen or tighten what the entry says
+    this.files++;
+  }
+
+  entry(e: TreeEntry): void {
+    this.write(e.path, e.mode, isStreamed(e) ? e.chunks() : e.content);
+  }
+}
+
+/** Refuse absolute paths and "", ".", ".." parts (the renderers never make them; a template overlay cannot either). */
+export function checkRel(rel: string): void {
+  if (rel.startsWith('/') || rel.includes('//') || rel.endsWith('/') || /(^|\/)\.\.?(\/|$)/.test(rel) || rel.includes('\0')) {
+    throw new Error(`refusing to write outside the output directory: ${rel}`);
+  }
+}
+
+/**
+ * Atomically replace `out` with the files from `entries` (see WriteOptions for
+ * what is refused and what is carried over). Filesystem errors while writing
+ * become UsageError("cannot write output ...") and leave `out` as it was.
+ */
+export function writeTreeAtomic(out: string, entries: Iterable<TreeEntry>, opts: WriteOptions = {}): WriteResult {
+  const stage = openStage(out, opts);
+  try {
+    const w = new DirWriter(stage.root);
+    const written = new Set<string>();
+    const watch = new Set((opts.carry ?? []).map((n) => normalize(n)));
+    for (const e of entries) {
+      stage.fsOp(() => w.entry(e));
+      if (watch.has(e.path)) written.add(e.path);
+    }
+    const carried = stage.carry(opts.carry ?? [], (n) => written.has(n));
+    stage.commit();
+    return { files: w.files, bytes: w.bytes, carried };
+  } catch (err) {
+    stage.abort();
+    throw err;
+  }
 }

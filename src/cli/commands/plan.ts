@@ -1,7 +1,8 @@
 import { formatAddress, formatPrefix } from '../../core/ip.js';
 import { UsageError } from '../../core/diagnostics.js';
 import { nodeSummary, type ClusterPlan, type NodePlan } from '../../plan/plan.js';
-import { clusterSummary, rackSummary, routingStatements } from '../../plan/summary.js';
+import { routingStatements } from '../../plan/summary.js';
+import { planJsonChunks } from '../../render/plan-json.js';
 import { planFromArgs, STACK_HELP, STACK_OPTION, type Command } from '../main.js';
 import type { CliIO } from '../io.js';
 
@@ -51,27 +52,9 @@ export function humanPlan(plan: ClusterPlan, only?: NodePlan): string {
   return lines.join('\n') + '\n';
 }
 
-/** JSON plan, written in pieces so a million nodes never sit in one string. */
+/** JSON plan, written in pieces by the writer of render's plan.json (src/render/plan-json.ts): same bytes. */
 export function writeJsonPlan(plan: ClusterPlan, io: CliIO, only?: NodePlan): void {
-  const head = JSON.stringify({ ...clusterSummary(plan), scope: only ? { host: only.name } : 'cluster' }, null, 2);
-  io.stdout(head.slice(0, -2) + ',\n  "racks": [');
-  let first = true;
-  for (const r of only ? [only.rack] : plan.racks()) {
-    io.stdout(`${first ? '\n' : ',\n'}    ${JSON.stringify(rackSummary(r))}`);
-    first = false;
-  }
-  io.stdout('\n  ],\n  "nodes": [');
-  first = true;
-  let buf = '';
-  for (const n of only ? [only] : plan.nodes()) {
-    buf += `${first ? '\n' : ',\n'}    ${JSON.stringify(nodeSummary(n))}`;
-    first = false;
-    if (buf.length > 1 << 16) {
-      io.stdout(buf);
-      buf = '';
-    }
-  }
-  io.stdout(buf + '\n  ]\n}\n');
+  for (const chunk of planJsonChunks(plan, only)) io.stdout(chunk);
 }
 
 export const planCommand: Command = {

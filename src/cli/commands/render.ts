@@ -1,21 +1,32 @@
-import { join, resolve } from 'node:path';
+import { availableParallelism } from 'node:os';
+import { isAbsolute, join, relative, resolve } from 'node:path';
 import { UsageError } from '../../core/diagnostics.js';
 import type { RenderContext } from '../../render/context.js';
-import { MODE_PRIVATE, type FileEntry } from '../../render/files.js';
-import { renderTree } from '../../render/render.js';
+import { MODE_PRIVATE } from '../../render/files.js';
+import { progressLine, renderOutput, type Progress } from '../../render/output.js';
 import { chooseSecrets, secretsYaml, SECRETS_ENV } from '../../render/secrets.js';
 import { TemplateSet } from '../../render/templates.js';
-import { checkOutputTarget, writeTreeAtomic } from '../../sinks/dir.js';
+import type { OutputFormat } from '../../render/units.js';
+import { checkOutputTarget, currentUmask, DirWriter, openStage } from '../../sinks/dir.js';
 import { planFromArgs, STACK_HELP, STACK_OPTION, type Command } from '../main.js';
 
 export const SECRETS_FILE = 'secrets.yaml';
 /** Above this many nodes a whole-cluster render must be asked for by name (--all-hosts). */
 export const MAX_HOSTS_UNASKED = 10_000;
+/** Below this many nodes the default is one thread: starting workers costs more than they save. */
+export const PARALLEL_MIN_HOSTS = 2_000;
+const FORMATS: OutputFormat[] = ['dir', 'tar', 'tar.gz'];
+
+function parseJobs(v: string | undefined): number | undefined {
+  if (v === undefined) return undefined;
+  if (!/^[1-9]\d{0,2}$/.test(v)) throw new UsageError(`--jobs takes a whole number from 1 to 999, not ${JSON.stringify(v)}`);
+  return Number(v);
+}
 
 export const renderCommand: Command = {
   name: 'render',
-  summary: 'Render every host\'s files (sysctl, netplan, kubeadm, CNI, routing, HA) and the fabric routers\' into a directory.',
-  usage: 'flat6 render [--stack NAME] --out DIR [--host NAME | --all-hosts] [--templates DIR] [--secrets FILE]',
+  summary: 'Render every host\'s files (sysctl, netplan, kubeadm, CNI, routing, HA) and the fabric routers\' into a directory or per-rack archives.',
+  usage: 'flat6 render [--stack NAME] --out DIR [--host NAME | --all-hosts] [--format dir|tar|tar.gz] [--jobs N] [--templates DIR] [--secrets FILE]',
   options: {
     ...STACK_OPTION,
     out: { type: 'string', short: 'o' },
@@ -23,6 +34,8 @@ export const renderCommand: Command = {
     templates: { type: 'string' },
     secrets: { type: 'string' },
     'all-hosts': { type: 'boolean' },
+    format: { type: 'string' },
+    jobs: { type: 'string', short: 'j' },
   },
   help: `${STACK_HELP}
   -o, --out DIR          output directory; replaced as a whole, atomically. DIR must
@@ -33,6 +46,14 @@ export const renderCommand: Command = {
                          rack's top-of-rack router
       --all-hosts        required to render every host of a stack of more than
                          ${MAX_HOSTS_UNASKED} nodes (about 10 files per host)
+      --format FORMAT    dir (default): the tree below; tar or tar.gz: one archive
+                         per rack, DIR/racks/<rack>.tar[.gz] (hosts/<host>/etc/...),
+                         and DIR/fabric.tar[.gz] (fabric/<router>/etc/...), written
+                         as streams; plan.json and secrets.yaml stay plain files.
+                         Extracted into one directory they equal the dir render
+  -j, --jobs N           render racks on N worker threads (default: the number of
+                         CPUs for stacks of ${PARALLEL_MIN_HOSTS} nodes or more, else 1); the
+                         output is byte-identical whatever N
       --templates DIR    overlay directory: a file there (e.g. netplan/60-flat6.yaml.hbs)
                          replaces the built-in template of the same path
       --secrets FILE     YAML with bootstrapToken, certificateKey and optionally
@@ -58,7 +79,10 @@ Secrets come from --secrets, else ${SECRETS_ENV.token} and ${SECRETS_ENV.certifi
 earlier render, else they are generated. ${SECRETS_ENV.caCertHashes} set on its own
 adds CA pins to whichever secrets are used. Without CA hashes, joins skip CA pinning.
 If any check fails nothing is written and an existing DIR stays as it was.`,
-  run(args, io) {
+  async run(args, io) {
+    const format = (args.values['format'] as string | undefined) ?? 'dir';
+    if (!FORMATS.includes(format as OutputFormat)) throw new UsageError(`--format takes ${FORMATS.join(', ')}, not ${JSON.stringify(format)}`);
+    const jobsArg = parseJobs(args.values['jobs'] as string | undefined);
     const out = args.values['out'] as string | undefined;
     if (!out) throw new UsageError('--out DIR is required (e.g. flat6 render --out out)');
     const outPath = resolve(io.cwd, out);
@@ -84,17 +108,44 @@ If any check fails nothing is written and an existing DIR stays as it was.`,
     const ctx: RenderContext = { plan, templates: new TemplateSet(templatesArg === undefined ? undefined : resolve(io.cwd, templatesArg)), secrets: choice.secrets };
 
     const total = only ? 1 : plan.nodeCount;
-    const step = Math.max(1, Math.floor(total / 20));
-    const progress = (done: number): void => {
-      if (total >= 1000 && (done % step === 0 || done === total)) io.stderr(`render: ${done}/${total} hosts\n`);
+    const jobs = jobsArg ?? (total >= PARALLEL_MIN_HOSTS ? availableParallelism() : 1);
+    let shown = -1;
+    const progress = (p: Progress): void => {
+      const step = Math.floor((p.hosts / p.total) * 20);
+      if (total < 1000 || (step === shown && p.hosts !== p.total)) return;
+      shown = step;
+      io.stderr(`${progressLine(p)}\n`);
     };
-    function* all(): Generator<FileEntry> {
-      yield* renderTree(ctx, { only, progress });
-      if (choice.persist) yield { path: SECRETS_FILE, mode: MODE_PRIVATE, content: secretsYaml(choice.persist) };
+    const stage = openStage(outPath, sink);
+    let r: { files: number; bytes: number; archives: number; carried: string[] };
+    try {
+      const umask = currentUmask();
+      const rel = relative(io.cwd, file);
+      const o = await renderOutput(ctx, stage.root, {
+        format: format as OutputFormat,
+        jobs,
+        umask,
+        only,
+        progress,
+        worker: { stackFile: file, stackShownAs: rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : file, templates: ctx.templates.overlay, secrets: choice.secrets },
+      });
+      if (choice.persist) {
+        const w = new DirWriter(stage.root, umask);
+        stage.fsOp(() => w.write(SECRETS_FILE, MODE_PRIVATE, secretsYaml(choice.persist!)));
+        o.files += w.files;
+        o.bytes += w.bytes;
+      }
+      const carried = stage.carry([SECRETS_FILE], (n) => n === SECRETS_FILE && choice.persist !== undefined);
+      stage.commit();
+      r = { ...o, carried };
+    } catch (e) {
+      stage.abort();
+      if (e instanceof Error && 'code' in e && typeof (e as NodeJS.ErrnoException).code === 'string') throw new UsageError(`cannot write output ${out}: ${e.message}`);
+      throw e;
     }
-    const r = writeTreeAtomic(outPath, all(), sink);
     const what = only ? `host ${only.name}` : `${plan.nodeCount} host(s)`;
-    io.stdout(`rendered ${what} of ${plan.stackName}: ${r.files} files, ${r.bytes} bytes -> ${out}\n`);
+    const archives = r.archives ? ` in ${r.archives} ${format} archive(s)` : '';
+    io.stdout(`rendered ${what} of ${plan.stackName}: ${r.files} files, ${r.bytes} bytes${archives} -> ${out}\n`);
     if (r.carried.includes(SECRETS_FILE) && choice.source !== previous) {
       io.stdout(`kept the existing ${join(out, SECRETS_FILE)} unchanged (0600); this render took its secrets from ${secretsArg ?? choice.source}\n`);
     }

@@ -1,0 +1,123 @@
+/**
+ * Parallel render: units (src/render/units.ts) go to worker threads, at most
+ * one in flight per worker, so the queue is bounded and memory does not grow
+ * with the cluster. Every unit writes its own files or archive, so the output
+ * is byte-identical to a single-threaded render.
+ */
+import { existsSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { Flat6Error, UsageError, type Diagnostic } from '../core/diagnostics.js';
+import type { Secrets } from './secrets.js';
+import type { OutputFormat, Unit, UnitResult } from './units.js';
+
+export interface WorkerInit {
+  stackFile: string;
+  stackShownAs: string;
+  templates?: string;
+  secrets: Secrets;
+  root: string;
+  format: OutputFormat;
+  umask: number;
+  /** name of the one node rendered, if any */
+  only?: string;
+}
+
+export interface WorkerRequest {
+  id: number;
+  unit: Unit;
+}
+
+export type WorkerReply =
+  | { id: number; result: UnitResult; error?: undefined }
+  | { id: number; result?: undefined; error: { kind: 'flat6'; message: string; diagnostics: Diagnostic[]; exitCode: 1 | 2 } | { kind: 'usage' | 'error'; message: string } };
+
+/** The compiled worker script: beside this module in dist/, or dist/render/worker.js when running from src/. */
+export function workerScript(): string {
+  const here = fileURLToPath(import.meta.url);
+  if (here.endsWith('.js')) return join(dirname(here), 'worker.js');
+  const built = resolve(dirname(here), '..', '..', 'dist', 'render', 'worker.js');
+  if (!existsSync(built)) throw new UsageError(`parallel render needs the compiled worker ${built}: run npm run build, or pass --jobs 1`);
+  return built;
+}
+
+function errorOf(e: NonNullable<WorkerReply['error']>): Error {
+  if (e.kind === 'flat6') return new Flat6Error(e.diagnostics, e.exitCode);
+  if (e.kind === 'usage') return new UsageError(e.message);
+  return new Error(`render worker: ${e.message}`);
+}
+
+export class RenderPool {
+  private readonly workers: Worker[] = [];
+  private readonly idle: Worker[] = [];
+  private readonly waiting: Array<() => void> = [];
+  private readonly pending = new Map<number, { resolve: (r: UnitResult) => void; reject: (e: Error) => void }>();
+  private nextId = 0;
+  private failed?: Error;
+  private inFlight: Promise<UnitResult>[] = [];
+
+  constructor(size: number, init: WorkerInit) {
+    const script = workerScript();
+    for (let i = 0; i < size; i++) {
+      const w = new Worker(script, { workerData: init });
+      w.on('message', (m: WorkerReply) => {
+        const p = this.pending.get(m.id);
+        this.pending.delete(m.id);
+        this.idle.push(w);
+        this.waiting.shift()?.();
+        if (m.error) {
+          const err = errorOf(m.error);
+          this.failed ??= err;
+          p?.reject(err);
+          for (const f of this.waiting.splice(0)) f();
+          return;
+        }
+        p?.resolve(m.result);
+      });
+      w.on('error', (e) => this.fail(e));
+      w.on('exit', (code) => {
+        if (code !== 0) this.fail(new Error(`render worker exited with status ${code}`));
+      });
+      this.workers.push(w);
+      this.idle.push(w);
+    }
+  }
+
+  private fail(e: Error): void {
+    this.failed ??= e;
+    for (const p of this.pending.values()) p.reject(e);
+    this.pending.clear();
+    for (const f of this.waiting.splice(0)) f();
+  }
+
+  /**
+   * Queue a unit: resolves once a worker has taken it (so callers never run
+   * ahead of the workers); `done` settles when the unit is written.
+   */
+  async submit(unit: Unit, done: (r: UnitResult) => void): Promise<void> {
+    while (this.idle.length === 0 && !this.failed) await new Promise<void>((r) => this.waiting.push(r));
+    if (this.failed) throw this.failed;
+    const w = this.idle.shift()!;
+    const id = this.nextId++;
+    const p = new Promise<UnitResult>((resolve, reject) => this.pending.set(id, { resolve, reject })).then((r) => {
+      done(r);
+      return r;
+    });
+    p.catch(() => {});
+    this.inFlight.push(p);
+    if (this.inFlight.length > 64) this.inFlight = this.inFlight.slice(-this.workers.length * 2);
+    w.postMessage({ id, unit } satisfies WorkerRequest);
+  }
+
+  /** Wait for every submitted unit; the first failure rejects. */
+  async drain(): Promise<void> {
+    while (this.pending.size > 0 && !this.failed) await new Promise<void>((r) => this.waiting.push(r));
+    if (this.failed) throw this.failed;
+    await Promise.all(this.inFlight);
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.workers.map((w) => w.terminate()));
+  }
+}

@@ -1,0 +1,96 @@
+/**
+ * Units of a whole render: plan.json, the fabric routers, and one per rack
+ * (its hosts). Each unit writes its own files (directory output) or its own
+ * archive (racks/<rack>.tar[.gz], fabric.tar[.gz]), so units run in any order,
+ * on any thread, and the bytes stay the same.
+ */
+import { join } from 'node:path';
+import type { NodePlan, RackPlan } from '../plan/plan.js';
+import { ArchiveWriter } from '../sinks/archive.js';
+import { DirWriter } from '../sinks/dir.js';
+import type { RenderContext } from './context.js';
+import { MODE_PUBLIC } from './files.js';
+import { planJsonChunks } from './plan-json.js';
+import { renderHost } from './render.js';
+import { CLUSTER_RENDERERS } from './registry.js';
+
+export type OutputFormat = 'dir' | 'tar' | 'tar.gz';
+
+export type Unit = { kind: 'plan' } | { kind: 'fabric' } | { kind: 'rack'; index: number };
+
+export interface UnitResult {
+  files: number;
+  bytes: number;
+  /** hosts rendered */
+  hosts: number;
+}
+
+export interface UnitTarget {
+  /** root of the output (the staging directory) */
+  root: string;
+  format: OutputFormat;
+  /** the process umask (worker threads may read but not set it) */
+  umask: number;
+  /** render only this node (and the ToR of its rack) */
+  only?: NodePlan;
+}
+
+export const ARCHIVE_DIR = 'racks';
+
+/** Archive of a rack's hosts, relative to the output root. */
+export function rackArchive(rackName: string, format: OutputFormat): string {
+  return `${ARCHIVE_DIR}/${rackName}.${format}`;
+}
+
+/** Archive of the fabric routers' files. */
+export function fabricArchive(format: OutputFormat): string {
+  return `fabric.${format}`;
+}
+
+type Files = Iterable<{ path: string; mode: number; content: string }>;
+
+async function emit(t: UnitTarget, archive: string, files: Files): Promise<{ files: number; bytes: number }> {
+  if (t.format === 'dir') {
+    const w = new DirWriter(t.root, t.umask);
+    for (const f of files) w.write(f.path, f.mode, f.content);
+    return { files: w.files, bytes: w.bytes };
+  }
+  const a = new ArchiveWriter(join(t.root, archive), t.format);
+  try {
+    for (const f of files) {
+      const wait = a.file(f.path, f.mode, f.content);
+      if (wait) await wait;
+    }
+    await a.close();
+  } catch (e) {
+    a.destroy();
+    throw e;
+  }
+  return { files: a.files, bytes: a.bytes };
+}
+
+function* rackHosts(ctx: RenderContext, rack: RackPlan, only?: NodePlan): Generator<{ path: string; mode: number; content: string }> {
+  if (only) {
+    yield* renderHost(ctx, only);
+    return;
+  }
+  for (const node of ctx.plan.nodesOfRack(rack)) yield* renderHost(ctx, node);
+}
+
+function* fabricFiles(ctx: RenderContext, only?: NodePlan): Generator<{ path: string; mode: number; content: string }> {
+  for (const r of CLUSTER_RENDERERS) yield* r.render(ctx, only);
+}
+
+/** Render one unit into the target. */
+export async function renderUnit(ctx: RenderContext, unit: Unit, t: UnitTarget): Promise<UnitResult> {
+  if (unit.kind === 'plan') {
+    // plan.json is never archived: it is the index of what was rendered.
+    const w = new DirWriter(t.root, t.umask);
+    w.write('plan.json', MODE_PUBLIC, planJsonChunks(ctx.plan, t.only));
+    return { files: w.files, bytes: w.bytes, hosts: 0 };
+  }
+  if (unit.kind === 'fabric') return { ...(await emit(t, fabricArchive(t.format), fabricFiles(ctx, t.only))), hosts: 0 };
+  const rack = t.only ? t.only.rack : ctx.plan.rackAt(unit.index);
+  const r = await emit(t, rackArchive(rack.name, t.format), rackHosts(ctx, rack, t.only));
+  return { ...r, hosts: t.only ? 1 : rack.nodeCount };
+}
