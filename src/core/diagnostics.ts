@@ -114,11 +114,11 @@ export function inert(text: string, keepNewlines = false): string {
 export function formatDiagnostic(d: Diagnostic): string {
   const head = [where(d.location), `${d.severity} ${d.code}`].filter(Boolean).join(': ');
   const lines = [`${head}: ${inert(d.message)}`];
-  if (d.path) lines.push(`  at ${d.section ?? 'flat6:cluster'}.${d.path}`);
+  if (d.path) lines.push(`  at ${d.section ?? 'flat6:cluster'}.${inert(d.path)}`);
   for (const r of d.related ?? []) {
-    lines.push(`  see ${[where(r.location), `${d.section ?? 'flat6:cluster'}.${r.path}`].filter(Boolean).join(' ')}${r.message ? `: ${r.message}` : ''}`);
+    lines.push(`  see ${[where(r.location), `${d.section ?? 'flat6:cluster'}.${inert(r.path)}`].filter(Boolean).join(' ')}${r.message ? `: ${inert(r.message)}` : ''}`);
   }
-  if (d.fix) lines.push(`  fix: ${d.fix}`);
+  if (d.fix) lines.push(`  fix: ${inert(d.fix, true)}`);
   return lines.join('\n');
 }
 
