@@ -2,7 +2,8 @@
  * Fuzzing the stack file: random mutations of the bundled stacks (types
  * swapped, keys deleted or added, strings with control characters, line
  * breaks and template syntax, huge numbers, raw text spliced into the YAML)
- * go through load, check and render. The property, for every case:
+ * go through load, check and render (and now and then plan, plan --json or
+ * validate). The property, for every case:
  *   - flat6 never throws (no exit 70) and exits 0, 1 or 2;
  *   - exit 0: every YAML and JSON file parses back (YAML 1.1 and 1.2), and no
  *     injected key or line (the marker INJECTED) appears in any rendered file;
@@ -181,7 +182,8 @@ describe('fuzzing stack files through load, check and render', () => {
         fc.array(op, { minLength: 1, maxLength: 2 }),
         fc.oneof({ weight: 4, arbitrary: fc.constant(null) }, { weight: 1, arbitrary: fc.tuple(fc.nat(), fc.constantFrom(...PAYLOADS, '\t', ': ', '- ', '&a ', '*a', '<<: *a', '? ', '!!binary ')) }),
         fc.oneof({ weight: 12, arbitrary: fc.constant('Pulumi.fuzz.yaml') }, { weight: 1, arbitrary: fc.constantFrom(`Pulumi.x\n${MARK}: 1\n#.yaml`, 'Pulumi.a b.yaml') }),
-        async (baseIdx, ops, splice, name) => {
+        fc.oneof({ weight: 7, arbitrary: fc.constant('render') }, { weight: 1, arbitrary: fc.constantFrom('plan', 'plan --json', 'validate') }),
+        async (baseIdx, ops, splice, name, cmd) => {
           const base = parse(BASES[baseIdx]) as unknown;
           let text = stringify(mutate(base, ops), { lineWidth: 0 });
           if (splice) {
@@ -195,15 +197,17 @@ describe('fuzzing stack files through load, check and render', () => {
           writeFileSync(file, text);
           const out = join(dir, 'out');
           const size = nodeCount(file);
-          const args = ['render', '--stack', file, '--out', out, '--secrets', secrets];
-          if (size && size.count > 64 && size.first) args.push('--host', size.first);
+          const args = cmd === 'render' ? ['render', '--stack', file, '--out', out, '--secrets', secrets] : [...cmd.split(' '), '--stack', file];
+          if (size && size.count > 64 && size.first && cmd !== 'validate') args.push('--host', size.first);
           const r = await cli(args);
           expect([0, 1, 2], r.stderr).toContain(r.code);
           expect(CONTROL.test(r.stderr), `raw control character in: ${JSON.stringify(r.stderr.slice(0, 400))}`).toBe(false);
           if (r.code === 0) {
             outcomes.ok++;
-            expect(statSync(out).isDirectory()).toBe(true);
-            expect(treeProblems(out), text).toEqual([]);
+            if (cmd === 'render') {
+              expect(statSync(out).isDirectory()).toBe(true);
+              expect(treeProblems(out), text).toEqual([]);
+            } else if (cmd === 'plan --json') expect(() => JSON.parse(r.stdout) as unknown).not.toThrow();
           } else {
             if (r.code === 1) outcomes.checks++;
             else outcomes.parse++;
@@ -217,7 +221,7 @@ describe('fuzzing stack files through load, check and render', () => {
       { numRuns: RUNS, seed: process.env['FLAT6_FUZZ_SEED'] ? Number(process.env['FLAT6_FUZZ_SEED']) : undefined },
     );
     // The mutations must reach every stage: some cases render, some fail checks, some fail parsing.
-    console.log(`fuzz outcomes over ${RUNS} cases: ${outcomes.ok} rendered, ${outcomes.checks} failed checks (exit 1), ${outcomes.parse} refused (exit 2)`);
+    console.log(`fuzz outcomes over ${RUNS} cases: ${outcomes.ok} succeeded (exit 0), ${outcomes.checks} failed checks (exit 1), ${outcomes.parse} refused (exit 2)`);
     expect(outcomes.ok).toBeGreaterThan(0);
     expect(outcomes.checks).toBeGreaterThan(0);
     expect(outcomes.parse).toBeGreaterThan(0);
