@@ -7,6 +7,7 @@ import { renderCommand } from './commands/render.js';
 import { schemaCommand } from './commands/schema.js';
 import { haCommand } from './commands/ha.js';
 import { labCommand } from './commands/lab.js';
+import { serveCommand } from './commands/serve.js';
 
 registerCommand(planCommand);
 registerCommand(validateCommand);
@@ -14,6 +15,7 @@ registerCommand(renderCommand);
 registerCommand(schemaCommand);
 registerCommand(haCommand);
 registerCommand(labCommand);
+registerCommand(serveCommand);
 
 export { run };
 

@@ -1,0 +1,47 @@
+/**
+ * Who is asking: the request's source address, mapped in O(1) to the node the
+ * plan puts there (rack index from the high bits, slot from the offset), so a
+ * host is known by its address whatever the cluster size.
+ */
+import { containsAddress, parseAddress } from '../core/ip.js';
+import type { ClusterPlan, NodePlan } from '../plan/plan.js';
+
+/** An IPv6 source address as bigint; undefined for IPv4 (mapped or not), zoned or malformed text. */
+export function sourceAddress(text: string | undefined): bigint | undefined {
+  if (!text) return undefined;
+  let t = text.trim();
+  if (t.startsWith('[') && t.endsWith(']')) t = t.slice(1, -1);
+  if (/^::ffff:/i.test(t) || !t.includes(':') || t.length > 45) return undefined;
+  try {
+    return parseAddress(t);
+  } catch {
+    return undefined;
+  }
+}
+
+/** The node whose planned address is `addr`, or undefined (outside the node range, an empty slot, a gateway, ...). */
+export function nodeByAddress(plan: ClusterPlan, addr: bigint): NodePlan | undefined {
+  if (!containsAddress(plan.nodeRange, addr)) return undefined;
+  const rackBits = BigInt(128 - plan.rackSubnetLength);
+  const rackIndex = (addr - plan.nodeRange.base) >> rackBits;
+  if (rackIndex > BigInt(Number.MAX_SAFE_INTEGER)) return undefined;
+  const offset = addr - (plan.nodeRange.base + (rackIndex << rackBits)) - BigInt(plan.spec.layout.hostOffset);
+  if (offset < 0n || offset >= BigInt(plan.spec.layout.slotsPerRack)) return undefined;
+  const node = plan.nodeAt(Number(rackIndex), Number(offset));
+  return node && node.address === addr ? node : undefined;
+}
+
+/**
+ * The client's address: the socket peer, unless the peer is a trusted reverse
+ * proxy, in which case the last X-Forwarded-For entry (the address that proxy
+ * saw). One proxy hop only: entries further left were written by the client
+ * and prove nothing.
+ */
+export function clientAddress(peer: string | undefined, forwardedFor: string | string[] | undefined, trusted: ReadonlySet<bigint>): bigint | undefined {
+  const p = sourceAddress(peer);
+  if (p === undefined || trusted.size === 0 || !trusted.has(p)) return p;
+  const header = Array.isArray(forwardedFor) ? forwardedFor.join(',') : forwardedFor;
+  if (!header) return undefined;
+  const parts = header.split(',');
+  return sourceAddress(parts[parts.length - 1]);
+}
