@@ -1,0 +1,132 @@
+/**
+ * Archive output (render --format tar|tar.gz): one archive per rack plus the
+ * fabric's, which the system tar extracts into exactly the directory render
+ * of the same stack (multirack), byte for byte and mode for mode; the tar
+ * writer's long paths (ustar prefix, pax); failures leave nothing behind.
+ */
+import { afterAll, describe, expect, it } from 'vitest';
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, existsSync, lstatSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { dirname, join, relative } from 'node:path';
+import { tarBuffer } from '../src/sinks/tar.js';
+import { atomicLeftovers, cleanupTempDirs, cli, readTree, renderStack, tempDir, testSecretsFile } from './helpers.js';
+
+afterAll(cleanupTempDirs);
+
+function tar(args: string[]): string {
+  const r = spawnSync('tar', args, { encoding: 'utf8' });
+  if (r.status !== 0) throw new Error(`tar ${args.join(' ')}: ${r.stderr}`);
+  return r.stdout;
+}
+
+/** Modes of every directory below `dir` (relative path -> mode). */
+function dirModes(dir: string): Map<string, number> {
+  const out = new Map<string, number>();
+  const walk = (d: string): void => {
+    for (const n of readdirSync(d).sort()) {
+      const p = join(d, n);
+      const st = lstatSync(p);
+      if (st.isDirectory()) {
+        out.set(relative(dir, p), st.mode & 0o7777);
+        walk(p);
+      }
+    }
+  };
+  walk(dir);
+  return out;
+}
+
+/** Extract every archive of an archive render into one fresh directory, with its plain files beside them. */
+function extractAll(out: string, ext: string): string {
+  const into = tempDir('extract');
+  const archives = [join(out, `fabric.${ext}`), ...readdirSync(join(out, 'racks')).sort().map((n) => join(out, 'racks', n))];
+  for (const a of archives) {
+    expect(a.endsWith(`.${ext}`), a).toBe(true);
+    tar(['-xpf', a, '-C', into]);
+  }
+  for (const n of readdirSync(out)) if (lstatSync(join(out, n)).isFile() && !n.endsWith(`.${ext}`)) copyFileSync(join(out, n), join(into, n));
+  return into;
+}
+
+describe('render --format tar|tar.gz', () => {
+  it.each([['tar'], ['tar.gz']])('multirack as %s: extracted archives equal the directory render, modes included', async (ext) => {
+    const dir = await renderStack('multirack');
+    const out = await renderStack('multirack', ['--format', ext, '--jobs', '1']);
+    expect(readdirSync(join(out, 'racks')).sort()).toEqual(['r0', 'r1', 'r2', 'r3'].map((r) => `${r}.${ext}`));
+    expect(existsSync(join(out, 'hosts'))).toBe(false);
+    const got = readTree(extractAll(out, ext));
+    const want = readTree(dir);
+    expect([...got.keys()]).toEqual([...want.keys()]);
+    for (const [p, f] of want) {
+      expect(got.get(p)!.content.equals(f.content), p).toBe(true);
+      expect(got.get(p)!.mode.toString(8), p).toBe(f.mode.toString(8));
+    }
+    expect(dirModes(extractAll(out, ext))).toEqual(dirModes(dir));
+    // a rack archive holds that rack's hosts only, each directory once
+    const list = tar(['-tvf', join(out, 'racks', `r1.${ext}`)]).trim().split('\n');
+    const names = list.map((l) => l.split(/\s+/).pop()!);
+    expect(names.filter((n) => n.startsWith('hosts/') && n.split('/').length === 3 && n.endsWith('/')).sort()).toEqual(['hosts/r1-n0/', 'hosts/r1-n1/', 'hosts/r1-n2/', 'hosts/r1-n3/']);
+    expect(new Set(names).size).toBe(names.length);
+    expect(list.every((l) => l.includes('root/root'))).toBe(true);
+  });
+
+  it('the same archives every time (no timestamps)', async () => {
+    const a = await renderStack('multirack', ['--format', 'tar.gz', '--jobs', '1']);
+    const b = await renderStack('multirack', ['--format', 'tar.gz', '--jobs', '1']);
+    for (const n of readdirSync(join(a, 'racks'))) expect(readTree(join(a, 'racks')).get(n)!.content.equals(readTree(join(b, 'racks')).get(n)!.content), n).toBe(true);
+  });
+
+  it('--host in archive form: that host and the ToR of its rack', async () => {
+    const out = await renderStack('scale', ['--host', 'rack8191-n17', '--format', 'tar']);
+    expect(readdirSync(join(out, 'racks'))).toEqual(['rack8191.tar']);
+    const names = tar(['-tf', join(out, 'racks', 'rack8191.tar')]).trim().split('\n');
+    expect(names.filter((n) => !n.endsWith('/')).every((n) => n.startsWith('hosts/rack8191-n17/etc/'))).toBe(true);
+  });
+
+  it('refuses an unknown format and a bad --jobs, writing nothing', async () => {
+    const parent = tempDir('bad');
+    const out = join(parent, 'out');
+    for (const extra of [['--format', 'zip'], ['--jobs', '0'], ['--jobs', 'x']]) {
+      const r = await cli(['render', '--stack', 'multirack', '--out', out, '--secrets', testSecretsFile(), ...extra]);
+      expect(r.code, extra.join(' ')).toBe(2);
+      expect(existsSync(out)).toBe(false);
+    }
+  });
+
+  it('a failing render leaves no archive and no staging directory', async () => {
+    const parent = tempDir('fail');
+    const out = join(parent, 'out');
+    const overlay = join(parent, 'overlay');
+    mkdirSync(join(overlay, 'kubeadm'), { recursive: true });
+    writeFileSync(join(overlay, 'kubeadm', 'join.yaml.hbs'), 'apiVersion: kubeadm.k8s.io/v1beta4\nkind: JoinConfiguration\nnodeRegistration:\n  nmae: {{host}}\n');
+    const r = await cli(['render', '--stack', 'multirack', '--out', out, '--secrets', testSecretsFile(), '--templates', overlay, '--format', 'tar']);
+    expect(r.code).toBe(1);
+    expect(existsSync(out)).toBe(false);
+    expect(atomicLeftovers(parent, 'out')).toEqual([]);
+  });
+});
+
+describe('tar writer', () => {
+  it('long paths (ustar prefix and pax) and modes survive the system tar', () => {
+    const files = [
+      { path: 'a/short.txt', mode: 0o644, content: 'short\n' },
+      { path: `${'d'.repeat(120)}/${'f'.repeat(90)}.conf`, mode: 0o600, content: 'prefix split\n' },
+      { path: `${'x'.repeat(140)}/${'y'.repeat(140)}/z.sh`, mode: 0o755, content: '#!/bin/sh\n' },
+      { path: 'b/empty', mode: 0o640, content: '' },
+      { path: 'b/block', mode: 0o644, content: 'q'.repeat(512) },
+    ];
+    const dir = tempDir('tarw');
+    const f = join(dir, 'x.tar');
+    writeFileSync(f, tarBuffer(files));
+    const into = join(dir, 'x');
+    mkdirSync(into);
+    tar(['-xpf', f, '-C', into]);
+    const tree = readTree(into);
+    expect([...tree.keys()].sort()).toEqual(files.map((x) => x.path).sort());
+    for (const x of files) {
+      expect(tree.get(x.path)!.content.toString()).toBe(x.content);
+      expect(tree.get(x.path)!.mode).toBe(x.mode);
+      expect(existsSync(dirname(join(into, x.path)))).toBe(true);
+    }
+  });
+});
