@@ -137,14 +137,15 @@ describe('rendered BIRD configs pass bird -p', () => {
       const tree = readTree(out);
       const confs = [...tree.keys()].filter((p) => p.endsWith('etc/bird/bird.conf'));
       const plan = planBundled(stack);
-      expect(confs.length).toBe(plan.nodeCount + plan.rackCount + 1);
+      expect(confs.length).toBe(plan.nodeCount + plan.rackCount + plan.spec.routing.spines);
       for (const c of confs) {
         const r = birdParse(join(out, c));
         expect(r.ok, `${stack} ${c}: ${r.out}`).toBe(true);
         n++;
       }
     }
-    expect(n).toBe(6 + 2 + 14 + 5);
+    // metal: 6 nodes, 1 ToR, 1 spine; multirack: 14 nodes, 4 ToRs, 2 spines
+    expect(n).toBe(6 + 2 + 14 + 4 + 2);
   });
 
   it.runIf(BIRD)('scale: each sampled host and its ToR (render --host)', async () => {
@@ -210,6 +211,38 @@ describe('rendered BIRD configs pass bird -p', () => {
       expect(t).toContain('hold time 9;');
       expect(t).toContain('keepalive time 3;');
       expect(t).toContain('connect retry time 5;');
+      expect(t).toContain('error wait time 1, 5;');
+      expect(t).toContain('bfd on;');
+      expect(t).toContain('graceful restart on;');
+      expect(t).toMatch(/protocol bfd \{\s+interface "[^"]+"(, "[^"]+")* \{\s+min rx interval 100 ms;\s+min tx interval 100 ms;\s+multiplier 3;/);
+    }
+    expect(node).toContain('interface "eth0" {');
+    expect(tor).toContain('interface "rack", "spine*" {');
+    expect(spine).toContain('interface "tor*" {');
+    // two spines: the ToR has a session with each and merges their default routes (ECMP)
+    expect(tor).toMatch(/protocol bgp spine1 from timers \{[^}]*local 2001:db8:ffff:0:1000::3 as 4200100001;\s+neighbor 2001:db8:ffff:0:1000::2 as 4200000000;\s+ipv6 \{\s+import where net = ::\/0;/);
+    expect(tor).toMatch(/protocol kernel \{[^}]*\};\s+merge paths on;\s+\}/);
+    const spine1 = text('fabric/spine1/etc/bird/bird.conf');
+    expect(spine1).toContain('router id 48.0.0.2;');
+    expect(spine1).toMatch(/local 2001:db8:ffff:0:1000::6 as 4200000000;\s+neighbor 2001:db8:ffff:0:1000::7 as 4200100003;/);
+    expect(spine1.replace(/2001:db8:ffff:0:1000::/g, 'L').replace(/48\.0\.0\.2/, 'ID').replace(/on spine1,/, 'on S,')).toBe(spine.replace(/2001:db8:ffff::/g, 'L').replace(/48\.0\.0\.1/, 'ID').replace(/on spine,/, 'on S,'));
+  });
+
+  it('the metal stack (one rack) has one spine; the ToR neither merges paths nor names a second spine', async () => {
+    const tree = readTree(await renderStack('metal'));
+    const tor = tree.get('fabric/tor-seg1/etc/bird/bird.conf')!.content.toString('utf8');
+    expect(tor).not.toContain('merge paths');
+    expect(tor).not.toContain('spine1');
+    expect([...tree.keys()].filter((p) => p.startsWith('fabric/spine')).length).toBe(3);
+  });
+
+  it('bfd.enabled: false renders no BFD', () => {
+    const plan = planText(withRouting('multirack', 'routing:\n  bfd: { enabled: false }\n'));
+    for (const f of fabricRenderer.render(ctxOf(plan))) {
+      if (f.path.endsWith('bird.conf')) {
+        expect(f.content).not.toContain('bfd');
+        expect(f.content).toContain('error wait time 1, 5;');
+      }
     }
   });
 });
@@ -241,9 +274,11 @@ describe('netplan files of the routing layer pass netplan generate', () => {
       // ToR: rack segment (gateway) + uplink; static mode adds a route per node and the default
       const tor = await netplanUnits(join(out, 'fabric', 'tor-r1'), join(tmp, 'tor-r1'));
       const byName = new Map(tor.networks.map((n) => [n.matchName, n]));
-      expect([...byName.keys()].sort()).toEqual(['rack', 'spine']);
+      // bgp: a link to each of the two spines; static mode has one spine
+      expect([...byName.keys()].sort()).toEqual(mode === 'bgp' ? ['rack', 'spine', 'spine1'] : ['rack', 'spine']);
       expect(byName.get('rack')!.addresses).toEqual(['2001:db8:100:1::1/64']);
       expect(byName.get('spine')!.addresses).toEqual(['2001:db8:ffff::3/127']);
+      if (mode === 'bgp') expect(byName.get('spine1')!.addresses).toEqual(['2001:db8:ffff:0:1000::3/127']);
       const torRoutesRendered = [...byName.get('rack')!.routes, ...byName.get('spine')!.routes].map((r) => `${r.type} ${r.destination} ${r.gateway ?? ''}`.trim());
       const expected = expectedTorRoutes(plan, plan.rackAt(1))
         .filter((e) => mode === 'static' || e.type === 'unreachable')
@@ -262,7 +297,7 @@ describe('netplan files of the routing layer pass netplan generate', () => {
       }
       // static mode runs no routing daemon
       const birds = [...readTree(out).keys()].filter((p) => p.endsWith('bird.conf'));
-      expect(birds.length).toBe(mode === 'bgp' ? 14 + 5 : 0);
+      expect(birds.length).toBe(mode === 'bgp' ? 14 + 4 + 2 : 0);
     });
   }
 });
@@ -289,6 +324,20 @@ describe('growth changes only what it must', () => {
     for (const p of tors) expect(after.get(p)?.content.equals(before.get(p)!.content), p).toBe(true);
     expect([...after.keys()].filter((p) => p.startsWith('fabric/tor-r4/')).length).toBe(3);
     expect(after.get('fabric/spine/etc/bird/bird.conf')!.content.toString()).toContain('protocol bgp tor4 from timers');
+    expect(after.get('fabric/spine1/etc/bird/bird.conf')!.content.toString()).toContain('protocol bgp tor4 from timers');
+  });
+
+  it('a spine added changes no existing spine link or ToR session (spine 0 keeps its links)', async () => {
+    const two = readTree(await renderStack('multirack'));
+    const three = readTree(await renderStack(writeStack('multirack', withRouting('multirack', 'routing:\n  spines: 3\n'))));
+    for (const p of [...two.keys()].filter((k) => /^fabric\/spine1?\/etc\/(bird|netplan)\//.test(k))) {
+      const a = two.get(p)!.content.toString();
+      const b = three.get(p)!.content.toString();
+      expect(b, p).toBe(a);
+    }
+    const tor = three.get('fabric/tor-r2/etc/bird/bird.conf')!.content.toString();
+    expect(tor.match(/^protocol bgp spine\d* from timers/gm)).toEqual(['protocol bgp spine from timers', 'protocol bgp spine1 from timers', 'protocol bgp spine2 from timers']);
+    expect(tor).toContain('neighbor 2001:db8:ffff:0:2000::4 as 4200000000;');
   });
 
   it('render --host writes only the ToR of its rack (O(rack), not O(cluster))', async () => {
@@ -322,6 +371,10 @@ describe('routing checks', () => {
     { name: 'ToR AS numbers overflow', block: 'routing:\n  asn: { tor: 4294967292 }', code: 'ASN_RANGE', line: 'asn:', status: 1 },
     { name: 'spine AS inside the node range', block: 'routing:\n  asn:\n    spine: 4210000005', code: 'ASN_OVERLAP', line: 'spine:', status: 1 },
     { name: 'keepalive not below hold', block: 'routing:\n  bgp: { holdTime: 6, keepaliveTime: 6 }', code: 'BGP_TIMERS', line: 'bgp:', status: 1 },
+    { name: 'error wait shrinking', block: 'routing:\n  bgp: { errorWaitTime: 10, errorWaitMaxTime: 5 }', code: 'BGP_TIMERS', line: 'bgp:', status: 1 },
+    { name: 'two spines in static mode', block: 'routing:\n  mode: static\n  spines: 2', code: 'LAYOUT', line: 'spines:', status: 1 },
+    { name: 'fabric holds 32 links, 2 per spine with 2 spines', block: 'routing:\n  fabric: "2001:db8:ffff::/122"', code: 'FABRIC_PREFIX', line: 'fabric:', status: 1 },
+    { name: 'seventeen spines', block: 'routing:\n  spines: 17', code: 'SCHEMA_VALUE', line: 'spines:', status: 2 },
     { name: 'a 2-byte AS number', block: 'routing:\n  asn: { node: 65000 }', code: 'SCHEMA_VALUE', line: 'asn:', status: 2 },
     { name: 'a misspelt field', block: 'routing:\n  mod: static', code: 'SCHEMA_UNKNOWN_FIELD', line: 'mod:', status: 2 },
   ];
@@ -369,8 +422,9 @@ describe('the plan states the routing state per tier and what churn changes', ()
     expect(bgp.code).toBe(0);
     expect(bgp.stdout).toContain('routing state per tier (bgp mode');
     expect(bgp.stdout).toMatch(/node {3}2 routes: default via its rack gateway \+ its own pod prefix/);
-    expect(bgp.stdout).toMatch(/ToR {4}1 route per node \(its pod prefix, learned by BGP\) \+ default toward the spine \+ the rack pod block \(discard\): at most 6/);
-    expect(bgp.stdout).toMatch(/spine {2}2 routes per rack \(pod block \+ rack subnet, learned by BGP\): 8 in all/);
+    expect(bgp.stdout).toMatch(/ToR {4}1 route per node \(its pod prefix, learned by BGP\) \+ default toward the spines \(one multipath route over all 2: ECMP\) \+ the rack pod block \(discard\): at most 6/);
+    expect(bgp.stdout).toMatch(/spine {2}2 routes per rack \(pod block \+ rack subnet, learned by BGP\): 8 in all at each of 2 spines/);
+    expect(bgp.stdout).toContain('recovery: BFD 100 ms x 3 on every session; a failed session retries after 1 s (doubling up to 5 s); graceful restart 120 s');
     expect(bgp.stdout).toContain(`node add: ${churnOf('bgp').nodeAdd}`);
     expect(bgp.stdout).toContain('AS numbers: spine 4200000000, ToR 4200100000 + rack index, node 4210000000 + rack index x 64 + slot');
     const st = await cli(['plan', '--stack', writeStack('multirack', withRouting('multirack', 'routing:\n  mode: static'))]);
@@ -378,9 +432,11 @@ describe('the plan states the routing state per tier and what churn changes', ()
     expect(st.stdout).toContain('node add: one static route at its ToR');
     expect(st.stdout).toContain('rack add: two static routes at the spine');
     expect(st.stdout).not.toContain('AS numbers');
+    expect(st.stdout).toMatch(/default toward the spine \+ the rack pod block/);
+    expect(st.stdout).toContain(': 8 in all (one spine)');
     const json = JSON.parse((await cli(['plan', '--stack', 'multirack', '--json'])).stdout) as { routes: Record<string, unknown>; routing: Record<string, unknown> };
-    expect(json.routes).toEqual({ mode: 'bgp', node: 2, torPerNode: 1, torFixed: 2, torMax: 6, spinePerRack: 2, spine: 8 });
-    expect(json.routing).toEqual({ mode: 'bgp', fabric: '2001:db8:ffff::/64', asn: { spine: 4200000000, tor: 4200100000, node: 4210000000 } });
+    expect(json.routes).toEqual({ mode: 'bgp', node: 2, torPerNode: 1, torFixed: 2, torMax: 6, spinePerRack: 2, spine: 8, spines: 2 });
+    expect(json.routing).toEqual({ mode: 'bgp', fabric: '2001:db8:ffff::/64', spines: 2, asn: { spine: 4200000000, tor: 4200100000, node: 4210000000 } });
   });
 
   it('the predicted counts are the sizes of the expected route sets', () => {

@@ -16,7 +16,7 @@ async function snapshot(state: LabState): Promise<Map<string, string>> {
   for (const r of state.routers) m.set(r.name, await routeTable(r.ns));
   for (const n of state.nodes) {
     const rs = routingState(await readRoutes(n.ns), podDevices(state, n.name));
-    m.set(n.name, rs.map((r) => `${r.type} ${r.dst} ${r.gateway ?? ''}`).sort().join('\n'));
+    m.set(n.name, rs.map((r) => `${r.type} ${r.dst} ${r.gateways?.join(',') ?? r.gateway ?? ''}`).sort().join('\n'));
   }
   return m;
 }

@@ -9,7 +9,6 @@ import { join, relative } from 'node:path';
 import { formatAddress, formatPrefix } from '../core/ip.js';
 import type { ClusterPlan, NodePlan } from '../plan/plan.js';
 import { spineRoutes, torRoutes } from '../plan/summary.js';
-import { SPINE } from '../plan/routing.js';
 import { BIRD_CONF } from '../render/routing.js';
 import { sleep, waitFor } from '../runtime/flow.js';
 import { removeNamespaces } from '../runtime/netns.js';
@@ -125,12 +124,16 @@ export async function checkNodeAdd(ctx: CheckContext, source: PodRecord): Promis
   const render2 = join(state.dir, 'render-add');
   renderPlan(plan2, render2);
   const torRec = state.routers.find((r) => r.kind === 'tor' && r.rackIndex === rack.index)!;
-  const spineRec = state.routers.find((r) => r.kind === 'spine')!;
-  const spineSame = sameFiles(routerRoot(ctx.render, SPINE), routerRoot(render2, SPINE));
+  const spineRecs = state.routers.filter((r) => r.kind === 'spine');
+  const spineNames = spineRecs.map((r) => r.name).join(', ');
+  const spineSame = spineRecs.every((r) => sameFiles(routerRoot(ctx.render, r.name), routerRoot(render2, r.name)));
+  // Every spine's table, as one text: a change at any spine is a change.
+  const spineTables = async (): Promise<string> => (await Promise.all(spineRecs.map(async (r) => `${r.name}\n${await routeTable(r.ns)}`))).join('\n');
+  const spineCounts = async (): Promise<number[]> => Promise.all(spineRecs.map(async (r) => (await count(r.ns)).length));
   const torSame = sameFiles(routerRoot(ctx.render, torRec.name), routerRoot(render2, torRec.name));
   const torBefore = await count(torRec.ns);
-  const spineBefore = await count(spineRec.ns);
-  const spineTableBefore = await routeTable(spineRec.ns);
+  const spineBefore = await spineCounts();
+  const spineTableBefore = await spineTables();
   const change = await torChange(ctx, torRec, render2);
   const nsBefore = state.namespaces.length;
   let result: { status: LabCheckStatus; detail: string };
@@ -147,25 +150,25 @@ export async function checkNodeAdd(ctx: CheckContext, source: PodRecord): Promis
     // A leak toward the spine would come one BGP update later: watch the spine for a settle window.
     const settleMs = state.mode === 'bgp' ? SPINE_SETTLE_MS : 0;
     const watchUntil = Date.now() + settleMs;
-    let spineTableAfter = await routeTable(spineRec.ns);
+    let spineTableAfter = await spineTables();
     while (spineTableAfter === spineTableBefore && Date.now() < watchUntil) {
       await sleep(100);
-      spineTableAfter = await routeTable(spineRec.ns);
+      spineTableAfter = await spineTables();
     }
-    const spineAfter = await count(spineRec.ns);
+    const spineAfter = await spineCounts();
     const newRoutes = torAfter.filter((r) => !torBefore.some((x) => x.dst === r.dst));
     const reach = await ping(source.ns, pod.address);
     const torPlan = torRoutes(plan2.rackAt(rack.index).nodeCount) - torRoutes(plan.rackAt(rack.index).nodeCount);
     const spinePlan = spineRoutes(plan2.rackCount) - spineRoutes(plan.rackCount);
     const torDelta = torAfter.length - torBefore.length;
-    const spineDelta = spineAfter.length - spineBefore.length;
+    const spineDelta = spineAfter.reduce((a, n, i) => a + Math.abs(n - spineBefore[i]!), 0);
     const ok = torDelta === 1 && torDelta === torPlan && spineDelta === 0 && spinePlan === 0 && spineTableAfter === spineTableBefore && spineSame && !torSame && reach.ok;
     result = {
       status: ok ? 'PASS' : 'FAIL',
       detail:
         `${added.name} (rack ${rack.name}, slot ${added.slot}) added from its rendered files: ${torRec.name} ${torBefore.length} -> ${torAfter.length} routes (${newRoutes.map((r) => `+${r.dst}${r.gateway ? ` via ${r.gateway}` : ''}`).join(', ') || 'none new'}), plan ${torPlan >= 0 ? '+' : ''}${torPlan}; ` +
-        `${SPINE} ${spineBefore.length} -> ${spineAfter.length} routes (table ${spineTableAfter === spineTableBefore ? 'unchanged' : 'CHANGED'}${settleMs ? `, watched ${settleMs / 1000} s after ${torRec.name} learned the route` : ''}), plan +${spinePlan}; ` +
-        `re-rendered files: ${SPINE} ${spineSame ? 'unchanged' : 'CHANGED'}, ${torRec.name} ${torSame ? 'unchanged (expected a change)' : state.mode === 'bgp' ? 'one more BGP neighbor' : `${change.addedDst.size} more static route(s)`}; ` +
+        `${spineNames} ${spineBefore.join('/')} -> ${spineAfter.join('/')} routes (table${spineRecs.length > 1 ? 's' : ''} ${spineTableAfter === spineTableBefore ? 'unchanged' : 'CHANGED'}${settleMs ? `, watched ${settleMs / 1000} s after ${torRec.name} learned the route` : ''}), plan +${spinePlan}; ` +
+        `re-rendered files: ${spineNames} ${spineSame ? 'unchanged' : 'CHANGED'}, ${torRec.name} ${torSame ? 'unchanged (expected a change)' : state.mode === 'bgp' ? 'one more BGP neighbor' : `${change.addedDst.size} more static route(s)`}; ` +
         `pod ${pod.name} ${pod.address} ${reach.ok ? 'reachable' : `unreachable (${reach.error})`} from ${source.name}`,
     };
   } catch (e) {

@@ -4,7 +4,7 @@
  */
 import type { ClusterPlan } from '../plan/plan.js';
 import { NODE_ROUTES, spineRoutes, torRoutes } from '../plan/summary.js';
-import { expectedNodeRoutes, expectedSpineRoutes, expectedTorRoutes, nodeProtocol, SPINE, torProtocol } from '../plan/routing.js';
+import { expectedNodeRoutes, expectedSpineRoutes, expectedTorRoutes, nodeProtocol, spineCount, spineName, spineProtocol, torProtocol } from '../plan/routing.js';
 import { ipJson } from '../runtime/exec.js';
 import { pool } from '../runtime/flow.js';
 import { isAlive } from '../runtime/proc.js';
@@ -39,13 +39,14 @@ export async function checkRoutes(ctx: CheckContext): Promise<void> {
     let what: string;
     if (r.kind === 'spine') {
       want = spineRoutes(plan.rackCount);
-      expected = expectedSpineRoutes(plan);
+      expected = expectedSpineRoutes(plan, plan.racks(), r.spineIndex ?? 0);
       what = `pod block + subnet of each of ${plan.rackCount} rack(s)`;
     } else {
       const rack = plan.rackAt(r.rackIndex!);
       want = torRoutes(rack.nodeCount);
       expected = expectedTorRoutes(plan, rack);
-      what = `${rack.nodeCount} node pod prefix(es), default toward the spine, rack pod block`;
+      const n = spineCount(plan);
+      what = `${rack.nodeCount} node pod prefix(es), default toward ${n > 1 ? `the ${n} spines (one multipath route)` : 'the spine'}, rack pod block`;
     }
     const d = compareRoutes(expected, rs);
     const ok = rs.length === want && !d.missing.length && !d.extra.length && !d.wrong.length;
@@ -95,16 +96,20 @@ export function judgeSessions(
   running: ReadonlySet<string>,
 ): { ok: boolean; detail: string; down: string[] } {
   const down: string[] = [];
-  const expected: Array<{ router: string; proto: string; peer: string; kind: 'node' | 'tor' }> = [];
+  const expected: Array<{ router: string; proto: string; peer: string; kind: 'node' | 'tor' | 'uplink' }> = [];
   for (const n of state.nodes) {
     const tor = state.routers.find((r) => r.kind === 'tor' && r.rackIndex === n.rackIndex);
     const np = plan.nodeAt(n.rackIndex, n.slot);
     if (!tor || !np) down.push(`${n.name}: ${np ? `no ToR of rack ${n.rackIndex} in the lab` : 'not in the lab stack'}`);
     else expected.push({ router: tor.name, proto: nodeProtocol(np), peer: n.name, kind: 'node' });
   }
-  const spine = state.routers.find((r) => r.kind === 'spine')?.name ?? SPINE;
+  const spines = state.routers.filter((r) => r.kind === 'spine');
   for (const r of state.routers.filter((x) => x.kind === 'tor')) {
-    expected.push({ router: spine, proto: torProtocol(plan.rackAt(r.rackIndex!)), peer: r.name, kind: 'tor' });
+    for (const s of spines.length ? spines : [{ name: spineName(0), spineIndex: 0 }]) {
+      expected.push({ router: s.name, proto: torProtocol(plan.rackAt(r.rackIndex!)), peer: r.name, kind: 'tor' });
+      // The ToR's side of the same session: down on one side only is still down.
+      expected.push({ router: r.name, proto: spineProtocol(s.spineIndex ?? 0), peer: s.name, kind: 'uplink' });
+    }
   }
   let nodeSessions = 0;
   let spineSessions = 0;
@@ -118,11 +123,11 @@ export function judgeSessions(
     if (!p) down.push(`${e.router} ${e.proto} (${e.peer}): no such session`);
     else if (!p.info.startsWith('Established')) down.push(`${e.router} ${e.proto} (${e.peer}): ${p.state} ${p.info.replace(/\s+/g, ' ')}`.trim());
     else if (e.kind === 'node') nodeSessions++;
-    else spineSessions++;
+    else if (e.kind === 'tor') spineSessions++;
   }
   for (const n of state.nodes) if (!running.has(n.name)) down.push(`${n.name}: BIRD not running`);
   const nodeTotal = state.nodes.length;
-  const torTotal = state.routers.filter((r) => r.kind === 'tor').length;
+  const torTotal = state.routers.filter((r) => r.kind === 'tor').length * Math.max(1, spines.length);
   const ok = down.length === 0 && nodeSessions === nodeTotal && spineSessions === torTotal && [...state.routers].every((r) => answers.get(r.name));
   return {
     ok,

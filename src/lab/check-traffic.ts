@@ -3,7 +3,7 @@
  * reachable, full-size packets with DF set over links of the stack's MTU.
  */
 import { formatPrefix } from '../core/ip.js';
-import { SPINE, spinePort, TOR_DOWNLINK, TOR_UPLINK } from '../plan/routing.js';
+import { spinePort, TOR_DOWNLINK, torUplink } from '../plan/routing.js';
 import { ipJson, LabError } from '../runtime/exec.js';
 import { pool } from '../runtime/flow.js';
 import { ping, tcp } from '../runtime/probes.js';
@@ -85,7 +85,7 @@ async function pathLinks(ctx: CheckContext, src: PodRecord, dst: PodRecord): Pro
   const { state } = ctx;
   const nodeOf = (p: PodRecord): NodeRecord => state.nodes.find((n) => n.name === p.node)!;
   const torOf = (n: NodeRecord) => state.routers.find((r) => r.kind === 'tor' && r.rackIndex === n.rackIndex)!;
-  const spine = state.routers.find((r) => r.kind === 'spine')!;
+  const spines = state.routers.filter((r) => r.kind === 'spine');
   const podSide = async (p: PodRecord): Promise<Array<[string, number]>> => {
     const n = nodeOf(p);
     return [
@@ -101,12 +101,15 @@ async function pathLinks(ctx: CheckContext, src: PodRecord, dst: PodRecord): Pro
       [`${tor.name} ${TOR_DOWNLINK}`, await mtuOf(tor.ns, TOR_DOWNLINK)],
     ];
   };
+  // With several spines ECMP picks one per flow: every spine's links count.
   const fabricSide = async (n: NodeRecord): Promise<Array<[string, number]>> => {
     const tor = torOf(n);
-    return [
-      [`${tor.name} ${TOR_UPLINK}`, await mtuOf(tor.ns, TOR_UPLINK)],
-      [`${SPINE} ${spinePort(n.rackIndex)}`, await mtuOf(spine.ns, spinePort(n.rackIndex))],
-    ];
+    const out: Array<[string, number]> = [];
+    for (const s of spines) {
+      const up = torUplink(s.spineIndex ?? 0);
+      out.push([`${tor.name} ${up}`, await mtuOf(tor.ns, up)], [`${s.name} ${spinePort(n.rackIndex)}`, await mtuOf(s.ns, spinePort(n.rackIndex))]);
+    }
+    return out;
   };
   const a = nodeOf(src);
   const b = nodeOf(dst);

@@ -26,6 +26,8 @@ export interface RouterRecord {
   kind: 'spine' | 'tor';
   ns: string;
   rackIndex?: number;
+  /** spines: 0, 1, ... (absent in runs recorded before there could be several: 0) */
+  spineIndex?: number;
 }
 
 export interface NodeRecord {
@@ -114,9 +116,9 @@ export function saveState(s: LabState): void {
   renameSync(tmp, p);
 }
 
-/** Namespace names: f6-<run id>-spine, -tor<r>, -n<r>-<s>, -p<r>-<s>-<k>. */
+/** Namespace names: f6-<run id>-spine (-spine1, ...), -tor<r>, -n<r>-<s>, -p<r>-<s>-<k>. */
 export const nsName = {
-  spine: (prefix: string): string => `${prefix}spine`,
+  spine: (prefix: string, s = 0): string => `${prefix}spine${s === 0 ? '' : s}`,
   tor: (prefix: string, rack: number): string => `${prefix}tor${rack}`,
   node: (prefix: string, rack: number, slot: number): string => `${prefix}n${rack}-${slot}`,
   pod: (prefix: string, rack: number, slot: number, k: number): string => `${prefix}p${rack}-${slot}-${k}`,

@@ -15,7 +15,7 @@ import { performance } from 'node:perf_hooks';
 import { UsageError } from '../core/diagnostics.js';
 import { formatPrefix } from '../core/ip.js';
 import type { ClusterPlan, NodePlan } from '../plan/plan.js';
-import { expectedSpineRoutes, expectedTorRoutes, SPINE, spinePort, TOR_DOWNLINK, TOR_UPLINK, torName, type ExpectedRoute } from '../plan/routing.js';
+import { expectedSpineRoutes, expectedTorRoutes, spineIndexes, spineName, spinePort, TOR_DOWNLINK, torName, torUplink, type ExpectedRoute } from '../plan/routing.js';
 import { CNI_CONFLIST_PATH } from '../render/cni.js';
 import { BIRD_CONF, ROUTER_SYSCTL } from '../render/routing.js';
 import type { LoadedStack } from '../spec/load.js';
@@ -285,15 +285,19 @@ export async function settleDad(namespaces: string[], timeoutMs = 15_000): Promi
   }
 }
 
-/** Where each router's routing state should end up (a broken node's prefix is not expected at its ToR). */
-export function expectations(state: LabState, plan: ClusterPlan, broken: ReadonlySet<string> = new Set(state.options.break)): Map<string, ExpectedRoute[]> {
+/**
+ * Where each router's routing state should end up (a broken node's prefix is
+ * not expected at its ToR; `spinesUp`: the spines the ToRs' default routes
+ * should go through, all by default).
+ */
+export function expectations(state: LabState, plan: ClusterPlan, broken: ReadonlySet<string> = new Set(state.options.break), spinesUp: readonly number[] = spineIndexes(plan)): Map<string, ExpectedRoute[]> {
   const m = new Map<string, ExpectedRoute[]>();
   const lab = new Set(state.nodes.map((n) => n.name));
   for (const r of state.routers) {
-    if (r.kind === 'spine') m.set(r.ns, expectedSpineRoutes(plan));
+    if (r.kind === 'spine') m.set(r.ns, expectedSpineRoutes(plan, plan.racks(), r.spineIndex ?? 0));
     else {
       const rack = plan.rackAt(r.rackIndex!);
-      m.set(r.ns, expectedTorRoutes(plan, rack, [...plan.nodesOfRack(rack)].filter((n) => lab.has(n.name) && !broken.has(n.name))));
+      m.set(r.ns, expectedTorRoutes(plan, rack, [...plan.nodesOfRack(rack)].filter((n) => lab.has(n.name) && !broken.has(n.name)), spinesUp));
     }
   }
   return m;
@@ -320,12 +324,12 @@ async function build(state: LabState, plan: ClusterPlan, render: string, opts: U
   const racks = [...plan.racks()];
   const nodes = [...plan.nodes()];
   const broken = new Set(opts.break);
-  const spineNs = nsName.spine(state.prefix);
+  const spines = spineIndexes(plan);
   const mtu = plan.spec.network.mtu;
 
   checkInterrupted();
   await ensureModules(join(hostRoot(render, nodes[0]!.name), 'etc/modules-load.d/flat6.conf'), log);
-  state.routers = [{ name: SPINE, kind: 'spine', ns: spineNs }, ...racks.map((r) => ({ name: torName(r), kind: 'tor' as const, ns: nsName.tor(state.prefix, r.index), rackIndex: r.index }))];
+  state.routers = [...spines.map((s) => ({ name: spineName(s), kind: 'spine' as const, ns: nsName.spine(state.prefix, s), spineIndex: s })), ...racks.map((r) => ({ name: torName(r), kind: 'tor' as const, ns: nsName.tor(state.prefix, r.index), rackIndex: r.index }))];
 
   // netplan generate is CPU-bound (one Python process per host): it runs beside the
   // plumbing, routers first, and each node goes on as soon as its own units are there.
@@ -342,7 +346,7 @@ async function build(state: LabState, plan: ClusterPlan, render: string, opts: U
   await pool(racks, 16, async (rack) => {
     checkInterrupted();
     const torNs = nsName.tor(state.prefix, rack.index);
-    await must('ip', ['link', 'add', 'name', spinePort(rack.index), 'netns', spineNs, 'type', 'veth', 'peer', 'name', TOR_UPLINK, 'netns', torNs]);
+    for (const s of spines) await must('ip', ['link', 'add', 'name', spinePort(rack.index), 'netns', nsName.spine(state.prefix, s), 'type', 'veth', 'peer', 'name', torUplink(s), 'netns', torNs]);
     // The rack switch: a plain L2 bridge; the ToR's downlink interface is its routed port.
     // Its MAC is fixed: a bridge left to itself takes its lowest port MAC, so adding a
     // node would change the gateway's MAC under every node's neighbour cache.

@@ -8,17 +8,43 @@
  *
  *   node   announces its pod prefix to its ToR (bgp) / holds a discard route for it
  *   ToR    one route per node + a default toward the spine + the rack pod block (discard)
- *   spine  two routes per rack (pod block + rack subnet)
+ *   spine  two routes per rack (pod block + rack subnet); routing.spines of them,
+ *          each linked to every ToR, the ToRs spreading traffic over all (ECMP)
  */
 import { formatAddress, formatPrefix, parsePrefix, subnet, type Prefix } from '../core/ip.js';
 import type { ClusterPlan, NodePlan, RackPlan } from './plan.js';
 
-/** Name (and directory under fabric/) of the spine router. */
+/** Name (and directory under fabric/) of the first spine router. */
 export const SPINE = 'spine';
 /** ToR interface facing the rack segment (holds the rack gateway address). */
 export const TOR_DOWNLINK = 'rack';
-/** ToR interface facing the spine. */
+/** ToR interface facing the first spine. */
 export const TOR_UPLINK = 'spine';
+/** Log2 of the most spines: spine s takes its links from the s-th 1/16 of routing.fabric. */
+export const SPINE_BITS = 4;
+
+export function spineCount(plan: ClusterPlan): number {
+  return plan.spec.routing.spines;
+}
+
+/** Indexes 0..spines-1. */
+export function spineIndexes(plan: ClusterPlan): number[] {
+  return Array.from({ length: spineCount(plan) }, (_, s) => s);
+}
+
+/**
+ * Name of spine s (its directory under fabric/, its ToR-side port and BIRD
+ * session): "spine", "spine1", "spine2", ... The first spine keeps the name
+ * it had when it was the only one, so adding spines renames nothing.
+ */
+export function spineName(s: number): string {
+  return s === 0 ? SPINE : `${SPINE}${s}`;
+}
+
+/** ToR interface facing spine s. */
+export function torUplink(s: number): string {
+  return s === 0 ? TOR_UPLINK : `${TOR_UPLINK}${s}`;
+}
 
 /** Name (and directory under fabric/) of the top-of-rack router of a rack. */
 export function torName(rack: RackPlan): string {
@@ -42,9 +68,16 @@ export interface FabricLink {
   tor: bigint;
 }
 
-/** The ToR-spine link of a rack: the rack-index-th /127 of routing.fabric (RFC 6164). */
-export function fabricLink(plan: ClusterPlan, rackIndex: number): FabricLink {
-  const p = subnet(fabricPrefix(plan), 127, rackIndex);
+/**
+ * The link between the ToR of a rack and spine s (RFC 6164 /127s): the
+ * rack-index-th /127 of the s-th 1/16 of routing.fabric. The first 1/16
+ * starts where routing.fabric does, so spine 0's links are the rack-index-th
+ * /127s of routing.fabric itself, as with a single spine.
+ */
+export function fabricLink(plan: ClusterPlan, rackIndex: number, spine = 0): FabricLink {
+  const f = fabricPrefix(plan);
+  const block = spine === 0 ? f : subnet(f, f.length + SPINE_BITS, spine);
+  const p = subnet(block, 127, rackIndex);
   return { prefix: p, spine: p.base, tor: p.base + 1n };
 }
 
@@ -94,8 +127,8 @@ export function torRouterId(rack: RackPlan): string {
   return formatRouterId(routerId('tor', rack.index));
 }
 
-export function spineRouterId(): string {
-  return formatRouterId(routerId('spine', 0));
+export function spineRouterId(s = 0): string {
+  return formatRouterId(routerId('spine', s));
 }
 
 /** BIRD protocol name of a node's session on its ToR. */
@@ -103,17 +136,24 @@ export function nodeProtocol(node: NodePlan): string {
   return `node_s${node.slot}`;
 }
 
-/** BIRD protocol name of a ToR's session on the spine. */
+/** BIRD protocol name of a ToR's session on a spine. */
 export function torProtocol(rack: RackPlan): string {
   return `tor${rack.index}`;
+}
+
+/** BIRD protocol name of a ToR's session with spine s (its port's name). */
+export function spineProtocol(s: number): string {
+  return torUplink(s);
 }
 
 /** One route as a router's kernel should hold it. */
 export interface ExpectedRoute {
   /** destination prefix, canonical ("::/0" for the default) */
   to: string;
-  /** next hop, canonical; absent for discard routes */
+  /** next hop, canonical; absent for discard routes; the first of `vias` for a multipath route */
   via?: string;
+  /** every next hop of a multipath (ECMP) route, sorted */
+  vias?: string[];
   type: 'unicast' | 'unreachable';
   /** what the route is for */
   why: string;
@@ -131,20 +171,29 @@ export function expectedNodeRoutes(node: NodePlan): ExpectedRoute[] {
   ];
 }
 
-export function expectedTorRoutes(plan: ClusterPlan, rack: RackPlan, nodes: Iterable<NodePlan> = plan.nodesOfRack(rack)): ExpectedRoute[] {
-  const link = fabricLink(plan, rack.index);
+/** Next hops of a ToR's default route: every spine (or `spines`, those still up), sorted. */
+export function torDefaultVias(plan: ClusterPlan, rack: RackPlan, spines: readonly number[] = spineIndexes(plan)): string[] {
+  return spines.map((s) => formatAddress(fabricLink(plan, rack.index, s).spine)).sort();
+}
+
+export function expectedTorRoutes(plan: ClusterPlan, rack: RackPlan, nodes: Iterable<NodePlan> = plan.nodesOfRack(rack), spines: readonly number[] = spineIndexes(plan)): ExpectedRoute[] {
+  const vias = torDefaultVias(plan, rack, spines);
+  const def: ExpectedRoute =
+    vias.length > 1
+      ? { to: '::/0', via: vias[0], vias, type: 'unicast', why: `default toward the spines (ECMP over ${vias.length})` }
+      : { to: '::/0', via: vias[0], type: 'unicast', why: 'default toward the spine' };
   const out: ExpectedRoute[] = [
-    { to: '::/0', via: formatAddress(link.spine), type: 'unicast', why: 'default toward the spine' },
+    def,
     { to: formatPrefix(rack.podBlock), type: 'unreachable', why: `pod block of rack ${rack.name} (discard)` },
   ];
   for (const n of nodes) out.push({ to: formatPrefix(n.podPrefix), via: formatAddress(n.address), type: 'unicast', why: `pod prefix of ${n.name}` });
   return out;
 }
 
-export function expectedSpineRoutes(plan: ClusterPlan, racks: Iterable<RackPlan> = plan.racks()): ExpectedRoute[] {
+export function expectedSpineRoutes(plan: ClusterPlan, racks: Iterable<RackPlan> = plan.racks(), spine = 0): ExpectedRoute[] {
   const out: ExpectedRoute[] = [];
   for (const r of racks) {
-    const via = formatAddress(fabricLink(plan, r.index).tor);
+    const via = formatAddress(fabricLink(plan, r.index, spine).tor);
     out.push({ to: formatPrefix(r.podBlock), via, type: 'unicast', why: `pod block of rack ${r.name}` });
     out.push({ to: formatPrefix(r.subnet), via, type: 'unicast', why: `node subnet of rack ${r.name}` });
   }

@@ -25,9 +25,12 @@ export interface TierSummary {
   torFixed: number;
   /** routes of the ToR of the fullest rack */
   torMax: number;
-  /** routes the spine holds: per rack, the pod block and the node subnet */
+  /** routes each spine holds: per rack, the pod block and the node subnet */
   spinePerRack: number;
+  /** routes of each spine */
   spine: number;
+  /** number of spines; each holds `spine` routes, each ToR's default route goes over all of them (ECMP) */
+  spines: number;
 }
 
 export const NODE_ROUTES = 2;
@@ -57,6 +60,7 @@ export function tierSummary(plan: ClusterPlan): TierSummary {
     torMax: torRoutes(maxNodes),
     spinePerRack: SPINE_ROUTES_PER_RACK,
     spine: spineRoutes(plan.rackCount),
+    spines: plan.spec.routing.spines,
   };
 }
 
@@ -90,12 +94,15 @@ export function routingStatements(plan: ClusterPlan): string[] {
   return [
     `routing state per tier (${t.mode} mode; connected routes aside; pod prefixes are routed, pods are not):`,
     `  node   ${t.node} routes: default via its rack gateway + its own pod prefix (discard; each local pod adds a /128 host route that stays on the node)`,
-    `  ToR    ${t.torPerNode} route per node (its pod prefix, ${how}) + default toward the spine + the rack pod block (discard): at most ${t.torMax}`,
-    `  spine  ${t.spinePerRack} routes per rack (pod block + rack subnet, ${how}): ${t.spine} in all`,
+    `  ToR    ${t.torPerNode} route per node (its pod prefix, ${how}) + default toward the spine${t.spines > 1 ? `s (one multipath route over all ${t.spines}: ECMP)` : ''} + the rack pod block (discard): at most ${t.torMax}`,
+    `  spine  ${t.spinePerRack} routes per rack (pod block + rack subnet, ${how}): ${t.spine} in all${t.spines > 1 ? ` at each of ${t.spines} spines` : ' (one spine)'}`,
     `  pod move: ${c.podMove}`,
     `  node add: ${c.nodeAdd}`,
     `  rack add: ${c.rackAdd}`,
-    `  fabric links: one /127 per rack from ${formatPrefix(fabricPrefix(plan))} (spine even address, ToR odd)`,
+    `  fabric links: one /127 per rack${t.spines > 1 ? ' and spine' : ''} from ${formatPrefix(fabricPrefix(plan))}${t.spines > 1 ? ' (spine s: its s-th 1/16)' : ''} (spine even address, ToR odd)`,
+    ...(t.mode === 'bgp'
+      ? [`  recovery: BFD ${plan.spec.routing.bfd.enabled ? `${plan.spec.routing.bfd.intervalMs} ms x ${plan.spec.routing.bfd.multiplier} on every session` : 'off'}; a failed session retries after ${plan.spec.routing.bgp.errorWaitTime} s (doubling up to ${plan.spec.routing.bgp.errorWaitMaxTime} s); graceful restart ${plan.spec.routing.bgp.gracefulRestartTime} s`]
+      : []),
     ...(t.mode === 'bgp' ? [`  AS numbers: spine ${plan.spec.routing.asn.spine}, ToR ${plan.spec.routing.asn.tor} + rack index, node ${plan.spec.routing.asn.node} + rack index x ${plan.spec.layout.slotsPerRack} + slot`] : []),
   ];
 }
@@ -126,6 +133,7 @@ export function clusterSummary(plan: ClusterPlan): Record<string, unknown> {
     routing: {
       mode: plan.spec.routing.mode,
       fabric: formatPrefix(fabricPrefix(plan)),
+      spines: plan.spec.routing.spines,
       ...(plan.spec.routing.mode === 'bgp' ? { asn: plan.spec.routing.asn } : {}),
     },
   };

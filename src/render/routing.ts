@@ -5,7 +5,7 @@
  *
  *   node   announces its pod prefix to its ToR (bgp) / holds a discard route for it
  *   ToR    one route per node + a default toward the spine + the rack pod block (discard)
- *   spine  two routes per rack (pod block + rack subnet)
+ *   spine  two routes per rack (pod block + rack subnet); one directory per spine
  */
 import { formatAddress, formatPrefix } from '../core/ip.js';
 import type { ClusterPlan, RackPlan } from '../plan/plan.js';
@@ -14,13 +14,17 @@ import {
   nodeAsn,
   nodeProtocol,
   nodeRouterId,
-  SPINE,
   spineAsn,
+  spineCount,
+  spineIndexes,
+  spineName,
   spinePort,
+  spineProtocol,
   spineRouterId,
   TOR_DOWNLINK,
   TOR_UPLINK,
   torAsn,
+  torUplink,
   torName,
   torProtocol,
   torRouterId,
@@ -36,6 +40,12 @@ export const ROUTER_SYSCTL = 'etc/sysctl.d/99-flat6-router.conf';
 
 function timers(plan: ClusterPlan): Record<string, number> {
   return { ...plan.spec.routing.bgp };
+}
+
+/** BFD settings as the BIRD templates write them (detectMs: how long until a silent peer is down). */
+function bfd(plan: ClusterPlan): { enabled: boolean; intervalMs: number; multiplier: number; detectMs: number } {
+  const b = plan.spec.routing.bfd;
+  return { ...b, detectMs: b.intervalMs * b.multiplier };
 }
 
 /** Per node: the pod prefix discard route (netplan) and, in bgp mode, BIRD. */
@@ -61,7 +71,9 @@ export const routingRenderer: HostRenderer = {
         gateway: formatAddress(node.rack.gateway),
         torName: torName(node.rack),
         torAsn: torAsn(plan, node.rack.index),
+        iface: node.interface,
         timers: timers(plan),
+        bfd: bfd(plan),
       };
       files.push({ path: BIRD_CONF, mode: MODE_PUBLIC, content: ctx.templates.render('routing/node-bird.conf.hbs', c) });
     }
@@ -76,6 +88,12 @@ function torFiles(ctx: RenderContext, rack: RackPlan): FileEntry[] {
   const link = fabricLink(plan, rack.index);
   const nodes = [...plan.nodesOfRack(rack)];
   const common = { router, stack: plan.stackName, rack: rack.name, rackIndex: rack.index, mode, fabricLink: formatPrefix(link.prefix) };
+  const uplinks = spineIndexes(plan).map((s) => {
+    const l = fabricLink(plan, rack.index, s);
+    return { name: spineName(s), port: torUplink(s), proto: spineProtocol(s), fabricLink: formatPrefix(l.prefix), fabricTor: formatAddress(l.tor), fabricTorCidr: `${formatAddress(l.tor)}/127`, fabricSpine: formatAddress(l.spine) };
+  });
+  // Static mode has one spine (the checks allow no more): netplan cannot write a multipath route.
+  const multiSpine = uplinks.length > 1;
   const dir = `fabric/${router}/`;
   const files: FileEntry[] = [
     {
@@ -85,12 +103,10 @@ function torFiles(ctx: RenderContext, rack: RackPlan): FileEntry[] {
         ...common,
         static: mode === 'static',
         downlink: TOR_DOWNLINK,
-        uplink: TOR_UPLINK,
+        uplinks,
         mtu: plan.spec.network.mtu,
         gatewayCidr: `${formatAddress(rack.gateway)}/${rack.subnet.length}`,
         podBlock: formatPrefix(rack.podBlock),
-        fabricTorCidr: `${formatAddress(link.tor)}/127`,
-        fabricSpine: formatAddress(link.spine),
         staticNodeRoutes: mode === 'static' ? nodes.map((n) => ({ name: n.name, slot: n.slot, to: formatPrefix(n.podPrefix), via: formatAddress(n.address) })) : [],
       }),
     },
@@ -108,9 +124,13 @@ function torFiles(ctx: RenderContext, rack: RackPlan): FileEntry[] {
         podBlock: formatPrefix(rack.podBlock),
         subnet: formatPrefix(rack.subnet),
         gateway: formatAddress(rack.gateway),
-        fabricTor: formatAddress(link.tor),
-        fabricSpine: formatAddress(link.spine),
+        spines: uplinks,
+        spineCount: uplinks.length,
+        multiSpine,
+        downlink: TOR_DOWNLINK,
+        uplink: TOR_UPLINK,
         timers: timers(plan),
+        bfd: bfd(plan),
         nodes: nodes.map((n) => ({ proto: nodeProtocol(n), name: n.name, slot: n.slot, address: formatAddress(n.address), asn: nodeAsn(plan, n), podPrefix: formatPrefix(n.podPrefix) })),
       }),
     });
@@ -118,11 +138,11 @@ function torFiles(ctx: RenderContext, rack: RackPlan): FileEntry[] {
   return files;
 }
 
-function spineFiles(ctx: RenderContext): FileEntry[] {
+function spineFiles(ctx: RenderContext, spine: number): FileEntry[] {
   const { plan } = ctx;
   const mode = plan.spec.routing.mode;
   const racks = [...plan.racks()].map((r) => {
-    const link = fabricLink(plan, r.index);
+    const link = fabricLink(plan, r.index, spine);
     return {
       name: r.name,
       router: torName(r),
@@ -137,8 +157,10 @@ function spineFiles(ctx: RenderContext): FileEntry[] {
       subnet: formatPrefix(r.subnet),
     };
   });
-  const common = { router: SPINE, stack: plan.stackName, mode, rackCount: racks.length };
-  const dir = `fabric/${SPINE}/`;
+  const router = spineName(spine);
+  const count = spineCount(plan);
+  const common = { router, stack: plan.stackName, mode, rackCount: racks.length, spinePosition: spine + 1, spineCount: count, multiSpine: count > 1 };
+  const dir = `fabric/${router}/`;
   const files: FileEntry[] = [
     {
       path: dir + FABRIC_NETPLAN,
@@ -151,14 +173,15 @@ function spineFiles(ctx: RenderContext): FileEntry[] {
     files.push({
       path: dir + BIRD_CONF,
       mode: MODE_PUBLIC,
-      content: ctx.templates.render('routing/spine-bird.conf.hbs', { ...common, routerId: spineRouterId(), asn: spineAsn(plan), timers: timers(plan), racks }),
+      content: ctx.templates.render('routing/spine-bird.conf.hbs', { ...common, routerId: spineRouterId(spine), asn: spineAsn(plan), timers: timers(plan), bfd: bfd(plan), racks }),
     });
   }
   return files;
 }
 
 /**
- * Fabric routers: fabric/spine/... and fabric/tor-<rack>/... With `only`, just
+ * Fabric routers: fabric/spine/... (fabric/spine1/... for a second spine, and
+ * so on) and fabric/tor-<rack>/... With `only`, just
  * the ToR of that node's rack (O(nodes of one rack), whatever the cluster size).
  */
 export const fabricRenderer: ClusterRenderer = {
@@ -168,7 +191,7 @@ export const fabricRenderer: ClusterRenderer = {
       yield* torFiles(ctx, only.rack);
       return;
     }
-    yield* spineFiles(ctx);
+    for (const s of spineIndexes(ctx.plan)) yield* spineFiles(ctx, s);
     for (const rack of ctx.plan.racks()) yield* torFiles(ctx, rack);
   },
 };

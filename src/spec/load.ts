@@ -38,7 +38,9 @@ export type RacksSpec = { kind: 'list'; items: RackSpec[] } | ({ kind: 'generate
 export type RoutingMode = ClusterConfig['routing']['mode'];
 
 /** The `routing` section with defaults applied (docs/routing.md). */
-export type RoutingSpec = Omit<ClusterConfig['routing'], 'fabric'> & {
+export type RoutingSpec = Omit<ClusterConfig['routing'], 'fabric' | 'spines'> & {
+  /** number of spine routers */
+  spines: number;
   /** prefix of the ToR-spine /127 links */
   fabric: string;
   /** true when the stack does not set routing.fabric */
@@ -348,7 +350,12 @@ function toSpec(c: ClusterConfig): ClusterSpec {
   return {
     ...c,
     controlPlane: { ...cp, apiServerPort: cp.apiServerPort ?? defaultApiServerPort(cp.loadBalancer, cp.port) },
-    routing: { ...c.routing, fabric: c.routing.fabric ?? ROUTING_DEFAULTS.fabric, fabricDefaulted: c.routing.fabric === undefined },
+    routing: {
+      ...c.routing,
+      fabric: c.routing.fabric ?? ROUTING_DEFAULTS.fabric,
+      fabricDefaulted: c.routing.fabric === undefined,
+      spines: c.routing.spines ?? (c.routing.mode === 'bgp' && (Array.isArray(c.racks) ? c.racks.length : c.racks.count) > 1 ? ROUTING_DEFAULTS.spines : 1),
+    },
     racks,
   };
 }

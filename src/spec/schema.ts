@@ -18,8 +18,14 @@ export const ROUTING_DEFAULTS = {
   mode: 'bgp',
   fabric: '2001:db8:ffff::/64',
   asn: { spine: 4200000000, tor: 4200100000, node: 4210000000 },
-  bgp: { holdTime: 9, keepaliveTime: 3, connectRetryTime: 5 },
+  bgp: { holdTime: 9, keepaliveTime: 3, connectRetryTime: 5, errorWaitTime: 1, errorWaitMaxTime: 5, gracefulRestartTime: 120 },
+  bfd: { enabled: true, intervalMs: 100, multiplier: 3 },
+  /** spines of a stack with more than one rack (one rack: 1) */
+  spines: 2,
 } as const;
+
+/** Most spines a fabric may have: ToR-spine links of spine s come from the s-th 1/16 of routing.fabric. */
+export const MAX_SPINES = 16;
 
 /** Computed defaults, as the docs and the JSON Schema show them. */
 const computed = (text: string) => ({ defaultText: text });
@@ -183,9 +189,24 @@ const routing = z
         holdTime: int(3, 65535).default(ROUTING_DEFAULTS.bgp.holdTime).describe('Hold time in seconds: a silent peer is declared down after this long (RFC 4271: at least 3).'),
         keepaliveTime: int(1, 21845).default(ROUTING_DEFAULTS.bgp.keepaliveTime).describe('Keepalive interval in seconds; below holdTime (a third of it is usual).'),
         connectRetryTime: int(1, 65535).default(ROUTING_DEFAULTS.bgp.connectRetryTime).describe('Seconds between attempts to open a session to a peer that is not answering.'),
+        errorWaitTime: int(1, 65535).default(ROUTING_DEFAULTS.bgp.errorWaitTime).describe('Seconds BIRD waits before it restarts a session that failed (a lost link, a BFD or hold timer expiry); doubled on each failure that follows within 300 s, up to errorWaitMaxTime. BIRD\'s own default is 60 s, growing to 300 s.'),
+        errorWaitMaxTime: int(1, 65535).default(ROUTING_DEFAULTS.bgp.errorWaitMaxTime).describe('Upper bound of the doubled error wait, seconds; at least errorWaitTime.'),
+        gracefulRestartTime: int(1, 4095).default(ROUTING_DEFAULTS.bgp.gracefulRestartTime).describe('Graceful restart (RFC 4724): how long a peer keeps forwarding on the routes of a router whose BGP restarts (birdc graceful restart) before it drops them, seconds.'),
       })
       .prefault({})
       .describe('BGP session timers on every session. bgp mode only.'),
+    bfd: z
+      .strictObject({
+        enabled: z.boolean().default(ROUTING_DEFAULTS.bfd.enabled).describe('BFD (RFC 5880) on every node-ToR and ToR-spine session: a dead link or peer ends the session after intervalMs x multiplier instead of the hold time.'),
+        intervalMs: int(10, 10000).default(ROUTING_DEFAULTS.bfd.intervalMs).describe('BFD transmit and receive interval, milliseconds.'),
+        multiplier: int(1, 255).default(ROUTING_DEFAULTS.bfd.multiplier).describe('BFD packets missed in a row before the peer is declared down.'),
+      })
+      .prefault({})
+      .describe('Bidirectional forwarding detection on the BGP sessions. bgp mode only.'),
+    spines: int(1, MAX_SPINES)
+      .optional()
+      .describe('Number of spine routers. Every ToR has a link to and a BGP session with each, and spreads traffic over them (ECMP default route); losing one spine leaves the others carrying every rack. More than one needs bgp mode.')
+      .meta(computed('2 in bgp mode with more than one rack, else 1')),
   })
   .describe('How pod prefixes reach the fabric: each node announces its pod prefix to its top-of-rack router (bgp), or the routers hold static routes (static). See docs/routing.md.');
 

@@ -7,14 +7,16 @@
 import type { Diagnostic } from '../../core/diagnostics.js';
 import { containsPrefix, formatPrefix, netmask, overlaps, parsePrefix, subnetCount, type Prefix } from '../../core/ip.js';
 import { PRIVATE_ASN_MAX, PRIVATE_ASN_MIN, ROUTING_DEFAULTS } from '../../spec/schema.js';
+import { SPINE_BITS } from '../routing.js';
 import type { CheckContext } from './context.js';
 
 /** 2001:db8::/32 (RFC 3849): the documentation prefix the default fabric prefix comes from. */
 const DOCUMENTATION_PREFIX: Prefix = parsePrefix('2001:db8::/32');
 
-/** The fabric prefix overlaps no cluster range and holds one /127 per rack index. */
+/** The fabric prefix overlaps no cluster range and holds one /127 per rack index (per spine); the spines suit the mode. */
 export function checkFabric(c: CheckContext): void {
   const { routing } = c.spec;
+  checkSpines(c);
   const fabric = c.prefix('routing.fabric', routing.fabric, 'fabric link prefix');
   if (!fabric) return;
   const setIt = routing.fabricDefaulted ? 'set routing.fabric to a prefix of its own' : 'move routing.fabric';
@@ -29,13 +31,15 @@ export function checkFabric(c: CheckContext): void {
       );
     }
   }
-  const links = subnetCount(fabric, 127);
-  if (fabric.length > 127 || BigInt(c.maxRackIndex) >= links) {
-    const need = 127 - Math.ceil(Math.log2(c.maxRackIndex + 1));
+  // With several spines, spine s takes its links from the s-th 1/16 of the prefix.
+  const spineBits = routing.spines > 1 ? SPINE_BITS : 0;
+  const links = fabric.length + spineBits > 127 ? 0n : subnetCount({ base: fabric.base, length: fabric.length + spineBits }, 127);
+  if (fabric.length + spineBits > 127 || BigInt(c.maxRackIndex) >= links) {
+    const need = 127 - Math.ceil(Math.log2(c.maxRackIndex + 1)) - spineBits;
     c.add(
       'FABRIC_PREFIX',
       'routing.fabric',
-      `fabric link prefix ${formatPrefix(fabric)} holds ${links} ToR-spine link(s) of /127; the stack needs ${c.maxRackIndex + 1} (one per rack index 0..${c.maxRackIndex})`,
+      `fabric link prefix ${formatPrefix(fabric)} holds ${links} ToR-spine link(s) of /127${spineBits ? ` per spine (each of the ${routing.spines} spines takes a 1/16 of it)` : ''}; the stack needs ${c.maxRackIndex + 1} (one per rack index 0..${c.maxRackIndex})`,
       `use a /${need} or shorter, e.g. ${formatPrefix({ base: fabric.base & netmask(need), length: need })}`,
     );
   }
@@ -84,12 +88,23 @@ export function checkAsnPlan(c: CheckContext): void {
   if (tor <= nodeLast && node <= torLast) c.add('ASN_OVERLAP', 'routing.asn.tor', `ToR AS numbers overlap node AS numbers (${tiers})`, fix, other('routing.asn.node'));
 }
 
-/** bgp mode: keepalives come well within the hold time. */
+/** bgp mode: keepalives come well within the hold time; the error wait grows, never shrinks. */
 export function checkBgpTimers(c: CheckContext): void {
   const { routing } = c.spec;
   if (routing.mode !== 'bgp') return;
-  const { holdTime, keepaliveTime } = routing.bgp;
+  const { holdTime, keepaliveTime, errorWaitTime, errorWaitMaxTime } = routing.bgp;
   if (keepaliveTime >= holdTime) {
     c.add('BGP_TIMERS', 'routing.bgp.keepaliveTime', `BGP keepaliveTime ${keepaliveTime}s is not below holdTime ${holdTime}s: sessions would expire between keepalives`, `use keepaliveTime: ${Math.max(1, Math.floor(holdTime / 3))} (a third of holdTime)`);
+  }
+  if (errorWaitMaxTime < errorWaitTime) {
+    c.add('BGP_TIMERS', 'routing.bgp.errorWaitMaxTime', `BGP errorWaitMaxTime ${errorWaitMaxTime}s is below errorWaitTime ${errorWaitTime}s (BIRD doubles the wait from errorWaitTime up to errorWaitMaxTime)`, `use errorWaitMaxTime: ${errorWaitTime} or more`);
+  }
+}
+
+/** More than one spine needs bgp: static routes (netplan) cannot spread a default route over spines or leave a dead one. */
+export function checkSpines(c: CheckContext): void {
+  const { routing } = c.spec;
+  if (routing.mode === 'static' && routing.spines > 1) {
+    c.add('LAYOUT', 'routing.spines', `routing.spines is ${routing.spines} in static mode: netplan's static routes can neither spread the ToRs' default route over several spines nor withdraw it from a dead one`, 'use routing.mode: bgp, or routing.spines: 1');
   }
 }
