@@ -129,10 +129,10 @@ async function runProgram(): Promise<Record<string, unknown>> {
 }
 
 /** The same program as a function, on a variant of the lab stack. */
-async function runCluster(text: string): Promise<Awaited<ReturnType<typeof import('../src/cloud/cluster.js')['buildCluster']>>> {
+async function runCluster(text: string): Promise<Awaited<ReturnType<typeof import('../src/cloud/aws/cluster.js')['buildCluster']>>> {
   await resetMocks(text);
-  const { loadAwsStack } = await import('../src/cloud/config.js');
-  const { buildCluster } = await import('../src/cloud/cluster.js');
+  const { loadAwsStack } = await import('../src/cloud/aws/config.js');
+  const { buildCluster } = await import('../src/cloud/aws/cluster.js');
   const { parseStack } = await import('../src/spec/load.js');
   const cluster = buildCluster(loadAwsStack(parseStack(LAB_FILE, text)), { ...SECRETS, caCertHashes: [] });
   await settle(cluster.outputs as unknown as Record<string, unknown>);
@@ -340,7 +340,7 @@ describe('aws-lab under mocks', () => {
 
   it('launch templates: Nitro types, IMDSv2 over IPv6, one IPv6 address and one delegated /80, resource names; user data secret', async () => {
     useLab();
-    const { checkInstanceType } = await import('../src/cloud/instance-types.js');
+    const { checkInstanceType } = await import('../src/cloud/aws/instance-types.js');
     const lts = of('aws:ec2/launchTemplate:LaunchTemplate');
     expect(lts).toHaveLength(4);
     for (const lt of lts) {
@@ -530,11 +530,11 @@ describe('aws-lab under mocks', () => {
       throw new Error('expected the program to fail');
     }
 
-    it('a stack that is not an AWS stack is refused with its file, line and fix', async () => {
+    it('a bare-metal stack is refused with its file, line and fix', async () => {
       const metal = readFileSync(join(ROOT, 'stacks', 'Pulumi.metal.yaml'), 'utf8');
       const msg = await failure('metal', metal);
-      expect(msg).toMatch(/Pulumi\.metal\.yaml:\d+:\d+: error NO_CLUSTER: no "flat6:aws" mapping/);
-      expect(msg).toContain('fix: add, next to flat6:cluster:');
+      expect(msg).toMatch(/Pulumi\.metal\.yaml:1:1: error NO_CLOUD: stack metal is a bare-metal stack \(no "flat6:aws" or "flat6:oci"/);
+      expect(msg).toContain('flat6 render --stack metal');
     });
 
     it('missing bootstrap secrets say how to set them', async () => {
@@ -559,7 +559,7 @@ describe('aws-lab under mocks', () => {
     it('the stack file the program reads reports problems at their line', async () => {
       const { mkdtempSync, mkdirSync, writeFileSync, rmSync } = await import('node:fs');
       const { tmpdir } = await import('node:os');
-      const { readProgramStack } = await import('../src/cloud/stack-input.js');
+      const { readProgramStack } = await import('../src/cloud/select.js');
       const { Flat6Error } = await import('../src/core/diagnostics.js');
       const dir = mkdtempSync(join(tmpdir(), `flat6-cloud-${process.pid}-`));
       try {
@@ -569,7 +569,7 @@ describe('aws-lab under mocks', () => {
         const config = (parse(text) as { config: Record<string, unknown> }).config;
         let error: unknown;
         try {
-          readProgramStack(dir, 'aws-lab', { cluster: config['flat6:cluster'], aws: config['flat6:aws'] });
+          readProgramStack(dir, 'aws-lab', { cluster: config['flat6:cluster'], aws: config['flat6:aws'], oci: undefined });
         } catch (e) {
           error = e;
         }

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { fieldReference, replaceBlock, stringSafety } from './docs.js';
 import { CLUSTER_SECTION } from './schema.js';
 // The docs tool lists every section, including those declared by the cloud layers.
-import { AWS_SECTION } from '../cloud/aws-section.js';
+import { AWS_SECTION } from '../cloud/aws/section.js';
 import type { Section } from './section.js';
 
 interface Block {

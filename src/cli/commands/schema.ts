@@ -1,5 +1,5 @@
 import { UsageError } from '../../core/diagnostics.js';
-import { AWS_SECTION } from '../../cloud/aws-section.js';
+import { AWS_SECTION } from '../../cloud/aws/section.js';
 import { CLUSTER_SECTION } from '../../spec/schema.js';
 import { jsonSchemaOf, type Section } from '../../spec/section.js';
 import type { Command } from '../main.js';

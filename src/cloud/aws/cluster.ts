@@ -6,11 +6,11 @@
  */
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
-import { formatAddress, formatPrefix } from '../core/ip.js';
-import type { Secrets } from '../render/secrets.js';
-import { TemplateSet } from '../render/templates.js';
+import { formatAddress, formatPrefix } from '../../core/ip.js';
+import type { Secrets } from '../../render/secrets.js';
+import { TemplateSet } from '../../render/templates.js';
 import { ApiEndpoint } from './api-endpoint.js';
-import { apiCertSans, awsClusterPlan, awsControlPlaneNode, awsWorkerNode } from './aws-plan.js';
+import { apiCertSans, awsClusterPlan, awsControlPlaneNode, awsWorkerNode } from './plan.js';
 import type { AwsStack } from './config.js';
 import { archOf, type Arch } from './instance-types.js';
 import { layoutSummary, type VpcLayout } from './layout.js';

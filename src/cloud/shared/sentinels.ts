@@ -7,7 +7,7 @@
  * offset (so an address derived from the /80, e.g. its first host, stays
  * derived from the real /80).
  */
-import { formatAddress, formatPrefix, parseAddress, parsePrefix } from '../core/ip.js';
+import { formatAddress, formatPrefix, parseAddress, parsePrefix } from '../../core/ip.js';
 
 /** Reserved block: nothing of a stack may lie in it (checked in config.ts). */
 export const SENTINEL_BLOCK = parsePrefix('2001:db8:ffff:fff6::/64');

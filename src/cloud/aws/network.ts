@@ -10,28 +10,16 @@
  */
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
-import { formatPrefix, parsePrefix } from '../core/ip.js';
+import { formatPrefix } from '../../core/ip.js';
+import { ICMPV6_ERRORS, prefixKey } from '../shared/security.js';
 import type { NatGatewayMode } from './config.js';
 import { formatIpv4Prefix, ipv4Subnet, parseIpv4Prefix, pinnedAddresses, vpcLayout, zonePosition, EDGE_IPV4_LENGTH, type VpcLayout } from './layout.js';
 
+// Shared with OCI; re-exported for AWS callers.
+export { ICMPV6_ERRORS, prefixKey };
+
 /** IPv4 prefix of NAT64 (RFC 6052 well-known prefix), which the NAT gateway translates. */
 export const NAT64_PREFIX = '64:ff9b::/96';
-/**
- * ICMPv6 errors that must reach a node from anywhere (RFC 4890 4.3.1):
- * destination unreachable, packet too big (path MTU discovery), time exceeded,
- * parameter problem. Without "packet too big", large responses stall.
- */
-export const ICMPV6_ERRORS: ReadonlyArray<{ type: number; name: string }> = [
-  { type: 1, name: 'destination-unreachable' },
-  { type: 2, name: 'packet-too-big' },
-  { type: 3, name: 'time-exceeded' },
-  { type: 4, name: 'parameter-problem' },
-];
-
-/** A resource-name key for a prefix: its canonical text with ":" -> "-" and "/" -> "_" (stable when the list is reordered). */
-export function prefixKey(prefix: string): string {
-  return formatPrefix(parsePrefix(prefix)).replace(/:/g, '-').replace('/', '_');
-}
 
 export interface NetworkArgs {
   /** cluster name: display names (Name tags) only */

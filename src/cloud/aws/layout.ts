@@ -14,29 +14,34 @@
  *                    (dual-stack, with IPv4 /28 number i of the VPC's IPv4 CIDR;
  *                     holds the API load balancer and the NAT gateway)
  */
-import { addressAt, formatAddress, formatIpPrefix, formatPrefix, IpError, parseIpPrefix, parsePrefix, subnet, type IpPrefix, type Prefix } from '../core/ip.js';
+import { formatAddress, formatPrefix, type Prefix } from '../../core/ip.js';
+import {
+  API_ADDRESS_OFFSET,
+  CLOUD_IPV6_LENGTH,
+  CONTROL_PLANE_OFFSET,
+  controlPlaneAddress,
+  EDGE_TIER_INDEX,
+  formatIpv4Prefix,
+  ipv4Subnet,
+  LayoutError,
+  parseIpv4Prefix,
+  requireCloudPrefix,
+  SUBNET_LENGTH,
+  tiersOf,
+  tierSubnets,
+  type Ipv4Prefix,
+} from '../shared/tiers.js';
 
-export const VPC_IPV6_LENGTH = 56;
-export const SUBNET_LENGTH = 64;
+// The tier layout is shared with OCI (src/cloud/shared/tiers.ts); re-exported for AWS callers.
+export { API_ADDRESS_OFFSET, CONTROL_PLANE_OFFSET, EDGE_TIER_INDEX, formatIpv4Prefix, ipv4Subnet, LayoutError, parseIpv4Prefix, SUBNET_LENGTH, type Ipv4Prefix };
+
+export const VPC_IPV6_LENGTH = CLOUD_IPV6_LENGTH;
 /** AWS delegates /80 prefixes to network interfaces. */
 export const POD_PREFIX_LENGTH = 80;
-/** Edge subnets start at /64 number 128 of the /56 (the upper /57). */
-export const EDGE_TIER_INDEX = 128;
 /** The smallest IPv4 subnet AWS allows; one per edge subnet. */
 export const EDGE_IPV4_LENGTH = 28;
-/** The API load balancer's IPv6 address in each edge subnet: <edge subnet>::6443. */
-export const API_ADDRESS_OFFSET = 0x6443n;
-/** Control-plane node k gets <node subnet of its zone>::10 + k. */
-export const CONTROL_PLANE_OFFSET = 0x10n;
 /** AWS reserves the first four and the last address of every subnet. */
 export const AWS_RESERVED_LOW = 4n;
-
-export class LayoutError extends Error {
-  constructor(message: string) {
-    super(message);
-    this.name = 'LayoutError';
-  }
-}
 
 /** Zone position from its letter: "<region>a" -> 0 ... "<region>z" -> 25. */
 export function zonePosition(zone: string, region: string): number {
@@ -44,34 +49,6 @@ export function zonePosition(zone: string, region: string): number {
     throw new LayoutError(`availability zone "${zone}" is not a zone of region ${region} (expected ${region}a, ${region}b, ...)`);
   }
   return zone.charCodeAt(zone.length - 1) - 'a'.charCodeAt(0);
-}
-
-// --- IPv4: only the edge subnets need it (AWS requires an IPv4 CIDR on every VPC). ---
-// Parsed and printed by src/core/ip.ts; only the /28 carving is here.
-
-export type Ipv4Prefix = IpPrefix & { readonly family: 4 };
-
-export function parseIpv4Prefix(text: string): Ipv4Prefix {
-  let p: IpPrefix;
-  try {
-    p = parseIpPrefix(text.trim());
-  } catch (e) {
-    if (e instanceof IpError) throw new LayoutError(`IPv4 CIDR ${e.message}`);
-    throw e;
-  }
-  if (p.family !== 4) throw new LayoutError(`"${text}" is not an IPv4 prefix (a.b.c.d/len)`);
-  return { ...p, family: 4 };
-}
-
-export function formatIpv4Prefix(p: Ipv4Prefix): string {
-  return formatIpPrefix(p);
-}
-
-export function ipv4Subnet(parent: Ipv4Prefix, length: number, index: number): Ipv4Prefix {
-  if (length < parent.length || length > 32) throw new LayoutError(`cannot carve a /${length} from ${formatIpv4Prefix(parent)}`);
-  const count = 1n << BigInt(length - parent.length);
-  if (!Number.isInteger(index) || index < 0 || BigInt(index) >= count) throw new LayoutError(`${formatIpv4Prefix(parent)} holds ${count} /${length} subnets; number ${index} does not exist`);
-  return { family: 4, base: parent.base + (BigInt(index) << BigInt(32 - length)), length };
 }
 
 // --- IPv6 ---
@@ -144,14 +121,7 @@ export function layoutProblems(input: LayoutInput): string[] {
 }
 
 function requireVpcPrefix(vpcCidr: string): Prefix {
-  let vpc: Prefix;
-  try {
-    vpc = parsePrefix(vpcCidr);
-  } catch (e) {
-    throw new LayoutError(`VPC IPv6 CIDR "${vpcCidr}": ${(e as IpError).message}`);
-  }
-  if (vpc.length !== VPC_IPV6_LENGTH) throw new LayoutError(`VPC IPv6 CIDR ${formatPrefix(vpc)} is not a /56; Amazon assigns a /56 to every VPC`);
-  return vpc;
+  return requireCloudPrefix(vpcCidr, 'VPC', 'Amazon');
 }
 
 /** The whole layout once the VPC's /56 is known. Pure and deterministic. */
@@ -160,24 +130,15 @@ export function vpcLayout(vpcCidr: string, input: LayoutInput): VpcLayout {
   if (problems.length) throw new LayoutError(problems.join('; '));
   if (input.zones.length === 0) throw new LayoutError('at least one availability zone is needed');
   const vpc = requireVpcPrefix(vpcCidr);
-  const nodeTier = subnet(vpc, VPC_IPV6_LENGTH + 1, 0);
-  const edgeTier = subnet(vpc, VPC_IPV6_LENGTH + 1, 1);
+  const { nodeTier, edgeTier } = tiersOf(vpc);
   const ipv4 = parseIpv4Prefix(input.ipv4Cidr);
   const zones = input.zones.map((zone): ZoneLayout => {
     const position = zonePosition(zone, input.region);
-    const edgeSubnet = subnet(vpc, SUBNET_LENGTH, EDGE_TIER_INDEX + position);
-    return {
-      zone,
-      position,
-      nodeSubnet: subnet(vpc, SUBNET_LENGTH, position),
-      edgeSubnet,
-      edgeIpv4: ipv4Subnet(ipv4, EDGE_IPV4_LENGTH, position),
-      apiAddress: addressAt(edgeSubnet, API_ADDRESS_OFFSET),
-    };
+    return { zone, position, ...tierSubnets(vpc, position), edgeIpv4: ipv4Subnet(ipv4, EDGE_IPV4_LENGTH, position) };
   });
   const controlPlanes = Array.from({ length: input.controlPlaneCount }, (_, index): ControlPlaneLayout => {
     const z = zones[index % zones.length]!;
-    return { index, zone: z.zone, address: addressAt(z.nodeSubnet, CONTROL_PLANE_OFFSET + BigInt(index)) };
+    return { index, zone: z.zone, address: controlPlaneAddress(z.nodeSubnet, index) };
   });
   return { vpc, nodeTier, edgeTier, zones, apiAddress: zones[0]!.apiAddress, controlPlanes };
 }

@@ -12,8 +12,8 @@
  */
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
-import { formatAddress } from '../core/ip.js';
-import { apiEndpointOf, apiHostName } from './aws-plan.js';
+import { formatAddress } from '../../core/ip.js';
+import { apiEndpointOf, apiHostName } from './plan.js';
 import type { VpcLayout } from './layout.js';
 
 export interface ApiEndpointArgs {

@@ -3,8 +3,8 @@
  * the field reference in docs/aws.md come from this declaration.
  */
 import { z } from 'zod';
-import { int, ipv6Prefix } from '../spec/fields.js';
-import { defineSection } from '../spec/section.js';
+import { int, ipv6Prefix } from '../../spec/fields.js';
+import { defineSection } from '../../spec/section.js';
 
 const instanceType = z
   .string()

@@ -9,10 +9,10 @@
  * The core renderers take these views unchanged: the same templates serve bare
  * metal and AWS.
  */
-import { formatAddress } from '../core/ip.js';
-import type { ClusterPlan, NodePlan, RackPlan } from '../plan/plan.js';
+import { formatAddress } from '../../core/ip.js';
+import type { ClusterPlan, NodePlan, RackPlan } from '../../plan/plan.js';
+import { cloudClusterView, cloudControlPlaneNode, cloudWorkerNode, subnetRack } from '../shared/node-view.js';
 import type { VpcLayout, ZoneLayout } from './layout.js';
-import { SENTINEL_ADDRESS, SENTINEL_HOSTNAME, SENTINEL_INTERFACE, SENTINEL_POD_PREFIX } from './sentinels.js';
 
 /** A lowercase RFC 1123 DNS subdomain (what kubeadm accepts as an endpoint host and a certSAN). */
 const DNS_SUBDOMAIN = /^(?=.{1,253}$)[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?(\.[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?)+$/;
@@ -50,37 +50,18 @@ export function apiCertSans(layout: VpcLayout, host: string): string[] {
 }
 
 function zoneRack(z: ZoneLayout, nodeCount: number): RackPlan {
-  return {
-    index: z.position,
-    name: z.zone,
-    subnet: z.nodeSubnet,
-    // Nodes learn their default route from router advertisements; this is
-    // only a label (netplan, the one renderer that uses it, is not shipped).
-    gateway: z.nodeSubnet.base + 1n,
-    podBlock: z.nodeSubnet,
-    nodeCount,
-  };
+  // Nodes learn their default route from router advertisements; the gateway is
+  // only a label (netplan, the one renderer that uses it, is not shipped).
+  return subnetRack(z.position, z.zone, z.nodeSubnet, z.nodeSubnet, nodeCount);
 }
 
 /** Control-plane node k as AWS runs it: pinned address, host name and /80 from boot. */
 export function awsControlPlaneNode(plan: ClusterPlan, layout: VpcLayout, k: number): NodePlan {
-  const base = plan.controlPlanes[k];
   const cp = layout.controlPlanes[k];
-  if (!base || !cp) throw new RangeError(`no control-plane node ${k}`);
+  if (!plan.controlPlanes[k] || !cp) throw new RangeError(`no control-plane node ${k}`);
   const zone = layout.zones.find((z) => z.zone === cp.zone)!;
   const inZone = layout.controlPlanes.filter((c) => c.zone === cp.zone).length;
-  return {
-    ...base,
-    name: SENTINEL_HOSTNAME,
-    rack: zoneRack(zone, inZone),
-    role: 'control-plane',
-    controlPlaneIndex: k,
-    address: cp.address,
-    podPrefix: SENTINEL_POD_PREFIX,
-    interface: SENTINEL_INTERFACE,
-    mac: undefined,
-    path: undefined,
-  };
+  return cloudControlPlaneNode(plan, k, zoneRack(zone, inZone), cp.address);
 }
 
 /**
@@ -89,15 +70,7 @@ export function awsControlPlaneNode(plan: ClusterPlan, layout: VpcLayout, k: num
  * changes its user data (which would roll every worker).
  */
 export function awsWorkerNode(layout: VpcLayout, pool: string): NodePlan {
-  return {
-    name: SENTINEL_HOSTNAME,
-    rack: { index: 0, name: pool, subnet: layout.nodeTier, gateway: layout.nodeTier.base + 1n, podBlock: layout.nodeTier, nodeCount: 0 },
-    slot: 0,
-    role: 'worker',
-    address: SENTINEL_ADDRESS,
-    podPrefix: SENTINEL_POD_PREFIX,
-    interface: SENTINEL_INTERFACE,
-  };
+  return cloudWorkerNode(subnetRack(0, pool, layout.nodeTier, layout.nodeTier, 0));
 }
 
 /**
@@ -112,15 +85,9 @@ export function awsClusterPlan(plan: ClusterPlan, layout: VpcLayout, apiHost: st
   if (layout.controlPlanes.length !== plan.controlPlanes.length) {
     throw new RangeError(`layout has ${layout.controlPlanes.length} control-plane node(s), the plan ${plan.controlPlanes.length}`);
   }
-  const view = Object.create(plan) as ClusterPlan;
-  const own = (value: unknown): PropertyDescriptor => ({ value, enumerable: true });
-  Object.defineProperties(view, {
-    nodeRange: own(layout.nodeTier),
-    podRange: own(layout.nodeTier),
-    vip: own(layout.apiAddress),
-    controlPlaneEndpoint: own(apiEndpointOf(apiHost, plan.apiPort)),
-  });
-  // Built against the view so each node's plan is the AWS one.
-  Object.defineProperty(view, 'controlPlanes', own(plan.controlPlanes.map((_, k) => awsControlPlaneNode(plan, layout, k))));
-  return view;
+  return cloudClusterView(
+    plan,
+    { nodeRange: layout.nodeTier, podRange: layout.nodeTier, vip: layout.apiAddress, controlPlaneEndpoint: apiEndpointOf(apiHost, plan.apiPort) },
+    (_view, k) => awsControlPlaneNode(plan, layout, k),
+  );
 }

@@ -2,21 +2,19 @@
  * What the Pulumi program reads: the stack file Pulumi itself uses
  * (stacks/Pulumi.<stack>.yaml, stackConfigDir in Pulumi.yaml), loaded and
  * checked by the same loader as the CLI so errors point at file:line:col, and
- * cross-checked against the configuration Pulumi passed in. Bootstrap secrets
+ * cross-checked against the configuration Pulumi passed in (both clouds). Bootstrap secrets
  * come from Pulumi secret config, never from the stack file in plain text.
  * No Pulumi import here: the program hands in what Pulumi gave it.
  */
 import { existsSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { UsageError } from '../core/diagnostics.js';
-import { validateSecrets, type Secrets } from '../render/secrets.js';
-import { loadStack } from '../spec/load.js';
-import { CLUSTER_KEY } from '../spec/load.js';
-import { AWS_KEY, loadAwsStack, type AwsStack } from './config.js';
+import { UsageError } from '../../core/diagnostics.js';
+import { validateSecrets, type Secrets } from '../../render/secrets.js';
+import { CLUSTER_KEY, loadStack, type LoadedStack } from '../../spec/load.js';
 
-/** The package root (where Pulumi.yaml and stacks/ live), from src/cloud or dist/cloud. */
-export const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+/** The package root (where Pulumi.yaml and stacks/ live), from src/cloud/shared or dist/cloud/shared. */
+export const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
 export const STACK_CONFIG_DIR = 'stacks';
 
 /** Pulumi's project directory (where Pulumi.yaml is); the package root when Pulumi names none (unit tests under mocks). */
@@ -30,7 +28,7 @@ export function stackFileOf(rootDir: string, stackName: string): string {
     if (existsSync(p)) return p;
   }
   throw new UsageError(
-    `no stack file for stack "${stackName}": expected ${join(rootDir, STACK_CONFIG_DIR, `Pulumi.${stackName}.yaml`)} (Pulumi.yaml sets stackConfigDir: ${STACK_CONFIG_DIR}); create it from stacks/Pulumi.aws-lab.yaml`,
+    `no stack file for stack "${stackName}": expected ${join(rootDir, STACK_CONFIG_DIR, `Pulumi.${stackName}.yaml`)} (Pulumi.yaml sets stackConfigDir: ${STACK_CONFIG_DIR}); create it from stacks/Pulumi.aws-lab.yaml or stacks/Pulumi.oci-lab.yaml`,
   );
 }
 
@@ -61,17 +59,15 @@ export function firstDifference(a: unknown, b: unknown, path = ''): string | und
 
 /**
  * Load the stack Pulumi runs. `passed` is what Pulumi handed the program for
- * flat6:cluster and flat6:aws; it must equal the file (it does, unless Pulumi
- * was pointed at another file with --config-file).
+ * flat6:cluster and each cloud section (keyed by config key); it must equal
+ * the file (it does, unless Pulumi was pointed at another file with
+ * --config-file). The caller picks the cloud and runs its checks.
  */
-export function readProgramStack(rootDir: string, stackName: string, passed: { cluster: unknown; aws: unknown }): AwsStack {
+export function readStackFile(rootDir: string, stackName: string, passed: Readonly<Record<string, unknown>>): LoadedStack {
   const file = stackFileOf(rootDir, stackName);
   const stack = loadStack(file);
-  const checks: Array<[string, unknown, unknown]> = [
-    [CLUSTER_KEY, passed.cluster, stack.raw],
-    [AWS_KEY, passed.aws, stack.config[AWS_KEY]],
-  ];
-  for (const [key, fromPulumi, fromFile] of checks) {
+  for (const [key, fromPulumi] of Object.entries(passed)) {
+    const fromFile = key === CLUSTER_KEY ? stack.raw : stack.config[key];
     if (fromPulumi === undefined && fromFile === undefined) continue;
     const d = firstDifference(fromPulumi, fromFile);
     if (d !== undefined) {
@@ -80,7 +76,7 @@ export function readProgramStack(rootDir: string, stackName: string, passed: { c
       );
     }
   }
-  return loadAwsStack(stack);
+  return stack;
 }
 
 export const SECRET_KEYS = {
