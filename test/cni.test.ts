@@ -23,6 +23,7 @@ interface Conflist {
   name: string;
   plugins: Array<{
     type: string;
+    sysctl?: Record<string, string>;
     ipMasq?: boolean;
     mtu?: number;
     ipam?: { type: string; ranges: Array<Array<{ subnet: string; rangeStart: string; rangeEnd: string; gateway: string }>>; routes: Array<{ dst: string }> };
@@ -48,8 +49,12 @@ function conflistOf(plan: ClusterPlan, rack: number, slot: number): Conflist {
 function expectConflistFor(c: Conflist, podPrefix: string, mtu: number): void {
   expect(c.cniVersion).toBe('1.0.0');
   expect(c.name).toBe('flat6');
-  expect(c.plugins.map((p) => p.type)).toEqual(['ptp']);
-  const ptp = c.plugins[0]!;
+  // loopback gives tuning the previous result it requires; tuning switches
+  // DAD off in the pod's namespace before ptp makes eth0 (docs/pods.md)
+  expect(c.plugins.map((p) => p.type)).toEqual(['loopback', 'tuning', 'ptp']);
+  expect(c.plugins[0]).toEqual({ type: 'loopback' });
+  expect(c.plugins[1]).toEqual({ type: 'tuning', sysctl: { 'net.ipv6.conf.all.accept_dad': '0', 'net.ipv6.conf.default.accept_dad': '0' } });
+  const ptp = c.plugins[2]!;
   expect(ptp.ipMasq).toBe(false);
   expect(ptp.mtu).toBe(mtu);
   expect(ptp.ipam!.type).toBe('host-local');
@@ -97,13 +102,13 @@ describe('CNI conflist of every node of the bundled stacks', () => {
 
   it('known answers: multirack gpu1 (rack 3, slot 0) and r1-n2', () => {
     const plan = planBundled('multirack');
-    expect(conflistOf(plan, 3, 0).plugins[0]!.ipam!.ranges[0]![0]).toEqual({
+    expect(conflistOf(plan, 3, 0).plugins[2]!.ipam!.ranges[0]![0]).toEqual({
       subnet: '2001:db8:4200:c0::/64',
       rangeStart: '2001:db8:4200:c0::2',
       rangeEnd: '2001:db8:4200:c0:ffff:ffff:ffff:ff7f',
       gateway: '2001:db8:4200:c0::1',
     });
-    expect(conflistOf(plan, 1, 2).plugins[0]!.ipam!.ranges[0]![0]!.subnet).toBe('2001:db8:4200:42::/64');
+    expect(conflistOf(plan, 1, 2).plugins[2]!.ipam!.ranges[0]![0]!.subnet).toBe('2001:db8:4200:42::/64');
   });
 });
 
@@ -155,8 +160,8 @@ describe('CNI conflist: property over random stacks and nodes', () => {
         const na = plan.nodeAt(a.rack, a.slot)!;
         expectConflistFor(ca, formatPrefix(na.podPrefix), s.mtu);
         expect(containsAddress(plan.podRange, na.podPrefix.base)).toBe(true);
-        const sb = parsePrefix(conflistOf(plan, b.rack, b.slot).plugins[0]!.ipam!.ranges[0]![0]!.subnet);
-        const sa = parsePrefix(ca.plugins[0]!.ipam!.ranges[0]![0]!.subnet);
+        const sb = parsePrefix(conflistOf(plan, b.rack, b.slot).plugins[2]!.ipam!.ranges[0]![0]!.subnet);
+        const sa = parsePrefix(ca.plugins[2]!.ipam!.ranges[0]![0]!.subnet);
         expect(overlaps(sa, sb)).toBe(a.rack === b.rack && a.slot === b.slot);
       }),
       { numRuns: 150 },
@@ -170,7 +175,7 @@ describe('the real host-local IPAM plugin with a rendered range', () => {
     const plan = planBundled('multirack');
     const c = conflistOf(plan, 2, 3);
     const dataDir = tempDir('ipam');
-    const conf = { cniVersion: c.cniVersion, name: c.name, ipam: { ...c.plugins[0]!.ipam!, dataDir } };
+    const conf = { cniVersion: c.cniVersion, name: c.name, ipam: { ...c.plugins[2]!.ipam!, dataDir } };
     const add = (id: string): string => {
       const r = spawnSync(plugin, [], {
         input: JSON.stringify(conf),

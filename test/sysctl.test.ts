@@ -4,7 +4,10 @@
  * so a key the kernel does not know fails the test without touching the host.
  * Each value is read back from the namespace afterwards. Covers every host of
  * every bundled stack, a few hosts of the scale stack, and any other rendered
- * root with an etc/sysctl.d/ (fabric routers).
+ * root with an etc/sysctl.d/ (fabric routers). A "-" line for an interface
+ * (the node's uplink) gets that interface in the namespace first, as on the
+ * host the file is for; systemd-sysctl, which applies the files at boot, must
+ * also take a host file while the uplink is not there yet.
  * Needs root (ip netns). Budget: ~30 namespaces, about a second.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -16,6 +19,7 @@ import { cleanupTempDirs, hostsOf, readTree, renderAllForTools, rootsWith, tempD
 const PREFIX = `flat6-sysctl-${process.pid}-`;
 let IP = '';
 let SYSCTL = '';
+const SYSTEMD_SYSCTL = '/usr/lib/systemd/systemd-sysctl';
 let serial = 0;
 
 interface SysctlCase {
@@ -66,6 +70,24 @@ function settings(text: string): Array<[string, string]> {
       if (!m) throw new Error(`not a sysctl line: ${l}`);
       return [m[1]!, m[2]!.trim()];
     });
+}
+
+/**
+ * Interfaces a file sets on "-" lines (the node's uplink: systemd-sysctl skips
+ * such a line while the interface is missing; procps sysctl 4.0 fails on it).
+ */
+function optionalDevices(text: string): string[] {
+  const devs = new Set<string>();
+  for (const l of text.split('\n').map((x) => x.trim())) {
+    const m = /^-net[./]ipv6[./]conf[./]([^=\s]+?)[./][a-z_]+\s*=/.exec(l);
+    if (m && m[1] !== 'all' && m[1] !== 'default') devs.add(m[1]!);
+  }
+  return [...devs];
+}
+
+/** The machine's NICs the file names, as veths in the namespace (the file is for a host that has them). */
+function addDevices(ns: string, devs: string[]): void {
+  devs.forEach((d, i) => execFileSync(IP, ['-n', ns, 'link', 'add', 'name', d, 'type', 'veth', 'peer', 'name', `f6sysctl${i}`]));
 }
 
 /** Load the modules a host's modules-load.d asks for, when the kernel lacks what the sysctl file needs. */
@@ -120,6 +142,7 @@ describe('sysctl -p in a fresh network namespace', () => {
       const want = settings(readFileSync(c.file, 'utf8'));
       expect(want.length, c.label).toBeGreaterThan(0);
       withNamespace((ns) => {
+        addDevices(ns, optionalDevices(readFileSync(c.file, 'utf8')));
         const r = inNs(ns, [SYSCTL, '-p', c.file]);
         if (r.code !== 0 || r.stderr.trim() !== '') {
           failures.push(`${c.label}: sysctl -p exited ${r.code}: ${r.stderr.trim()}`);
@@ -134,6 +157,27 @@ describe('sysctl -p in a fresh network namespace', () => {
     }
     expect(failures).toEqual([]);
     expect(readFileSync('/proc/sys/net/ipv6/conf/all/forwarding', 'utf8')).toBe(hostForwarding);
+    expect(ourNamespaces()).toEqual([]);
+  });
+
+  it('systemd-sysctl (as at boot) applies every host file before the uplink exists: only the uplink line waits for it', () => {
+    const failures: string[] = [];
+    const hostFiles = cases.filter((x) => x.label.includes('/hosts/') && x.file.endsWith('99-flat6.conf'));
+    expect(hostFiles.length).toBeGreaterThan(0);
+    for (const c of hostFiles) {
+      const text = readFileSync(c.file, 'utf8');
+      expect(optionalDevices(text), c.label).toHaveLength(1);
+      const want = settings(text.split('\n').filter((l) => !l.trim().startsWith('-')).join('\n'));
+      withNamespace((ns) => {
+        const r = inNs(ns, [SYSTEMD_SYSCTL, c.file]);
+        if (r.code !== 0) failures.push(`${c.label}: systemd-sysctl exited ${r.code}: ${r.stderr.trim()}`);
+        const values = inNs(ns, [SYSCTL, '-n', ...want.map(([k]) => k)]).stdout.trimEnd().split('\n');
+        want.forEach(([k, v], i) => {
+          if (values[i]?.trim() !== v) failures.push(`${c.label}: ${k} reads back ${JSON.stringify(values[i])}, file says ${v}`);
+        });
+      });
+    }
+    expect(failures).toEqual([]);
     expect(ourNamespaces()).toEqual([]);
   });
 

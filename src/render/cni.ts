@@ -3,6 +3,14 @@
  * bridge, no masquerade, no tunnel) with host-local IPAM over exactly the
  * node's pod prefix. Pods get /128 host routes on the node; the prefix itself
  * is routed to the node by the fabric (src/render/routing.ts).
+ *
+ * Before ptp, `tuning` switches IPv6 duplicate address detection off in the
+ * pod's new network namespace (all and default accept_dad = 0), so the eth0
+ * ptp then makes starts without it and ptp's wait for DAD (the CNI library's
+ * SettleAddresses) returns at once. tuning refuses to run without a previous
+ * result, so `loopback` (which only sets the pod's lo up, as the runtime does
+ * anyway) comes first to give it one; ptp ignores the previous result. The
+ * node's side of DAD is in the sysctl file (docs/pods.md).
  */
 import { formatAddress, formatPrefix, last, reservedAnycastTop } from '../core/ip.js';
 import type { NodePlan } from '../plan/plan.js';

@@ -22,10 +22,19 @@ export function baseContext(ctx: RenderContext, node: NodePlan): Record<string, 
   };
 }
 
+/**
+ * The sysctl key of one setting of an interface: dotted, or with slashes when
+ * the name holds a dot (a VLAN such as eth0.100), which the dotted form would
+ * split; procps sysctl and systemd-sysctl read both.
+ */
+export function interfaceSysctlKey(iface: string, leaf: string): string {
+  return iface.includes('.') ? `net/ipv6/conf/${iface}/${leaf}` : `net.ipv6.conf.${iface}.${leaf}`;
+}
+
 export const sysctlRenderer: HostRenderer = {
   kind: 'sysctl',
   render(ctx, node): FileEntry[] {
-    const c = { ...baseContext(ctx, node), acceptRA: false };
+    const c = { ...baseContext(ctx, node), acceptRA: false, uplinkDadKey: interfaceSysctlKey(node.interface, 'accept_dad') };
     return [
       { path: 'etc/sysctl.d/99-flat6.conf', mode: MODE_PUBLIC, content: ctx.templates.render('sysctl/99-flat6.conf.hbs', c) },
       { path: 'etc/modules-load.d/flat6.conf', mode: MODE_PUBLIC, content: ctx.templates.render('sysctl/modules-load.conf.hbs', c) },
