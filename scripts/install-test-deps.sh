@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Installs the Debian packages the test suite runs for real: netplan (netplan
 # generate), iproute2 (network namespaces), procps (sysctl), the CNI plugins,
-# BIRD 2, keepalived, haproxy and python3 (the AWS node boot script). Idempotent: installs only what is missing.
+# BIRD 2, keepalived, haproxy, python3 (the AWS node boot script), etcd and
+# etcdctl (the etcd backup test), openssl (its certificates) and busybox (the
+# conformance script's awk as the image runs it). Idempotent: installs only what is missing.
 set -euo pipefail
 
 # command -> Debian package
@@ -15,6 +17,10 @@ declare -A NEED=(
   [keepalived]=keepalived
   [haproxy]=haproxy
   [openssl]=openssl
+  [etcd]=etcd-server
+  [etcdctl]=etcd-client
+  [unshare]=util-linux
+  [busybox]=busybox
   [python3]=python3
 )
 missing=()

@@ -28,7 +28,7 @@ function bitstring(hex,   k, d, b, out) {
   out = ""
   for (k = 1; k <= 32; k++) {
     d = index("0123456789abcdef", substr(hex, k, 1)) - 1
-    for (b = 3; b >= 0; b--) out = out (int(d / (2 ^ b)) % 2)
+    for (b = 8; b >= 1; b = b / 2) out = out (int(d / b) % 2)
   }
   return out
 }

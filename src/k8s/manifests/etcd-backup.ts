@@ -30,6 +30,7 @@ chmod 0700 .
 test -s ${PARTIAL_NAME}
 name="etcd-snapshot-$(date -u +%Y%m%dT%H%M%SZ).db"
 mv -f ${PARTIAL_NAME} "$name"
+rm -f ${PARTIAL_NAME}.part
 chmod 0600 "$name"
 ls -1 etcd-snapshot-*.db | sort -r | tail -n +$((KEEP + 1)) | while read -r old; do rm -f -- "$old"; done
 echo "saved $BACKUP_DIR/$name; $(ls -1 etcd-snapshot-*.db | wc -l) snapshot(s) kept (at most $KEEP)"
