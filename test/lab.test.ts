@@ -90,6 +90,7 @@ const NAMES = [
   'pod churn changes no route',
   'every re-added pod reachable',
   'node add',
+  'pod attach without DAD',
 ];
 
 async function waitFor(what: string, ok: () => boolean, ms = 15_000): Promise<void> {
@@ -137,7 +138,10 @@ describe.runIf(ROOT_USER)('flat6 lab on 2 racks x 2 nodes x 2 pods', () => {
     expect(add).toContain('spine 4 -> 4 routes (table unchanged, watched 3 s after tor-r0 learned the route), plan +0');
     expect(add).toContain('spine unchanged, tor-r0 one more BGP neighbor');
     expect(add).toContain('tor-r0 back to 4 routes');
-    expect(check.stdout).toContain('all checks passed: 17 passed, 0 failed');
+    // 8 re-added pods and the added node's pod, none waiting for DAD
+    expect(lines.get('pod attach without DAD')!.detail).toMatch(/^CNI ADD p50 \d+ ms, p99 \d+ ms, max \d+ ms over 9 pod\(s\) attached during this check; no address of a new pod or of its gateway was tentative/);
+    expect(up.stdout).toMatch(/pod attach: CNI ADD p50 \d+ ms, p99 \d+ ms, max \d+ ms over 8 pod\(s\); no address tentative when ADD returned/);
+    expect(check.stdout).toContain('all checks passed: 18 passed, 0 failed');
 
     // Break the data plane: stop the routing daemon of r1-n1.
     const tor1 = st.routers.find((r) => r.name === 'tor-r1')!;

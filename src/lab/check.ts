@@ -5,6 +5,7 @@
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import type { Log } from '../runtime/exec.js';
+import { checkPodAttach, readAttach } from './check-attach.js';
 import { checkPodChurn } from './check-churn.js';
 import { checkNodeAdd } from './check-node-add.js';
 import { loadLabPlan, type CheckContext, type LabCheckOutcome, type LabCheckStatus } from './check-context.js';
@@ -36,6 +37,7 @@ export async function labCheck(state: LabState, log: Log): Promise<LabCheckOutco
       return undefined;
     }
   };
+  const attachedBefore = readAttach(state).length;
   await step('route count', () => checkRoutes(ctx));
   await step('BGP sessions', () => checkSessions(ctx));
   await step('no tunnel or overlay', () => checkNoTunnel(ctx));
@@ -48,5 +50,6 @@ export async function labCheck(state: LabState, log: Log): Promise<LabCheckOutco
   if (source) await step('every re-added pod reachable', () => checkAllReachable(ctx, 'every re-added pod reachable', source));
   const from = source ?? t?.source;
   if (from) await step('node add', () => checkNodeAdd(ctx, from));
+  await step('pod attach without DAD', () => Promise.resolve(checkPodAttach(ctx, attachedBefore)));
   return results;
 }
