@@ -7,6 +7,7 @@ import { renderCommand } from './commands/render.js';
 import { schemaCommand } from './commands/schema.js';
 import { haCommand } from './commands/ha.js';
 import { labCommand } from './commands/lab.js';
+import { auditCommand } from './commands/audit.js';
 import { serveCommand } from './commands/serve.js';
 
 registerCommand(planCommand);
@@ -15,6 +16,7 @@ registerCommand(renderCommand);
 registerCommand(schemaCommand);
 registerCommand(haCommand);
 registerCommand(labCommand);
+registerCommand(auditCommand);
 registerCommand(serveCommand);
 
 export { run };
