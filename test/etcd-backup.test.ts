@@ -49,7 +49,9 @@ function must(cmd: string, args: string[], opts: { env?: NodeJS.ProcessEnv; inpu
 
 /** The metal stack with add-ons keeping KEEP snapshots: cp1's CronJob (etcd-backup-cp1). */
 function cp1CronJob(): { snapshot: string[]; rotate: string[]; env: Record<string, string>; dir: string; pki: Record<string, string> } {
-  const text = `${stackText('metal').trimEnd()}\n  flat6:addons:\n    etcdBackup: { keep: ${KEEP} }\n`;
+  const metal = stackText('metal');
+  if (!metal.includes('      keep: 8 ')) throw new Error('the metal stack no longer sets etcdBackup.keep: 8');
+  const text = metal.replace('      keep: 8 ', `      keep: ${KEEP} `);
   const stack = parseStack('Pulumi.metal.yaml', text);
   const files = renderAddons(stack, createPlan(stack));
   const file = files.find((f) => f.path === 'cluster/addons/30-etcd-backup.yaml');

@@ -6,6 +6,7 @@ import { MODE_PRIVATE } from '../../render/files.js';
 import { progressLine, renderOutput, type Progress } from '../../render/output.js';
 import { chooseSecrets, secretsYaml, SECRETS_ENV } from '../../render/secrets.js';
 import { TemplateSet } from '../../render/templates.js';
+import { renderAddons } from '../../k8s/render.js';
 import type { OutputFormat } from '../../render/units.js';
 import { checkOutputTarget, currentUmask, DirWriter, openStage } from '../../sinks/dir.js';
 import { planFromArgs, STACK_HELP, STACK_OPTION, type Command } from '../main.js';
@@ -86,7 +87,7 @@ If any check fails nothing is written and an existing DIR stays as it was.`,
     const out = args.values['out'] as string | undefined;
     if (!out) throw new UsageError('--out DIR is required (e.g. flat6 render --out out)');
     const outPath = resolve(io.cwd, out);
-    const { plan, file } = planFromArgs(args, io);
+    const { stack, plan, file } = planFromArgs(args, io);
     const secretsArg = args.values['secrets'] as string | undefined;
     const templatesArg = args.values['templates'] as string | undefined;
     const protect = [{ path: file, what: 'stack file' }];
@@ -103,6 +104,8 @@ If any check fails nothing is written and an existing DIR stays as it was.`,
         `stack ${plan.stackName} has ${plan.nodeCount} nodes: rendering them all writes about ${plan.nodeCount * 10} files. Render one host with --host NAME (e.g. --host ${plan.controlPlanes[0]!.name}), or pass --all-hosts to render every one`,
       );
     }
+    // <out>/cluster/addons/*.yaml when the stack has flat6:addons (docs/addons.md); checked before anything is written
+    const addons = only ? [] : renderAddons(stack, plan);
     const previous = join(outPath, SECRETS_FILE);
     const choice = chooseSecrets({ file: secretsArg === undefined ? undefined : resolve(io.cwd, secretsArg), env: io.env, previous });
     const ctx: RenderContext = { plan, templates: new TemplateSet(templatesArg === undefined ? undefined : resolve(io.cwd, templatesArg)), secrets: choice.secrets };
@@ -129,6 +132,10 @@ If any check fails nothing is written and an existing DIR stays as it was.`,
         progress,
         worker: { stackFile: file, stackShownAs: rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : file, templates: ctx.templates.overlay, secrets: choice.secrets },
       });
+      const aw = new DirWriter(stage.root, umask);
+      for (const f of addons) stage.fsOp(() => aw.write(f.path, f.mode, f.content));
+      o.files += aw.files;
+      o.bytes += aw.bytes;
       if (choice.persist) {
         const w = new DirWriter(stage.root, umask);
         stage.fsOp(() => w.write(SECRETS_FILE, MODE_PRIVATE, secretsYaml(choice.persist!)));
