@@ -37,8 +37,12 @@ export function formatOf(templateName: string): Format {
   return /\.(ya?ml|json|conflist)(\.hbs)?$/.test(templateName) ? 'structured' : 'conf';
 }
 
+const PLAIN_JSON_STRING = /^[\x20\x21\x23-\x5b\x5d-\x7e]*$/;
+
 /** JSON text with every character outside printable ASCII escaped (\uXXXX): safe in JSON and in YAML double quotes. */
 export function asciiJson(v: unknown): string {
+  // Fast path, same bytes: JSON.stringify of a string of printable ASCII without " or \ is that string in quotes.
+  if (typeof v === 'string' && PLAIN_JSON_STRING.test(v)) return `"${v}"`;
   const text = JSON.stringify(v, (_k, x: unknown) => (typeof x === 'bigint' ? x.toString() : x));
   if ((text as string | undefined) === undefined) throw new TypeError('value has no JSON form');
   return text.replace(/[^\x20-\x7e]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
@@ -112,12 +116,18 @@ export class TemplateSet {
 
   /** true when the overlay replaces this template */
   isOverlaid(name: string): boolean {
-    return this.overlay !== undefined && this.resolvePath(name) !== join(BUILTIN_TEMPLATES, name);
+    if (this.overlay === undefined) return false;
+    const known = this.byName.get(name);
+    return (known ? known[0] : this.resolvePath(name)) !== join(BUILTIN_TEMPLATES, name);
   }
 
+  /** template name -> [path, compiled], so the hot path neither joins paths nor looks at the overlay again */
+  private readonly byName = new Map<string, [string, Handlebars.TemplateDelegate]>();
+
   render(name: string, context: object): string {
-    const path = this.resolvePath(name);
-    let t = compiled.get(path);
+    const known = this.byName.get(name);
+    const path = known ? known[0] : this.resolvePath(name);
+    let t = known ? known[1] : compiled.get(path);
     if (!t) {
       let source: string;
       try {
@@ -134,6 +144,7 @@ export class TemplateSet {
       }
       compiled.set(path, t);
     }
+    if (!known) this.byName.set(name, [path, t]);
     try {
       return t(context);
     } catch (e) {
