@@ -9,6 +9,7 @@ import { haCommand } from './commands/ha.js';
 import { labCommand } from './commands/lab.js';
 import { auditCommand } from './commands/audit.js';
 import { serveCommand } from './commands/serve.js';
+import { diffCommand } from './commands/diff.js';
 
 registerCommand(planCommand);
 registerCommand(validateCommand);
@@ -18,6 +19,7 @@ registerCommand(haCommand);
 registerCommand(labCommand);
 registerCommand(auditCommand);
 registerCommand(serveCommand);
+registerCommand(diffCommand);
 
 export { run };
 
