@@ -5,6 +5,7 @@ import { fieldReference, replaceBlock, stringSafety } from './docs.js';
 import { CLUSTER_SECTION } from './schema.js';
 // The docs tool lists every section, including those declared by the cloud layers.
 import { AWS_SECTION } from '../cloud/aws/section.js';
+import { ADDONS_SECTION } from '../k8s/section.js';
 import type { Section } from './section.js';
 
 interface Block {
@@ -19,6 +20,7 @@ export const DOC_BLOCKS: Block[] = [
   { file: 'docs/stack.md', key: 'flat6:cluster strings', body: stringSafety, section: CLUSTER_SECTION },
   { file: 'docs/aws.md', key: 'flat6:aws fields', body: fieldReference, section: AWS_SECTION },
   { file: 'docs/aws.md', key: 'flat6:aws strings', body: stringSafety, section: AWS_SECTION },
+  { file: 'docs/stack.md', key: 'flat6:addons fields', body: fieldReference, section: ADDONS_SECTION },
 ];
 
 /** [absolute path, text with every generated block current] for each docs file with blocks. */
