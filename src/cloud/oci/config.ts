@@ -44,9 +44,9 @@ export function adRegionPart(region: string): string {
 }
 
 /** A flexible shape's memory must be 1 to 64 GiB per OCPU; fixed shapes are refused (their size is not the stack's). */
-export function shapeProblem(m: Pick<OciMachine, 'shape' | 'ocpus' | 'memoryGiB'>): string | undefined {
-  if (!m.shape.endsWith('.Flex')) return `shape ${m.shape} is not a flexible shape; flat6 sizes machines with ocpus and memoryGiB`;
-  if (m.memoryGiB < m.ocpus || m.memoryGiB > 64 * m.ocpus) return `${m.memoryGiB} GiB for ${m.ocpus} OCPU(s): OCI allows 1 to 64 GiB per OCPU`;
+export function shapeProblem(m: Pick<OciMachine, 'shape' | 'ocpus' | 'memoryGiB'>): { field: 'shape' | 'memoryGiB'; message: string } | undefined {
+  if (!m.shape.endsWith('.Flex')) return { field: 'shape', message: `shape ${m.shape} is not a flexible shape; flat6 sizes machines with ocpus and memoryGiB` };
+  if (m.memoryGiB < m.ocpus || m.memoryGiB > 64 * m.ocpus) return { field: 'memoryGiB', message: `${m.memoryGiB} GiB for ${m.ocpus} OCPU(s): OCI allows 1 to 64 GiB per OCPU` };
   return undefined;
 }
 
@@ -89,7 +89,7 @@ export function loadOciStack(stack: LoadedStack): OciStack {
   // Shapes.
   const shapeAt = (m: OciMachine | OciSpec['workerPools'][number], path: Path): void => {
     const why = shapeProblem(m);
-    if (why) c.section('OCI_SHAPE', [...path, 'shape'], why, 'use a flexible VM shape (e.g. VM.Standard.E5.Flex, VM.Standard.A1.Flex) with memoryGiB between ocpus and 64 x ocpus');
+    if (why) c.section('OCI_SHAPE', [...path, why.field], why.message, 'use a flexible VM shape (e.g. VM.Standard.E5.Flex, VM.Standard.A1.Flex) with memoryGiB between ocpus and 64 x ocpus');
   };
   shapeAt(spec.controlPlane, ['controlPlane']);
   shapeAt(spec.nat64, ['nat64']);
@@ -105,8 +105,8 @@ export function loadOciStack(stack: LoadedStack): OciStack {
       c.section(
         'OCI_CAPACITY',
         ['workerPools'],
-        `${total} nodes (${stack.spec.controlPlane.count} control planes, ${workers} workers) exceed what the node subnet holds: ${cap.nodes} (IPv6: ${cap.ipv6Nodes} nodes of one address and one /${POD_PREFIX_LENGTH} in a /64; IPv4: ${cap.ipv4Nodes} addresses in the node half of ${spec.ipv4Cidr})`,
-        cap.ipv4Nodes < cap.ipv6Nodes ? 'use a larger ipv4Cidr (a /16 holds 32,765 nodes) or fewer workers' : `use at most ${cap.nodes} nodes per cluster`,
+        `${total} nodes (${stack.spec.controlPlane.count} control planes, ${workers} workers) exceed what the node subnet holds: ${cap.nodes.toLocaleString('en-US')} (IPv6: ${cap.ipv6Nodes.toLocaleString('en-US')} nodes of one address and one /${POD_PREFIX_LENGTH} in a /64; IPv4: ${cap.ipv4Nodes.toLocaleString('en-US')} addresses in the node half of ${spec.ipv4Cidr})`,
+        cap.ipv4Nodes < cap.ipv6Nodes ? 'use a larger ipv4Cidr (a /16 holds 32,765 nodes) or fewer workers' : `use at most ${cap.nodes.toLocaleString('en-US')} nodes per cluster`,
       );
     }
   }

@@ -12,7 +12,7 @@
  *   │     workers: address and /80 chosen by OCI at launch / boot
  *   └── edge subnet = /64 number 128
  *         API Network Load Balancer at ::6443, NAT64/DNS64 instance at ::53,
- *         NAT64 prefix <edge subnet>::64:0:0/96 (assigned to the NAT64 VNIC)
+ *         NAT64 prefix <edge subnet>:0:64::/96 (assigned to the NAT64 VNIC)
  *
  * IPv4 (OCI puts a private IPv4 address on every VNIC): node subnet = lower
  * half of the stack's IPv4 CIDR, edge subnet = its last /27.
@@ -34,7 +34,7 @@ import {
 export const POD_PREFIX_LENGTH = 80;
 /** The NAT64 prefix length (RFC 6052: /96 embeds the IPv4 address in the last 32 bits). */
 export const NAT64_PREFIX_LENGTH = 96;
-/** The NAT64 prefix sits at <edge subnet>::64:0:0/96. */
+/** The NAT64 prefix sits at <edge subnet>:0:64::/96. */
 export const NAT64_PREFIX_OFFSET = 0x64n << 32n;
 /** The NAT64/DNS64 instance's own address (and the nodes' resolver): <edge subnet>::53. */
 export const NAT64_ADDRESS_OFFSET = 0x53n;

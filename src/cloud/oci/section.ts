@@ -43,7 +43,7 @@ export const ociSchema = z.strictObject({
   compartmentId: ocid('compartment|tenancy', 'a compartment OCID').describe('OCID of the compartment every resource is created in.'),
   tenancyId: ocid('tenancy', 'a tenancy OCID').describe("OCID of the tenancy: the workers' dynamic group lives there (workers assign their own pod prefix at boot)."),
   availabilityDomains: z
-    .array(z.string().regex(/^[A-Za-z0-9]{1,8}:[A-Z]{2}(-[A-Z]+)+-\d{1,2}-AD-[1-3]$/, 'is not an availability domain name (e.g. Uocm:US-ASHBURN-AD-1)'))
+    .array(z.string().regex(/^[A-Za-z0-9]{1,8}:[A-Z]{2}(-[A-Z]+)+-AD-[1-3]$/, 'is not an availability domain name (e.g. Uocm:US-ASHBURN-AD-1)'))
     .min(1)
     .max(3)
     .describe('Availability domains (full names, e.g. Uocm:US-ASHBURN-AD-1). Control plane k runs in domain k mod n; every worker pool spreads over all of them. Subnets are regional.'),
