@@ -28,6 +28,8 @@ for cmd in "${!NEED[@]}"; do
   command -v "$cmd" >/dev/null 2>&1 || PATH="$PATH:/usr/sbin:/sbin" command -v "$cmd" >/dev/null 2>&1 || missing+=("${NEED[$cmd]}")
 done
 [ -x /usr/lib/cni/ptp ] && [ -x /usr/lib/cni/host-local ] || missing+=(containernetworking-plugins)
+# Jinja2 for Debian's python3: bench/render-peer.mjs renders the same files with it (not the tests)
+[ -x /usr/bin/python3 ] && /usr/bin/python3 -c 'import jinja2' >/dev/null 2>&1 || missing+=(python3-jinja2)
 
 if [ ${#missing[@]} -eq 0 ]; then
   echo "test dependencies: all present"

@@ -112,7 +112,7 @@ const get = async (from: string, path: string, extra: Partial<Req> = {}): Promis
 /** Extract a tar with the system tar; the tree as readTree sees it. */
 function untar(buf: Buffer): ReturnType<typeof readTree> {
   const dir = tempDir('untar');
-  const f = join(dir, '..', `${process.pid}-${Math.random().toString(36).slice(2)}.tar`);
+  const f = join(tempDir('tarball'), 'host.tar');
   writeFileSync(f, buf);
   const r = spawnSync('tar', ['-xpf', f, '-C', dir], { encoding: 'utf8' });
   if (r.status !== 0) throw new Error(`tar: ${r.stderr}`);
