@@ -7,6 +7,7 @@ import { performance } from 'node:perf_hooks';
 import type { Log } from '../runtime/exec.js';
 import { checkPodAttach, readAttach } from './check-attach.js';
 import { checkPodChurn } from './check-churn.js';
+import { checkLinkFlap, checkSpineLoss } from './check-fabric.js';
 import { checkNodeAdd } from './check-node-add.js';
 import { loadLabPlan, type CheckContext, type LabCheckOutcome, type LabCheckStatus } from './check-context.js';
 import { checkNoTunnel, checkRoutes, checkSessions } from './check-routes.js';
@@ -50,6 +51,9 @@ export async function labCheck(state: LabState, log: Log): Promise<LabCheckOutco
   if (source) await step('every re-added pod reachable', () => checkAllReachable(ctx, 'every re-added pod reachable', source));
   const from = source ?? t?.source;
   if (from) await step('node add', () => checkNodeAdd(ctx, from));
+  // Faults last: each restores what it broke and waits until the routes are as planned again.
+  if (from) await step('link flap', () => checkLinkFlap(ctx, from));
+  if (from) await step('spine loss', () => checkSpineLoss(ctx, from));
   await step('pod attach without DAD', () => Promise.resolve(checkPodAttach(ctx, attachedBefore)));
   return results;
 }
