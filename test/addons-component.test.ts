@@ -42,7 +42,7 @@ async function runAddons(stackName: string, extraConfig: Record<string, string> 
   pulumi.runtime.setAllConfig(all, ['flat6:kubeconfig']);
   const { addonsOnlyStack, deployAddons } = await import('../src/k8s/program.js');
   const cfg = new pulumi.Config('flat6');
-  const found = addonsOnlyStack(ROOT, stackName);
+  const found = addonsOnlyStack(ROOT, stackName, true);
   if (!found) throw new Error(`${stackName} is not a bare-metal stack with add-ons`);
   const outputs = deployAddons(found.stack, found.plan, ROOT, { addons: cfg.getObject('addons'), kubeconfig: cfg.getSecret('kubeconfig') });
   // let every registration arrive
@@ -100,6 +100,17 @@ describe('flat6:k8s:Addons under Pulumi mocks', () => {
     expect(new Set(objects.map((o) => o.name)).size).toBe(objects.length);
   });
 
+  it('the Pulumi program runs a bare-metal stack with add-ons as the add-ons alone', async () => {
+    await runAddons('metal');
+    recorded = [];
+    const program = (await import('../src/program/index.js')).default;
+    const outputs = await program();
+    for (let i = 0; i < 20; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(recorded.filter((r) => r.type === 'flat6:k8s:Addons')).toHaveLength(1);
+    expect(recorded.filter((r) => r.type.startsWith('kubernetes:')).length).toBe(goldenObjects('metal').length);
+    expect((outputs['addons'] as string[]).length).toBe(goldenObjects('metal').length);
+  });
+
   it('a bare-metal stack with add-ons and no flat6:kubeconfig stops with the command that sets it', async () => {
     await expect(runAddons('metal', {}, false)).rejects.toThrow(/pulumi config set --secret flat6:kubeconfig/);
   });
@@ -110,8 +121,11 @@ describe('flat6:k8s:Addons under Pulumi mocks', () => {
 
   it('a cloud stack or a stack without add-ons is not run as add-ons alone', async () => {
     const { addonsOnlyStack } = await import('../src/k8s/program.js');
-    expect(addonsOnlyStack(ROOT, 'aws-lab')).toBeUndefined();
-    expect(addonsOnlyStack(ROOT, 'scale')).toBeUndefined();
-    expect(addonsOnlyStack(ROOT, 'no-such-stack')).toBeUndefined();
+    expect(addonsOnlyStack(ROOT, 'aws-lab', true)).toBeUndefined();
+    expect(addonsOnlyStack(ROOT, 'scale', true)).toBeUndefined();
+    expect(addonsOnlyStack(ROOT, 'no-such-stack', true)).toBeUndefined();
+    // without a way to the cluster a bare-metal stack is left to the program's NO_CLOUD refusal
+    expect(addonsOnlyStack(ROOT, 'metal', false)).toBeUndefined();
+    expect(addonsOnlyStack(ROOT, 'metal', true)).toBeDefined();
   });
 });

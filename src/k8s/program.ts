@@ -33,12 +33,20 @@ function canonical(v: unknown): string {
   );
 }
 
-/** The stack file of a bare-metal stack with add-ons (no cloud section), else undefined. */
-export function addonsOnlyStack(root: string, stackName: string): { stack: LoadedStack; plan: ClusterPlan } | undefined {
+/**
+ * The stack of a bare-metal stack (no cloud section) whose add-ons `pulumi up`
+ * can create: it has flat6:addons and a way to the cluster (the flat6:kubeconfig
+ * secret is set, or kubeconfig.source is file). Else undefined, and the program
+ * goes on to its cloud stacks (which refuse a bare-metal stack with NO_CLOUD).
+ */
+export function addonsOnlyStack(root: string, stackName: string, kubeconfigSecretSet: boolean): { stack: LoadedStack; plan: ClusterPlan } | undefined {
   const file = ['yaml', 'yml'].map((ext) => join(root, 'stacks', `Pulumi.${stackName}.${ext}`)).find((f) => existsSync(f));
   if (!file) return undefined;
   const stack = loadStack(file);
-  if (addonsSectionOf(stack) === undefined || CLOUD_KEYS.some((k) => Object.hasOwn(stack.config, k))) return undefined;
+  const raw = addonsSectionOf(stack);
+  if (raw === undefined || CLOUD_KEYS.some((k) => Object.hasOwn(stack.config, k))) return undefined;
+  const fromFile = (raw as { kubeconfig?: { source?: unknown } } | null)?.kubeconfig?.source === 'file';
+  if (!kubeconfigSecretSet && !fromFile) return undefined;
   return { stack, plan: createPlan(stack) };
 }
 

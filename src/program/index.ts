@@ -17,12 +17,17 @@ import { buildOciCluster, OciBuildError } from '../cloud/oci/cluster.js';
 import { readProgramStack } from '../cloud/select.js';
 import { LayoutError } from '../cloud/shared/tiers.js';
 import { projectRoot, secretsFromConfig } from '../cloud/shared/stack-input.js';
+import { addonsOnlyStack, deployAddons } from '../k8s/program.js';
 
 export default async function flat6(): Promise<Record<string, unknown>> {
   const stackName = pulumi.getStack();
   const root = projectRoot(pulumi.runtime.getRootDirectory());
   const config = new pulumi.Config('flat6');
   try {
+    // flat6:addons (docs/addons.md): alone on a bare-metal stack, after the cluster on a cloud stack.
+    const addonsFrom = { addons: config.getObject('addons'), kubeconfig: config.getSecret('kubeconfig') };
+    const bare = addonsOnlyStack(root, stackName, addonsFrom.kubeconfig !== undefined);
+    if (bare) return deployAddons(bare.stack, bare.plan, root, addonsFrom);
     const picked = readProgramStack(root, stackName, { cluster: config.getObject('cluster'), aws: config.getObject('aws'), oci: config.getObject('oci') });
     const secrets = pulumi.secret(
       secretsFromConfig({
@@ -31,8 +36,9 @@ export default async function flat6(): Promise<Record<string, unknown>> {
         caCertHashes: config.get('caCertHashes'),
       }),
     );
-    if (picked.cloud === 'aws') return { ...buildAwsCluster(picked.input, secrets).outputs };
-    return { ...buildOciCluster(picked.input, secrets).outputs };
+    const addons = () => deployAddons(picked.input.stack, picked.input.plan, root, addonsFrom);
+    if (picked.cloud === 'aws') return { ...buildAwsCluster(picked.input, secrets).outputs, ...addons() };
+    return { ...buildOciCluster(picked.input, secrets).outputs, ...addons() };
   } catch (e) {
     if (e instanceof Flat6Error) throw new pulumi.RunError(`flat6: stack ${stackName} has problems:\n${formatDiagnostics(e.diagnostics)}`);
     if (e instanceof UsageError || e instanceof LayoutError || e instanceof NodePoolError || e instanceof ApiEndpointError || e instanceof OciBuildError) {
