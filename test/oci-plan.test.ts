@@ -1,0 +1,399 @@
+/**
+ * The pure half of the OCI program, without Pulumi: the VCN layout (known
+ * answers + properties) and its limits, the OCI checks with their places in
+ * the stack file (one fixture per code under test/fixtures/oci-bad/), the
+ * cloud-init user data built from the real renderers (compared with what
+ * `flat6 render` writes for the same node) and the 32,000-byte metadata limit,
+ * and the node's boot script run for real (python3) against a fake OCI
+ * instance metadata service on loopback and a fake OCI CLI.
+ */
+import { spawn } from 'node:child_process';
+import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { gunzipSync } from 'node:zlib';
+import fc from 'fast-check';
+import { afterAll, describe, expect, it } from 'vitest';
+import { parse, parseAllDocuments } from 'yaml';
+import { loadOciStack, DNS64_STANDIN, type OciStack } from '../src/cloud/oci/config.js';
+import { nodeCapacity, vcnLayout, type LayoutInput } from '../src/cloud/oci/layout.js';
+import { nat64Files } from '../src/cloud/oci/nat64.js';
+import { ociClusterPlan, ociControlPlaneNode, ociWorkerNode } from '../src/cloud/oci/plan.js';
+import { buildOciUserData, METADATA_LIMIT, OciUserDataError, type OciUserData } from '../src/cloud/oci/userdata.js';
+import { loadCloudStack } from '../src/cloud/select.js';
+import { SENTINEL_HOSTNAME, SENTINEL_INTERFACE } from '../src/cloud/shared/sentinels.js';
+import { Flat6Error, type Diagnostic } from '../src/core/diagnostics.js';
+import { containsAddress, containsPrefix, formatAddress, formatPrefix, overlaps, parsePrefix } from '../src/core/ip.js';
+import { validateKubeadmFile } from '../src/kubeschema/schema.js';
+import type { NodePlan } from '../src/plan/plan.js';
+import type { RenderContext } from '../src/render/context.js';
+import { renderHost } from '../src/render/render.js';
+import { TemplateSet } from '../src/render/templates.js';
+import { loadStack, parseStack } from '../src/spec/load.js';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
+const LAB_FILE = join(ROOT, 'stacks', 'Pulumi.oci-lab.yaml');
+const LAB_TEXT = readFileSync(LAB_FILE, 'utf8');
+const BAD = join(ROOT, 'test', 'fixtures', 'oci-bad');
+/** Stands for the /56 Oracle allocates (documentation range). */
+const VCN = '2001:db8:b100::/56';
+const SECRETS = { bootstrapToken: 'abcdef.0123456789abcdef', certificateKey: '0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef', caCertHashes: [] as string[] };
+
+const temps: string[] = [];
+function tempDir(label: string): string {
+  const d = mkdtempSync(join(tmpdir(), `flat6-oci-${process.pid}-${label}-`));
+  temps.push(d);
+  return d;
+}
+afterAll(() => {
+  for (const d of temps.splice(0)) rmSync(d, { recursive: true, force: true });
+});
+
+function lab(text = LAB_TEXT): OciStack {
+  return loadOciStack(parseStack(LAB_FILE, text));
+}
+function layoutInput(s: OciStack): LayoutInput {
+  return { availabilityDomains: s.oci.availabilityDomains, faultDomains: s.oci.faultDomains, ipv4Cidr: s.oci.ipv4Cidr, controlPlaneCount: s.plan.controlPlanes.length };
+}
+
+describe('VCN layout', () => {
+  it('known answer for the lab', () => {
+    const l = vcnLayout(VCN, layoutInput(lab()));
+    expect(formatPrefix(l.nodeTier)).toBe('2001:db8:b100::/57');
+    expect(formatPrefix(l.nodeSubnet)).toBe('2001:db8:b100::/64');
+    expect(formatPrefix(l.edgeSubnet)).toBe('2001:db8:b100:80::/64');
+    expect(formatAddress(l.apiAddress)).toBe('2001:db8:b100:80::6443');
+    expect(formatAddress(l.nat64Address)).toBe('2001:db8:b100:80::53');
+    expect(formatPrefix(l.nat64Prefix)).toBe('2001:db8:b100:80:0:64::/96');
+    expect(l.controlPlanes.map((c) => [c.availabilityDomain, formatAddress(c.address), formatPrefix(c.podPrefix)])).toEqual([
+      ['Uocm:US-ASHBURN-AD-1', '2001:db8:b100::10', '2001:db8:b100:0:1::/80'],
+      ['Uocm:US-ASHBURN-AD-2', '2001:db8:b100::11', '2001:db8:b100:0:2::/80'],
+      ['Uocm:US-ASHBURN-AD-3', '2001:db8:b100::12', '2001:db8:b100:0:3::/80'],
+    ]);
+    expect([formatPrefix(l.nodeIpv4 as never), formatPrefix(l.edgeIpv4 as never)].length).toBe(2);
+  });
+
+  it('limits: a /16 holds 32,765 nodes (IPv4 of the node half), the /64 32,769 (one address + one /80 each); a /24 holds 125', () => {
+    expect(nodeCapacity('10.0.0.0/16', 3)).toEqual({ podPrefixes: 65536, ipv6Nodes: 32769, ipv4Nodes: 32765, nodes: 32765 });
+    expect(nodeCapacity('10.0.0.0/24', 3).nodes).toBe(125);
+  });
+
+  it('property: pinned addresses and /80s lie in their subnets, never overlap, and stay put when control planes are added', () => {
+    const vcn = parsePrefix(VCN);
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 64 }), fc.integer({ min: 1, max: 3 }), (cps, ads) => {
+        const input = { availabilityDomains: ['Uocm:US-ASHBURN-AD-1', 'Uocm:US-ASHBURN-AD-2', 'Uocm:US-ASHBURN-AD-3'].slice(0, ads), faultDomains: [], ipv4Cidr: '10.0.0.0/16', controlPlaneCount: cps };
+        const l = vcnLayout(VCN, input);
+        const more = vcnLayout(VCN, { ...input, controlPlaneCount: cps + 1 });
+        expect(containsPrefix(vcn, l.nodeSubnet) && containsPrefix(vcn, l.edgeSubnet)).toBe(true);
+        expect(overlaps(l.nodeSubnet, l.edgeSubnet)).toBe(false);
+        expect(containsPrefix(l.edgeSubnet, l.nat64Prefix)).toBe(true);
+        for (const a of [l.apiAddress, l.nat64Address]) {
+          expect(containsAddress(l.edgeSubnet, a)).toBe(true);
+          expect(containsAddress(l.nat64Prefix, a)).toBe(false);
+        }
+        l.controlPlanes.forEach((c, k) => {
+          expect(containsAddress(l.nodeSubnet, c.address)).toBe(true);
+          expect(containsPrefix(l.nodeSubnet, c.podPrefix)).toBe(true);
+          for (const d of l.controlPlanes) expect(containsAddress(c.podPrefix, d.address)).toBe(false);
+          for (const d of l.controlPlanes.slice(k + 1)) expect(overlaps(c.podPrefix, d.podPrefix)).toBe(false);
+          expect(more.controlPlanes[k]).toEqual(c);
+        });
+      }),
+    );
+  });
+
+  it('rejects a CIDR that is not a /56 and an IPv4 CIDR outside /16../24', () => {
+    const input = layoutInput(lab());
+    expect(() => vcnLayout('2001:db8:b100::/48', input)).toThrow(/not a \/56; Oracle assigns a \/56/);
+    expect(() => vcnLayout(VCN, { ...input, ipv4Cidr: '10.0.0.0/28' })).toThrow(/\/16 to \/24/);
+  });
+});
+
+describe('OCI checks', () => {
+  it('the oci-lab stack passes the core and OCI checks', () => {
+    const s = lab();
+    expect(s.oci.region).toBe('us-ashburn-1');
+    expect(s.plan.controlPlanes).toHaveLength(3);
+    expect(s.stack.spec.network.dns).toEqual([DNS64_STANDIN]);
+  });
+
+  const fixtures = readdirSync(BAD).filter((f) => f.endsWith('.yaml')).sort();
+
+  it.each(fixtures)('%s is refused with its code at the marked line and a fix', (file) => {
+    const path = join(BAD, file);
+    const text = readFileSync(path, 'utf8');
+    const code = /^# expect ([A-Z0-9_]+)/.exec(text)![1]!;
+    let ds: Diagnostic[] = [];
+    try {
+      loadCloudStack(loadStack(path));
+    } catch (e) {
+      if (!(e instanceof Flat6Error)) throw e;
+      ds = e.diagnostics;
+    }
+    const d = ds.find((x) => x.code === code);
+    expect(d, JSON.stringify(ds, null, 1)).toBeDefined();
+    const marked = text.split('\n').findIndex((line, i) => i > 0 && line.includes('# here')) + 1;
+    expect(d!.location?.file).toBe(path);
+    expect(d!.location?.line).toBe(code === 'NO_CLOUD' ? 1 : marked);
+    expect(d!.fix).toBeTruthy();
+  });
+
+  it('every code the OCI checks can report has a fixture', () => {
+    const sources = ['src/cloud/oci/config.ts', 'src/cloud/shared/checks.ts', 'src/cloud/select.ts'].map((f) => readFileSync(join(ROOT, f), 'utf8')).join('\n');
+    const literal = [...sources.matchAll(/'((?:OCI|NO)_[A-Z0-9_]+)'/g)].map((m) => m[1]!);
+    const shared = [...sources.matchAll(/`\$\{this\.cloud\}_([A-Z0-9_]+)`/g)].map((m) => `OCI_${m[1]}`);
+    // NO_CLUSTER is the core's (test/fixtures/bad/NO_CLUSTER.yaml); every other code is new.
+    const codes = [...new Set([...literal, ...shared])].filter((c) => c !== 'NO_CLUSTER').sort();
+    expect(codes.length).toBeGreaterThanOrEqual(13);
+    const covered = new Set(fixtures.map((f) => f.split('.')[0]));
+    expect(codes.filter((c) => !covered.has(c))).toEqual([]);
+  });
+
+  it('core and OCI problems are reported together', () => {
+    const text = LAB_TEXT.replace('services: "fd3c:9a52:7e11::/112"', 'services: "fd3c:9a52:7e11::/100"').replace('podPrefixLength: 80', 'podPrefixLength: 96');
+    let codes: string[] = [];
+    try {
+      lab(text);
+    } catch (e) {
+      codes = (e as Flat6Error).diagnostics.map((d) => d.code);
+    }
+    expect(codes).toContain('SERVICE_MASK');
+    expect(codes).toContain('OCI_POD_PREFIX');
+  });
+
+  it('a stack without flat6:oci or flat6:aws is refused by the program with what to do', () => {
+    let ds: Diagnostic[] = [];
+    try {
+      loadCloudStack(loadStack(join(ROOT, 'stacks', 'Pulumi.metal.yaml')));
+    } catch (e) {
+      ds = (e as Flat6Error).diagnostics;
+    }
+    expect(ds.map((d) => d.code)).toEqual(['NO_CLOUD']);
+    expect(ds[0]!.fix).toContain('flat6 render --stack metal');
+  });
+});
+
+describe('user data', () => {
+  const s = lab();
+  const l = vcnLayout(VCN, layoutInput(s));
+  const view = ociClusterPlan(s.plan, l);
+  const ctx: RenderContext = { plan: view, templates: new TemplateSet(), secrets: SECRETS };
+  const nodes: Array<[string, NodePlan]> = [
+    ['cp0', ociControlPlaneNode(s.plan, l, 0)],
+    ['cp1', ociControlPlaneNode(s.plan, l, 1)],
+    ['worker', ociWorkerNode(l, 'general')],
+  ];
+  const built = new Map<string, OciUserData>(nodes.map(([k, n]) => [k, buildOciUserData(ctx, l, n, { region: 'us-ashburn-1' })]));
+
+  function writeFiles(u: OciUserData): Map<string, { content: string; permissions: string }> {
+    expect(u.text.split('\n')[0]).toBe('#cloud-config');
+    const doc = parse(u.text) as { write_files: Array<{ path: string; permissions: string; content: string }>; runcmd: string[][] };
+    expect(doc.runcmd).toEqual([['python3', '/usr/local/sbin/flat6-oci-boot', 'boot', '--config', '/etc/flat6/oci-boot.json']]);
+    return new Map(doc.write_files.map((f) => [f.path, { content: f.content, permissions: f.permissions }]));
+  }
+  function kubeadmDocs(text: string): Array<Record<string, any>> {
+    const docs = parseAllDocuments(text);
+    if (!Array.isArray(docs)) throw new Error('no documents');
+    for (const d of docs) expect(d.errors).toEqual([]);
+    return docs.map((d) => d.toJS() as Record<string, any>);
+  }
+
+  it.each(nodes.map(([k]) => k))('%s: the decoded user data carries exactly the files flat6 renders for the node, and fits the metadata limit', (key) => {
+    const node = nodes.find(([k]) => k === key)![1];
+    const u = built.get(key)!;
+    expect(gunzipSync(Buffer.from(u.base64, 'base64')).toString('utf8')).toBe(u.text);
+    const files = writeFiles(u);
+    const rendered = renderHost(ctx, node).map((f) => ({ ...f, path: f.path.replace(`hosts/${SENTINEL_HOSTNAME}/`, '/') }));
+    for (const path of ['/etc/sysctl.d/99-flat6.conf', '/etc/modules-load.d/flat6.conf', '/etc/flat6/kubeadm.yaml', '/etc/cni/net.d/10-flat6.conflist', '/etc/netplan/61-flat6-pods.yaml']) {
+      const r = rendered.find((f) => f.path === path);
+      expect(r, `renderers produced ${path}`).toBeDefined();
+      expect(files.get(path)?.content, path).toBe(r!.content);
+      expect(files.get(path)?.permissions).toBe(`0${r!.mode.toString(8)}`);
+    }
+    expect([...files.keys()].filter((p) => p === '/etc/netplan/60-flat6.yaml' || /keepalived|haproxy|bird/.test(p))).toEqual([]);
+    expect(files.get('/etc/systemd/resolved.conf.d/60-flat6.conf')!.content).toContain('DNS=2001:db8:b100:80::53');
+    expect(files.get('/usr/local/sbin/flat6-oci-boot')!.permissions).toBe('0755');
+    expect(files.get('/usr/local/lib/flat6/flat6_boot.py')!.content).toBe(readFileSync(join(ROOT, 'templates', 'aws', 'flat6-aws-boot.py'), 'utf8'));
+    expect(u.metadataBytes).toBe(Buffer.byteLength(u.base64));
+    expect(u.metadataBytes).toBeLessThanOrEqual(METADATA_LIMIT);
+    // Control planes carry their pinned /80, workers the stand-in their boot script replaces.
+    const cni = files.get('/etc/cni/net.d/10-flat6.conflist')!.content;
+    if (key === 'worker') expect(cni).toContain('2001:db8:ffff:fff6:8000::/80');
+    else expect(cni).toContain(formatPrefix(l.controlPlanes[Number(key.slice(2))]!.podPrefix));
+  });
+
+  it('kubeadm files pass the kubeadm schema and point at the load balancer literal; no Kubernetes address is IPv4', () => {
+    const init = kubeadmDocs(writeFiles(built.get('cp0')!).get('/etc/flat6/kubeadm.yaml')!.content);
+    const join = kubeadmDocs(writeFiles(built.get('worker')!).get('/etc/flat6/kubeadm.yaml')!.content);
+    expect(validateKubeadmFile(init)).toEqual([]);
+    expect(validateKubeadmFile(join)).toEqual([]);
+    const cc = init.find((d) => d['kind'] === 'ClusterConfiguration')!;
+    expect(cc['controlPlaneEndpoint']).toBe('[2001:db8:b100:80::6443]:6443');
+    expect(cc['networking']['podSubnet']).toBe('2001:db8:b100::/57');
+    expect(cc['apiServer']['certSANs']).toEqual(expect.arrayContaining(['2001:db8:b100:80::6443', '2001:db8:b100::10', '2001:db8:b100::11', '2001:db8:b100::12']));
+    const ic = init.find((d) => d['kind'] === 'InitConfiguration')!;
+    expect(ic['localAPIEndpoint']['advertiseAddress']).toBe('2001:db8:b100::10');
+    const jc = join.find((d) => d['kind'] === 'JoinConfiguration')!;
+    expect(jc['discovery']['bootstrapToken']['apiServerEndpoint']).toBe('[2001:db8:b100:80::6443]:6443');
+    const all = [...init, ...join].map((d) => JSON.stringify(d)).join('\n');
+    expect(all).not.toMatch(/(?<![\d.])(\d{1,3}\.){3}\d{1,3}(?![\d.])/);
+  });
+
+  it('boot configs name the role, the pinned address and /80 of a control plane, and the NAT64 prefix', () => {
+    expect(built.get('cp0')!.bootConfig).toMatchObject({ role: 'init', expectedAddress: '2001:db8:b100::10', podPrefix: '2001:db8:b100:0:1::/80', nat64Prefix: '2001:db8:b100:80:0:64::/96', region: 'us-ashburn-1', imds: 'http://169.254.169.254' });
+    expect(built.get('cp1')!.bootConfig).toMatchObject({ role: 'join-control-plane', expectedAddress: '2001:db8:b100::11', podPrefix: '2001:db8:b100:0:2::/80' });
+    expect(built.get('worker')!.bootConfig).toMatchObject({ role: 'join', expectedAddress: null, podPrefix: null, podPrefixLength: 80 });
+  });
+
+  it('is deterministic, and metadata over 32,000 bytes is refused before anything is created', () => {
+    expect(buildOciUserData(ctx, l, nodes[0]![1], { region: 'us-ashburn-1' }).base64).toBe(built.get('cp0')!.base64);
+    const keys = Array.from({ length: 16 }, (_, i) => `ssh-rsa ${'A'.repeat(2000)}${i} key${i}`).join('\n');
+    expect(() => buildOciUserData(ctx, l, nodes[2]![1], { region: 'us-ashburn-1', sshAuthorizedKeys: keys })).toThrow(OciUserDataError);
+    expect(() => buildOciUserData(ctx, l, nodes[2]![1], { region: 'us-ashburn-1', sshAuthorizedKeys: keys })).toThrow(/at most 32000/);
+  });
+
+  it('NAT64 instance files: Unbound DNS64 on the pinned address with the VCN\'s prefix, Jool over the /96', () => {
+    const f = nat64Files(l);
+    expect(f.unbound).toContain('interface: 2001:db8:b100:80::53');
+    expect(f.unbound).toContain('dns64-prefix: 2001:db8:b100:80:0:64::/96');
+    expect(f.unbound).toContain('access-control: 2001:db8:b100::/56 allow');
+    expect(f.unit).toContain('jool instance add flat6 --netfilter --pool6 2001:db8:b100:80:0:64::/96');
+  });
+
+  describe('boot script (python3) against a fake OCI metadata service and a fake OCI CLI', () => {
+    const MAC = '02:00:17:00:53:01';
+    async function fakeImds(address: string): Promise<{ server: Server; port: number; unauthorized: number }> {
+      const state = { unauthorized: 0 };
+      const server = createServer((req, res) => {
+        if (req.headers['authorization'] !== 'Bearer Oracle') {
+          state.unauthorized++;
+          return void res.writeHead(401).end();
+        }
+        if (req.url === '/opc/v2/instance/') return void res.writeHead(200).end(JSON.stringify({ id: 'ocid1.instance.oc1.iad.node', hostname: 'inst-abcde-workers-general', region: 'iad' }));
+        if (req.url === '/opc/v2/vnics/') return void res.writeHead(200).end(JSON.stringify([{ vnicId: 'ocid1.vnic.oc1.iad.node', macAddr: MAC.toUpperCase(), privateIp: '10.0.1.7', ipv6Addresses: [address], ipv6SubnetCidrBlock: '2001:db8:b100::/64' }]));
+        res.writeHead(404).end();
+      });
+      await new Promise<void>((ok) => server.listen(0, '::1', ok));
+      return Object.assign(state, { server, port: (server.address() as { port: number }).port });
+    }
+
+    /** A fake `oci` that logs its arguments; `ipv6 list` answers `listed`, `ipv6 create` answers `created`. */
+    function fakeCli(listed: object[], created: object): { cmd: string; calls: () => string[] } {
+      const dir = tempDir('cli');
+      const bin = join(dir, 'oci');
+      writeFileSync(join(dir, 'listed.json'), JSON.stringify(listed.length ? { data: listed } : ''));
+      writeFileSync(join(dir, 'created.json'), JSON.stringify({ data: created }));
+      writeFileSync(
+        bin,
+        `#!/usr/bin/env python3\nimport json, sys\nopen(${JSON.stringify(join(dir, 'calls'))}, 'a').write(' '.join(sys.argv[1:]) + '\\n')\nname = 'listed.json' if 'list' in sys.argv else 'created.json'\nv = json.load(open(${JSON.stringify(dir)} + '/' + name))\nprint(v if isinstance(v, str) else json.dumps(v))\n`,
+      );
+      chmodSync(bin, 0o755);
+      return { cmd: bin, calls: () => readFileSync(join(dir, 'calls'), 'utf8').trim().split('\n') };
+    }
+
+    function stage(u: OciUserData): { root: string; config: string; sys: string } {
+      const root = tempDir('root');
+      for (const f of u.files) {
+        const p = join(root, f.path);
+        mkdirSync(dirname(p), { recursive: true });
+        writeFileSync(p, f.content, { mode: f.mode });
+      }
+      const sys = join(tempDir('sys'), 'class', 'net');
+      mkdirSync(join(sys, 'ens3'), { recursive: true });
+      writeFileSync(join(sys, 'ens3', 'address'), `${MAC}\n`);
+      mkdirSync(join(sys, 'lo'), { recursive: true });
+      writeFileSync(join(sys, 'lo', 'address'), '00:00:00:00:00:00\n');
+      return { root, config: join(root, 'etc/flat6/oci-boot.json'), sys };
+    }
+
+    function prepare(root: string, config: string, sys: string, port: number, cli?: string): Promise<{ code: number; stdout: string; stderr: string }> {
+      return new Promise((ok, fail) => {
+        const p = spawn('python3', [join(root, 'usr/local/sbin/flat6-oci-boot'), 'prepare', '--config', config, '--root', root], {
+          env: { ...process.env, FLAT6_IMDS_ENDPOINT: `http://[::1]:${port}`, FLAT6_SYS_CLASS_NET: sys, ...(cli ? { FLAT6_OCI_CLI: cli } : {}) },
+        });
+        let stdout = '';
+        let stderr = '';
+        p.stdout.on('data', (d) => (stdout += d));
+        p.stderr.on('data', (d) => (stderr += d));
+        p.on('error', fail);
+        p.on('close', (code) => ok({ code: code ?? -1, stdout, stderr }));
+      });
+    }
+
+    it('a worker gives its VNIC a /80 through the OCI CLI (instance principal), then fills in host name, address, /80 and uplink', async () => {
+      const imds = await fakeImds('2001:db8:b100::9a4e:1b2c:3d4e:5f60');
+      const cli = fakeCli([], { 'ip-address': '2001:db8:b100:0:7::', 'cidr-prefix-length': 80, 'lifecycle-state': 'PROVISIONING' });
+      try {
+        const { root, config, sys } = stage(built.get('worker')!);
+        const r = await prepare(root, config, sys, imds.port, cli.cmd);
+        expect(r.code, r.stderr + r.stdout).toBe(0);
+        expect(imds.unauthorized).toBe(0);
+        expect(cli.calls()).toEqual([
+          '--auth instance_principal --region us-ashburn-1 network ipv6 list --vnic-id ocid1.vnic.oc1.iad.node --all',
+          '--auth instance_principal --region us-ashburn-1 network ipv6 create --vnic-id ocid1.vnic.oc1.iad.node --cidr-prefix-length 80 --display-name flat6-pods',
+        ]);
+        const cni = readFileSync(join(root, 'etc/cni/net.d/10-flat6.conflist'), 'utf8');
+        expect(cni).toContain('2001:db8:b100:0:7::/80');
+        const docs = kubeadmDocs(readFileSync(join(root, 'etc/flat6/kubeadm.yaml'), 'utf8'));
+        expect(validateKubeadmFile(docs)).toEqual([]);
+        const jc = docs.find((d) => d['kind'] === 'JoinConfiguration')!;
+        expect(jc['nodeRegistration']['name']).toBe('inst-abcde-workers-general');
+        // RFC 5952: a single zero group is not compressed.
+        expect(jc['nodeRegistration']['kubeletExtraArgs']).toContainEqual({ name: 'node-ip', value: '2001:db8:b100:0:9a4e:1b2c:3d4e:5f60' });
+        const pods = parse(readFileSync(join(root, 'etc/netplan/61-flat6-pods.yaml'), 'utf8'));
+        expect(JSON.stringify(pods)).toContain('2001:db8:b100:0:7::/80');
+        expect(JSON.stringify(pods)).toContain('ens3');
+        expect(statSync(join(root, 'etc/flat6/kubeadm.yaml')).mode & 0o777).toBe(0o600);
+        expect(readFileSync(join(root, 'etc/sysctl.d/99-zz-flat6-oci.conf'), 'utf8')).toContain('net.ipv6.conf.ens3.accept_ra = 2');
+        for (const f of built.get('worker')!.bootConfig.files) {
+          const text = readFileSync(join(root, f), 'utf8');
+          expect(text).not.toContain(SENTINEL_HOSTNAME);
+          expect(text).not.toContain(SENTINEL_INTERFACE);
+          expect(text).not.toContain('2001:db8:ffff:fff6');
+        }
+      } finally {
+        imds.server.close();
+      }
+    });
+
+    it('a worker whose earlier attempt already made its /80 reuses it', async () => {
+      const imds = await fakeImds('2001:db8:b100::9a4e:1b2c:3d4e:5f61');
+      const cli = fakeCli([{ 'ip-address': '2001:db8:b100::9a4e:1b2c:3d4e:5f61', 'cidr-prefix-length': 128 }, { 'ip-address': '2001:db8:b100:0:9::', 'cidr-prefix-length': 80, 'lifecycle-state': 'AVAILABLE' }], {});
+      try {
+        const { root, config, sys } = stage(built.get('worker')!);
+        const r = await prepare(root, config, sys, imds.port, cli.cmd);
+        expect(r.code, r.stderr).toBe(0);
+        expect(cli.calls()).toHaveLength(1);
+        expect(readFileSync(join(root, 'etc/cni/net.d/10-flat6.conflist'), 'utf8')).toContain('2001:db8:b100:0:9::/80');
+      } finally {
+        imds.server.close();
+      }
+    });
+
+    it('a control plane keeps its pinned address and /80 (no CLI), and refuses to boot without its address', async () => {
+      const good = await fakeImds('2001:db8:b100::11');
+      try {
+        const { root, config, sys } = stage(built.get('cp1')!);
+        const r = await prepare(root, config, sys, good.port);
+        expect(r.code, r.stderr).toBe(0);
+        expect(JSON.parse(r.stdout.trim().split('\n').pop()!)).toMatchObject({ address: '2001:db8:b100::11', prefix: '2001:db8:b100:0:2::/80', uplink: 'ens3' });
+        const jc = kubeadmDocs(readFileSync(join(root, 'etc/flat6/kubeadm.yaml'), 'utf8')).find((d) => d['kind'] === 'JoinConfiguration')!;
+        expect(jc['controlPlane']['localAPIEndpoint']['advertiseAddress']).toBe('2001:db8:b100::11');
+      } finally {
+        good.server.close();
+      }
+      const bad = await fakeImds('2001:db8:b100::99');
+      try {
+        const { root, config, sys } = stage(built.get('cp1')!);
+        const r = await prepare(root, config, sys, bad.port);
+        expect(r.code).toBe(1);
+        expect(r.stderr).toContain('should hold 2001:db8:b100::11');
+      } finally {
+        bad.server.close();
+      }
+    });
+  });
+});
