@@ -87,8 +87,9 @@ export class Auditor {
     const seen = new Set<string>();
     for (const r of raw) {
       const path = formatPath(r.path);
-      if (seen.has(`${r.code} ${path}`)) continue;
-      seen.add(`${r.code} ${path}`);
+      const once = `${r.code} ${path} ${r.textLine ?? ''}`;
+      if (seen.has(once)) continue;
+      seen.add(once);
       const info = codeInfo(r.code);
       const line = src.locate?.(r.path, r.textLine) ?? src.line;
       const finding: Finding = {

@@ -56,7 +56,7 @@ function yamlLocator(doc: Document, lc: LineCounter, toFile: (n: number) => numb
       const node = (n === 0 ? doc.contents : doc.getIn(full.slice(0, n), true)) as YamlNodeish | null | undefined;
       if (!node?.range) continue;
       const line = toFile(lc.linePos(node.range[0]).line);
-      return textLine !== undefined && n === full.length && node.type === 'BLOCK_LITERAL' ? line + textLine : line;
+      return textLine !== undefined && node.type === 'BLOCK_LITERAL' ? line + textLine : line;
     }
     return undefined;
   };

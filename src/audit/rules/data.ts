@@ -88,7 +88,7 @@ function valueRules(out: RawFinding[], path: PathPart[], key: string, text: stri
   const embedded = embeddedComponents(text, path);
   if (embedded) {
     for (const f of embedded) {
-      out.push(secret ? { code: f.code, path: path, textLine: f.textLine, message: `line ${f.textLine}: a Kubernetes component setting holds IPv4 (value not shown: Secret)`, ...(f.severity ? { severity: f.severity } : {}) } : f);
+      out.push({ ...f, message: `line ${f.textLine}: ${secret ? 'a Kubernetes component setting holds IPv4 (value not shown: Secret)' : f.message}` });
     }
     return;
   }

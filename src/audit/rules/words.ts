@@ -98,9 +98,13 @@ export function scanWords<R>(words: Array<Word<R>>, ctx: WordContext, defaultNam
   return hits;
 }
 
-/** Split a command-line argument or an environment value into shell-like words. */
+/**
+ * Split a command-line argument or an environment value into shell-like
+ * words. A multi-line value is a script: its comment lines and trailing
+ * comments are dropped first.
+ */
 export function splitWords(text: string): string[] {
-  if (text.length > 1_000_000) text = text.slice(0, 1_000_000);
+  if (text.includes('\n')) text = [...codeLines(text)].map((l) => l.text).join('\n');
   return text.split(/\s+/).filter(Boolean);
 }
 
