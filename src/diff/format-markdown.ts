@@ -10,7 +10,7 @@
  * or escaped, so it cannot add markdown or HTML of its own.
  */
 import { formatDiagnostics } from '../core/diagnostics.js';
-import { baseText, changeText, coverageLine, fileDiffText, fileStat, groupRenumbers, groupTargets, namesText, plural, safe, statusText, where } from './summary.js';
+import { baseText, changeText, coverageLine, fileDiffText, fileStat, groupRenumbers, groupTargets, hostLine, namesText, plural, safe, statusText, where } from './summary.js';
 import type { DiffReport, NodeRef, StackDiff, TargetDiff } from './types.js';
 
 /** GitHub refuses comments longer than this. */
@@ -92,7 +92,11 @@ function essentials(d: StackDiff, allow: boolean, b: Budget): void {
     return;
   }
   const c = d.counts;
-  const lines = [`- hosts: ${c.hostsBase.toLocaleString('en-US')} → ${c.hostsHead.toLocaleString('en-US')} (${c.added.toLocaleString('en-US')} added, ${c.removed.toLocaleString('en-US')} removed, ${c.renumbered.toLocaleString('en-US')} renumbered)`];
+  const lines = [
+    d.pools
+      ? `- node pools: ${mdText(hostLine(d))}`
+      : `- hosts: ${c.hostsBase.toLocaleString('en-US')} → ${c.hostsHead.toLocaleString('en-US')} (${c.added.toLocaleString('en-US')} added, ${c.removed.toLocaleString('en-US')} removed, ${c.renumbered.toLocaleString('en-US')} renumbered)`,
+  ];
   const r = d.racks;
   if (r.addedCount) lines.push(`- racks added (${r.addedCount.toLocaleString('en-US')}): ${mdText(namesText(r.added, 12))}`);
   if (r.removedCount) lines.push(`- racks removed (${r.removedCount.toLocaleString('en-US')}): ${mdText(namesText(r.removed, 12))}`);

@@ -60,7 +60,7 @@ export function formatStackText(d: StackDiff, allowRenumber: boolean): string {
     L.push(d.error.diagnostics.length ? formatDiagnostics(d.error.diagnostics).trimEnd() : d.error.message);
     return L.join('\n');
   }
-  L.push(`hosts      ${hostLine(d)}`);
+  L.push(`${d.pools ? 'pools ' : 'hosts '}     ${hostLine(d)}`);
   const r = d.racks;
   if (r.addedCount + r.removedCount + r.changedCount) {
     const parts: string[] = [];

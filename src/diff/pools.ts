@@ -94,6 +94,8 @@ export function diffPools(d: StackDiff, o: { base: Extract<Side, { kind: 'ok' }>
   const b = new Map(base.map((p) => [p.name, p]));
   const h = new Map(head.map((p) => [p.name, p]));
   d.pools = [];
+  d.counts.hostsBase = base.length;
+  d.counts.hostsHead = head.length;
   d.poolsAdded = head.filter((p) => !b.has(p.name)).map((p) => p.name);
   d.poolsRemoved = base.filter((p) => !h.has(p.name)).map((p) => p.name);
   for (const p of head) {
