@@ -354,7 +354,7 @@ describe('user data', () => {
     expect(u.compressedBytes).toBeLessThanOrEqual(USER_DATA_LIMIT);
     expect(gunzipSync(Buffer.from(u.base64, 'base64')).toString('utf8')).toBe(u.text);
     const cni = JSON.parse(files.get('/etc/cni/net.d/10-flat6.conflist')!.content);
-    expect(cni.plugins[0].ipam.ranges[0][0].subnet).toBe('2001:db8:ffff:fff6:8000::/80');
+    expect(cni.plugins.find((x: { type: string }) => x.type === 'ptp').ipam.ranges[0][0].subnet).toBe('2001:db8:ffff:fff6:8000::/80');
   });
 
   it('kubeadm files pass the kubeadm schema and point at the load balancer with the AWS pod subnet', () => {
@@ -508,7 +508,7 @@ describe('user data', () => {
         expect(imds.puts).toBeGreaterThanOrEqual(1);
         expect(imds.unauthorized).toBe(0);
         const cni = JSON.parse(readFileSync(join(root, 'etc/cni/net.d/10-flat6.conflist'), 'utf8'));
-        const range = cni.plugins[0].ipam.ranges[0][0];
+        const range = cni.plugins.find((x: { type: string }) => x.type === 'ptp').ipam.ranges[0][0];
         expect(range).toEqual({ subnet: '2001:db8:0:0:1::/80', rangeStart: '2001:db8::1:0:0:2', rangeEnd: '2001:db8::1:ffff:ffff:ffff', gateway: '2001:db8::1:0:0:1' });
         const docs = kubeadmDocs(readFileSync(join(root, 'etc/flat6/kubeadm.yaml'), 'utf8'));
         expect(validateKubeadmFile(docs)).toEqual([]);

@@ -7,7 +7,7 @@
  * and the node's boot script run for real (python3) against a fake OCI
  * instance metadata service on loopback and a fake OCI CLI.
  */
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
@@ -395,5 +395,77 @@ describe('user data', () => {
         bad.server.close();
       }
     });
+  });
+});
+
+describe('pull-request previews cover OCI stacks', () => {
+  const wf = parse(readFileSync(join(ROOT, '.github', 'workflows', 'preview.yml'), 'utf8'));
+  const steps = wf.jobs.preview.steps as Array<Record<string, any>>;
+  const stepNamed = (name: string): Record<string, any> => steps.find((s) => s['name'] === name)!;
+
+  it('the pick step lists stacks with flat6:oci as well as flat6:aws, and no bare-metal stack', () => {
+    const pick = (wf.jobs.stacks.steps as Array<Record<string, any>>).find((s) => s['id'] === 'pick')!['run'] as string;
+    const repo = tempDir('preview');
+    const git = (...args: string[]): string => {
+      const r = spawnSync('git', ['-c', 'user.name=t', '-c', 'user.email=t@example.com', '-c', 'init.defaultBranch=main', ...args], { cwd: repo, encoding: 'utf8' });
+      if (r.status !== 0) throw new Error(`git ${args.join(' ')}: ${r.stderr}`);
+      return r.stdout.trim();
+    };
+    const write = (file: string, text: string): void => {
+      mkdirSync(dirname(join(repo, file)), { recursive: true });
+      writeFileSync(join(repo, file), text);
+    };
+    git('init', '-q');
+    write('stacks/Pulumi.aws-a.yaml', 'config:\n  flat6:aws:\n    region: us-east-2\n');
+    write('stacks/Pulumi.oci-a.yaml', 'config:\n  flat6:oci:\n    region: us-ashburn-1\n');
+    write('stacks/Pulumi.metal.yaml', 'config:\n  flat6:cluster:\n    name: m\n');
+    git('add', '-A');
+    git('commit', '-qm', 'base');
+    const base = git('rev-parse', 'HEAD');
+    const run = (): string => {
+      const head = git('rev-parse', 'HEAD');
+      const out = join(repo, 'github-output');
+      rmSync(out, { force: true });
+      const r = spawnSync('bash', ['-c', pick], { cwd: repo, env: { PATH: process.env['PATH'], BASE: base, HEAD: head, GITHUB_OUTPUT: out }, encoding: 'utf8' });
+      expect(r.status, r.stderr).toBe(0);
+      return readFileSync(out, 'utf8');
+    };
+    write('stacks/Pulumi.oci-a.yaml', 'config:\n  flat6:oci:\n    region: eu-frankfurt-1\n');
+    write('stacks/Pulumi.metal.yaml', 'config:\n  flat6:cluster:\n    name: n\n');
+    git('commit', '-qam', 'an OCI stack and a bare-metal one change');
+    expect(run()).toBe('stacks=["oci-a"]\n');
+    write('src/x.ts', 'export {};\n');
+    git('add', '-A');
+    git('commit', '-qm', 'the program changes');
+    expect(run()).toBe('stacks=["aws-a","oci-a"]\n');
+  });
+
+  it('an OCI stack gets OCI credentials (an API key in ~/.oci/config), not AWS ones; the cloud step tells them apart', () => {
+    const cloudStep = stepNamed("the stack's cloud");
+    const dir = tempDir('cloud');
+    mkdirSync(join(dir, 'stacks'));
+    writeFileSync(join(dir, 'stacks', 'Pulumi.o.yaml'), 'config:\n  flat6:oci:\n    region: us-ashburn-1\n');
+    writeFileSync(join(dir, 'stacks', 'Pulumi.a.yml'), 'config:\n  flat6:aws:\n    region: us-east-2\n');
+    const cloudOf = (stack: string): string => {
+      const out = join(dir, `out-${stack}`);
+      const r = spawnSync('bash', ['-eo', 'pipefail', '-c', cloudStep['run']], { cwd: dir, env: { PATH: process.env['PATH'], HOME: dir, STACK: stack, GITHUB_OUTPUT: out }, encoding: 'utf8' });
+      expect(r.status, r.stderr).toBe(0);
+      return readFileSync(out, 'utf8');
+    };
+    expect(cloudOf('o')).toBe('cloud=oci\n');
+    expect(cloudOf('a')).toBe('cloud=aws\n');
+    for (const name of ['AWS credentials (OIDC role)', 'AWS credentials (access keys)']) expect(stepNamed(name)['if']).toContain("steps.cloud.outputs.cloud == 'aws'");
+    const oci = stepNamed('OCI credentials (API signing key)');
+    expect(oci['if']).toBe("steps.cloud.outputs.cloud == 'oci'");
+    expect(steps.indexOf(oci)).toBeLessThan(steps.findIndex((s) => String(s['uses']).startsWith('pulumi/actions@')));
+    const home = tempDir('home');
+    const secrets = { OCI_CLI_USER: 'ocid1.user.oc1..u', OCI_CLI_TENANCY: 'ocid1.tenancy.oc1..t', OCI_CLI_FINGERPRINT: 'aa:bb', OCI_CLI_KEY_CONTENT: '-----BEGIN PRIVATE KEY-----\nx\n-----END PRIVATE KEY-----', OCI_CLI_REGION: 'us-ashburn-1' };
+    const ok = spawnSync('bash', ['-eo', 'pipefail', '-c', oci['run']], { env: { PATH: process.env['PATH'], HOME: home, ...secrets }, encoding: 'utf8' });
+    expect(ok.status, ok.stderr).toBe(0);
+    expect(readFileSync(join(home, '.oci', 'config'), 'utf8')).toBe(`[DEFAULT]\nuser=ocid1.user.oc1..u\nfingerprint=aa:bb\ntenancy=ocid1.tenancy.oc1..t\nregion=us-ashburn-1\nkey_file=${home}/.oci/key.pem\n`);
+    expect(statSync(join(home, '.oci', 'key.pem')).mode & 0o777).toBe(0o600);
+    const missing = spawnSync('bash', ['-eo', 'pipefail', '-c', oci['run']], { env: { PATH: process.env['PATH'], HOME: tempDir('home2'), ...secrets, OCI_CLI_FINGERPRINT: '' }, encoding: 'utf8' });
+    expect(missing.status).toBe(1);
+    expect(missing.stdout).toContain('::error::the repository secret OCI_CLI_FINGERPRINT is empty');
   });
 });

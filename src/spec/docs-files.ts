@@ -5,6 +5,7 @@ import { fieldReference, replaceBlock, stringSafety } from './docs.js';
 import { CLUSTER_SECTION } from './schema.js';
 // The docs tool lists every section, including those declared by the cloud layers.
 import { AWS_SECTION } from '../cloud/aws/section.js';
+import { OCI_SECTION } from '../cloud/oci/section.js';
 import { ADDONS_SECTION } from '../k8s/section.js';
 import type { Section } from './section.js';
 
@@ -20,6 +21,8 @@ export const DOC_BLOCKS: Block[] = [
   { file: 'docs/stack.md', key: 'flat6:cluster strings', body: stringSafety, section: CLUSTER_SECTION },
   { file: 'docs/aws.md', key: 'flat6:aws fields', body: fieldReference, section: AWS_SECTION },
   { file: 'docs/aws.md', key: 'flat6:aws strings', body: stringSafety, section: AWS_SECTION },
+  { file: 'docs/oci.md', key: 'flat6:oci fields', body: fieldReference, section: OCI_SECTION },
+  { file: 'docs/oci.md', key: 'flat6:oci strings', body: stringSafety, section: OCI_SECTION },
   { file: 'docs/stack.md', key: 'flat6:addons fields', body: fieldReference, section: ADDONS_SECTION },
 ];
 

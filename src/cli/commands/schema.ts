@@ -1,5 +1,6 @@
 import { UsageError } from '../../core/diagnostics.js';
 import { AWS_SECTION } from '../../cloud/aws/section.js';
+import { OCI_SECTION } from '../../cloud/oci/section.js';
 import { CLUSTER_SECTION } from '../../spec/schema.js';
 import { jsonSchemaOf, type Section } from '../../spec/section.js';
 import type { Command } from '../main.js';
@@ -8,6 +9,7 @@ import type { Command } from '../main.js';
 export const SECTIONS: ReadonlyMap<string, Section> = new Map<string, Section>([
   ['cluster', CLUSTER_SECTION],
   ['aws', AWS_SECTION],
+  ['oci', OCI_SECTION],
 ]);
 
 export const schemaCommand: Command = {

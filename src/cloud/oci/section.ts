@@ -56,7 +56,7 @@ export const ociSchema = z.strictObject({
     .string()
     .regex(/^\d{1,3}(\.\d{1,3}){3}\/\d{1,2}$/, 'is not an IPv4 CIDR (a.b.c.d/len)')
     .default('10.0.0.0/16')
-    .describe("The IPv4 CIDR OCI requires on the VCN: every VNIC keeps a private IPv4 address (the metadata service, the boot volume), never a Kubernetes address. The node subnet gets the lower half, the edge subnet the /24 at the top; the node subnet's IPv4 size bounds the node count."),
+    .describe("The IPv4 CIDR OCI requires on the VCN: every VNIC keeps a private IPv4 address (the metadata service, the boot volume), never a Kubernetes address. The node subnet gets the lower half, the edge subnet the last /27; the node subnet's IPv4 size bounds the node count."),
   controlPlane: machine('Control-plane machines; how many comes from flat6:cluster controlPlane.count.'),
   workerPools: z.array(workerPool).max(100).describe('Worker pools, one instance pool each. Workers are not listed in flat6:cluster.'),
   nat64: z
