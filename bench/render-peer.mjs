@@ -17,7 +17,6 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
@@ -60,12 +59,18 @@ for (const t of ['sysctl/99-flat6.conf', 'netplan/60-flat6.yaml', 'kubeadm/init.
   writeFileSync(join(tplDir, `${t}.j2`), toJinja(readFileSync(join(ROOT, 'templates', `${t}.hbs`), 'utf8')));
 }
 
+/** Run argv under bash's `time`: wall and CPU (user + sys, threads included) in ms, and stdout. */
+function timed(argv) {
+  const q = (a) => `'${a.replace(/'/g, "'\\''")}'`;
+  const r = spawnSync('bash', ['-c', `TIMEFORMAT='%R %U %S'; time ${argv.map(q).join(' ')}`], { cwd: ROOT, encoding: 'utf8', maxBuffer: 1 << 30 });
+  if (r.status !== 0) throw new Error(`${argv.join(' ')}: ${r.stderr.slice(-2000)}`);
+  const lines = r.stderr.trim().split('\n');
+  const [wall, user, sys] = lines[lines.length - 1].split(' ').map(Number);
+  return { ms: wall * 1000, cpu: (user + sys) * 1000, stdout: r.stdout };
+}
+
 function flat6(args) {
-  const t0 = performance.now();
-  const r = spawnSync(process.execPath, [join(ROOT, 'bin', 'flat6.js'), ...args], { cwd: ROOT, encoding: 'utf8', maxBuffer: 1 << 30 });
-  const ms = performance.now() - t0;
-  if (r.status !== 0) throw new Error(`flat6 ${args.join(' ')}: ${r.stderr}`);
-  return { ms, stdout: r.stdout };
+  return timed([process.execPath, join(ROOT, 'bin', 'flat6.js'), ...args]);
 }
 
 function countFiles(dir) {
@@ -90,7 +95,7 @@ for (const size of SIZES) {
   inv.secrets = SECRETS;
   const invFile = join(work, `inv${size}.json`);
   writeFileSync(invFile, JSON.stringify(inv));
-  const best = { f1: Infinity, fN: Infinity, py: Infinity, pyInner: Infinity };
+  const best = { f1: Infinity, fN: Infinity, py: Infinity, f1Cpu: Infinity, fNCpu: Infinity, pyCpu: Infinity };
   let f6files = 0;
   let pyfiles = 0;
   for (let run = 0; run < RUNS; run++) {
@@ -98,16 +103,14 @@ for (const size of SIZES) {
       const out = join(work, `${which}-${size}-${run}`);
       if (which === 'py') {
         mkdirSync(out);
-        const t0 = performance.now();
-        const r = spawnSync(PY, [join(ROOT, 'bench', 'render-peer.py'), invFile, tplDir, out], { encoding: 'utf8' });
-        const ms = performance.now() - t0;
-        if (r.status !== 0) throw new Error(`render-peer.py: ${r.stderr}`);
-        best.py = Math.min(best.py, ms);
-        best.pyInner = Math.min(best.pyInner, JSON.parse(r.stdout).seconds * 1000);
+        const r = timed([PY, join(ROOT, 'bench', 'render-peer.py'), invFile, tplDir, out]);
+        best.py = Math.min(best.py, r.ms);
+        best.pyCpu = Math.min(best.pyCpu, r.cpu);
         pyfiles = JSON.parse(r.stdout).files;
       } else {
         const r = flat6(['render', '--stack', stack, '--out', out, '--secrets', secretsFile, '--all-hosts', ...(which === 'f1' ? ['--jobs', '1'] : [])]);
         best[which] = Math.min(best[which], r.ms);
+        best[`${which}Cpu`] = Math.min(best[`${which}Cpu`], r.cpu);
         f6files = Number(/(\d+) files/.exec(r.stdout)[1]);
       }
     }
@@ -136,24 +139,14 @@ console.log(`flat6 render vs a Jinja2 script (${PY}, jinja2 ${spawnSync(PY, ['-c
 console.log(`node ${process.version}, ${cpus().length} CPU(s) ${cpus()[0]?.model ?? ''}, load average ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
 console.log('the script\'s sysctl, netplan and kubeadm files equal flat6\'s for every host (bytes and modes)');
 console.log('');
-console.log('hosts   jinja2 ms  files   flat6 -j1 ms  flat6 -jN ms  files   per host: -j1/py  -jN/py   per file: -j1/py  -jN/py   plan --json ms');
-for (const r of rows) {
-  const perFile = (ms) => (ms / r.f6files / (r.py / r.pyfiles)).toFixed(2);
-  console.log(
-    [
-      String(r.size).padEnd(7),
-      r.py.toFixed(0).padEnd(10),
-      String(r.pyfiles).padEnd(7),
-      r.f1.toFixed(0).padEnd(13),
-      r.fN.toFixed(0).padEnd(13),
-      String(r.f6files).padEnd(7),
-      `          ${(r.f1 / r.py).toFixed(2)}`.padEnd(18),
-      (r.fN / r.py).toFixed(2).padEnd(8),
-      `          ${perFile(r.f1)}`.padEnd(18),
-      perFile(r.fN).padEnd(8),
-      r.planMs.toFixed(0),
-    ].join(' '),
-  );
-}
+const head = ['hosts', 'jinja2 wall', 'cpu', 'files', 'flat6 -j1 wall', 'cpu', 'flat6 -jN wall', 'cpu', 'files', 'host wall -j1/py', '-jN/py', 'host cpu -j1/py', 'file wall -j1/py', '-jN/py', 'file cpu -j1/py', 'plan --json'];
+const table = rows.map((r) => {
+  const perFile = (ms, py) => (ms / r.f6files / (py / r.pyfiles)).toFixed(2);
+  return [r.size, r.py.toFixed(0), r.pyCpu.toFixed(0), r.pyfiles, r.f1.toFixed(0), r.f1Cpu.toFixed(0), r.fN.toFixed(0), r.fNCpu.toFixed(0), r.f6files, (r.f1 / r.py).toFixed(2), (r.fN / r.py).toFixed(2), (r.f1Cpu / r.pyCpu).toFixed(2), perFile(r.f1, r.py), perFile(r.fN, r.py), perFile(r.f1Cpu, r.pyCpu), r.planMs.toFixed(0)].map(String);
+});
+const widths = head.map((h, i) => Math.max(h.length, ...table.map((t) => t[i].length)));
+console.log(head.map((h, i) => h.padStart(widths[i])).join('  '));
+for (const t of table) console.log(t.map((c, i) => c.padStart(widths[i])).join('  '));
+console.log('(ms; cpu = user + sys of the whole process, worker threads included)');
 console.log('');
 console.log('ratios are time(flat6) / time(jinja2): below 1 means flat6 is faster; per file divides each side by the files it wrote');

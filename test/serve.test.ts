@@ -17,7 +17,8 @@ import { parse } from 'yaml';
 import type { ClusterPlan, NodePlan } from '../src/plan/plan.js';
 import type { Secrets } from '../src/render/secrets.js';
 import { TemplateSet } from '../src/render/templates.js';
-import { nodeByAddress, sourceAddress } from '../src/serve/address.js';
+import { parseAddress } from '../src/core/ip.js';
+import { hexGroups, nodeByAddress, sourceAddress } from '../src/serve/address.js';
 import { createServe, type Served } from '../src/serve/server.js';
 import { cleanupTempDirs, cli, planText, readTree, stackText, tempDir, tool, writeStack } from './helpers.js';
 
@@ -189,6 +190,11 @@ describe.skipIf(!ROOT_USER)('flat6 serve in network namespaces', () => {
     expect(nodeByAddress(plan, sourceAddress(OUTSIDE)!)).toBeUndefined();
     expect(nodeByAddress(plan, sourceAddress('2001:db8:f6a0:3::11')!)?.name).toBe('gpu2');
     expect(sourceAddress('::ffff:192.0.2.1')).toBeUndefined();
+    for (const a of [A, B, '::1', '::', '2001:db8::', 'fe80::1:2:3:4', '1:2:3:4:5:6:7:8', '1::8', '2001:DB8:0:0:1:0:0:1', '1:2:3:4:5:6:7::']) {
+      expect(hexGroups(a), a).toBe(parseAddress(a));
+    }
+    for (const bad of ['1:2:3:4:5:6:7:8:9', '1::2::3', '12345::', 'g::1', '1:2:3:4:5:6:7', ':1:2:3:4:5:6:7', '::1.2.3.4']) expect(hexGroups(bad), bad).toBeUndefined();
+    expect(sourceAddress('fe80::1%eth0')).toBeUndefined();
   });
 
   it('hosts fetch their own files over IPv6: the tree of render --host, byte for byte, modes kept', async () => {

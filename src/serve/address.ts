@@ -12,11 +12,40 @@ export function sourceAddress(text: string | undefined): bigint | undefined {
   let t = text.trim();
   if (t.startsWith('[') && t.endsWith(']')) t = t.slice(1, -1);
   if (/^::ffff:/i.test(t) || !t.includes(':') || t.length > 45) return undefined;
+  const fast = hexGroups(t);
+  if (fast !== undefined) return fast;
   try {
     return parseAddress(t);
   } catch {
     return undefined;
   }
+}
+
+const GROUP = /^[0-9A-Fa-f]{1,4}$/;
+
+/**
+ * The common form of a peer address (hex groups, at most one "::", no dotted
+ * IPv4 tail) without the general parser: the per-request path. Anything else
+ * is undefined, and sourceAddress falls back to parseAddress.
+ */
+export function hexGroups(t: string): bigint | undefined {
+  const halves = t.split('::');
+  if (halves.length > 2) return undefined;
+  const head = halves[0] ? halves[0].split(':') : [];
+  const tail = halves.length === 2 && halves[1] ? halves[1].split(':') : [];
+  if (halves.length === 1 ? head.length !== 8 : head.length + tail.length > 7) return undefined;
+  let hi = 0;
+  let v = 0n;
+  const push = (g: string): boolean => {
+    if (!GROUP.test(g)) return false;
+    v = (v << 16n) | BigInt(parseInt(g, 16));
+    hi++;
+    return true;
+  };
+  for (const g of head) if (!push(g)) return undefined;
+  for (let i = head.length + tail.length; i < 8; i++) push('0');
+  for (const g of tail) if (!push(g)) return undefined;
+  return hi === 8 ? v : undefined;
 }
 
 /** The node whose planned address is `addr`, or undefined (outside the node range, an empty slot, a gateway, ...). */
