@@ -20,6 +20,11 @@ export interface JsonUnit {
 
 const WS = new Set([0x20, 0x0a, 0x0d, 0x09]);
 
+function indexOr(s: string, c: string, from: number, n: number): number {
+  const k = s.indexOf(c, from);
+  return k < 0 ? n : k;
+}
+
 export class JsonScanner {
   private stack: number[] = []; // '{' or '['
   private inString = false;
@@ -69,16 +74,19 @@ export class JsonScanner {
       segStart = to;
     };
     const n = s.length;
+    let nextB = -1;
+    let nextNl = -1;
     let i = 0;
     while (i < n) {
       if (this.inString) {
         // jump to the next quote or backslash
         let j = i;
         if (!this.escape) {
-          const q = s.indexOf('"', i);
-          const b = s.indexOf('\\', i);
-          const nl = s.indexOf('\n', i);
-          j = Math.min(q < 0 ? n : q, b < 0 ? n : b, nl < 0 ? n : nl);
+          // next quote, backslash or newline; the last two are remembered, so a
+          // long chunk without any is not searched to its end for every string
+          if (nextB < i) nextB = indexOr(s, '\\', i, n);
+          if (nextNl < i) nextNl = indexOr(s, '\n', i, n);
+          j = Math.min(indexOr(s, '"', i, n), nextB, nextNl);
           if (this.keyChars) this.keyChars.push(s.slice(i, j));
           else if (this.valueChars && this.valueChars.length < 64) this.valueChars.push(s.slice(i, j));
           if (j >= n) {
