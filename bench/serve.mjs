@@ -15,7 +15,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
-import { cpus, tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
@@ -71,7 +71,8 @@ if (values.client) {
   const secs = Number(process.hrtime.bigint() - t0) / 1e9;
   lat.sort((a, b) => a - b);
   const q = (p) => lat[Math.min(lat.length - 1, Math.floor(p * lat.length))];
-  console.log(JSON.stringify({ secs, rps: job.requests / secs, p50: q(0.5), p99: q(0.99), max: lat[lat.length - 1], status, bytes }));
+  const cpu = process.cpuUsage();
+  console.log(JSON.stringify({ secs, rps: job.requests / secs, p50: q(0.5), p99: q(0.99), max: lat[lat.length - 1], status, bytes, clientCpuUs: ((cpu.user + cpu.system) / job.requests) }));
   process.exit(0);
 }
 
@@ -147,13 +148,19 @@ async function bench(stack) {
     server.on('exit', (code) => fail(new Error(`serve exited ${code}: ${log}`)));
   });
   const idle = status(server.pid);
+  const cpuOf = (pid) => {
+    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return (Number(f[11]) + Number(f[12])) / 100; // utime + stime, clock ticks of 10 ms
+  };
   const run = (requests) => {
     const r = spawnSync('ip', ['netns', 'exec', ns, process.execPath, fileURLToPath(import.meta.url), '--client', JSON.stringify({ port, requests, concurrency: CONC, format: values.format, targets })], { encoding: 'utf8', maxBuffer: 1 << 26 });
     if (r.status !== 0) throw new Error(`load generator: ${r.stderr}`);
     return JSON.parse(r.stdout);
   };
   run(Math.min(2000, REQUESTS)); // warm-up
+  const c0 = cpuOf(server.pid);
   const r = run(REQUESTS);
+  r.serverCpuUs = ((cpuOf(server.pid) - c0) / REQUESTS) * 1e6;
   const after = status(server.pid);
   server.kill('SIGTERM');
   await new Promise((ok) => server.on('exit', ok));
@@ -188,4 +195,6 @@ for (const r of rows) {
 const [m, s] = rows;
 console.log('');
 console.log(`scale/metal: req/s ${(s.rps / m.rps).toFixed(2)}, p50 ${(s.p50 / m.p50).toFixed(2)}, p99 ${(s.p99 / m.p99).toFixed(2)}, peak RSS ${(s.after.hwm / m.after.hwm).toFixed(2)} for ${Math.round(s.nodes / m.nodes).toLocaleString('en-US')}x the nodes`);
+console.log(`server CPU per request: ${rows.map((r) => `${r.stack} ${r.serverCpuUs.toFixed(0)} µs (${Math.round(1e6 / r.serverCpuUs)} requests/s per core)`).join(', ')}; load generator ${rows.map((r) => `${r.clientCpuUs.toFixed(0)} µs`).join(', ')}`);
+console.log(`load average at the end: ${loadavg().map((x) => x.toFixed(2)).join(' ')} (other work on the machine shares its 2 CPUs)`);
 console.log(`at ${Math.round(s.rps)} tarballs/s, 1,048,576 hosts booting at once are served in ${(1048576 / s.rps / 60).toFixed(1)} min`);
