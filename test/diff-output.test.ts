@@ -282,6 +282,11 @@ describe('the 1,048,576-node scale stack', () => {
     expect(g.stack.hostCoverage.rendered).toBe(0);
     expect(g.stack.routersAdded).toEqual(['tor-rack16000']);
     expect(names(g.stack.routers).every((n) => n.startsWith('spine'))).toBe(true);
+    // The spines are compared over the new rack and its neighbour, not all 16,001 racks; the new rack's session shows.
+    expect(g.stack.notes.join('\n')).toContain('the spines of 16,001 racks were compared over a window of 2 racks');
+    const bird = g.stack.routers.find((r) => r.name === 'spine')!.files.find((f) => f.path === 'etc/bird/bird.conf')!;
+    expect(bird.diff).toMatch(/^\+protocol bgp tor16000 /m);
+    expect(bird.removed).toBeLessThanOrEqual(2);
   });
 
   it('a change every host reads (DNS) reports the count and renders a sample', async () => {

@@ -52,16 +52,16 @@ function lineCount(text: string): number {
   return text.endsWith('\n') ? n : n + 1;
 }
 
-/** A whole file shown as added or removed: its first lines, marked. */
+/** A whole file shown as added or removed: its first lines, marked, secrets masked. */
 function wholeFile(text: string, mark: '+' | '-'): { diff: string; cut: number; lines: number } {
   const lines = text === '' ? [] : text.replace(/\n$/, '').split('\n');
-  const shown = lines.slice(0, MAX_DIFF_LINES).map((l) => mark + l);
+  const shown = lines.slice(0, MAX_DIFF_LINES).map((l) => mark + maskSecrets(l));
   return { diff: shown.join('\n'), cut: lines.length - shown.length, lines: lines.length };
 }
 
 /**
- * Compare two sets of files (paths relative to the target's root). Contents
- * are masked first. `withAdded` shows the text of files only one side has.
+ * Compare two sets of files (paths relative to the target's root), secrets
+ * masked; a file only one side has is shown whole (its first lines).
  */
 export function compareFiles(base: readonly FileEntry[], head: readonly FileEntry[], context: number): FileDiff[] {
   const b = new Map(base.map((f) => [f.path, f]));
@@ -72,11 +72,10 @@ export function compareFiles(base: readonly FileEntry[], head: readonly FileEntr
     const o = b.get(path);
     const n = h.get(path);
     if (o && n) {
-      const ot = maskSecrets(o.content);
-      const nt = maskSecrets(n.content);
       const modeChanged = (o.mode & 0o7777) !== (n.mode & 0o7777);
-      if (ot === nt && !modeChanged) continue;
-      const u = ot === nt ? { lines: [], removed: 0, added: 0 } : unifiedDiff(ot, nt, context);
+      // Lines are compared and shown masked (a secret never spans lines), so a change of a secret alone is no change.
+      const u = o.content === n.content ? { lines: [], removed: 0, added: 0 } : unifiedDiff(o.content, n.content, context, maskSecrets);
+      if (u.removed + u.added === 0 && !modeChanged) continue;
       out.push({
         path,
         status: 'changed',
@@ -86,10 +85,10 @@ export function compareFiles(base: readonly FileEntry[], head: readonly FileEntr
         ...cut(u.lines),
       });
     } else if (n) {
-      const w = wholeFile(maskSecrets(n.content), '+');
+      const w = wholeFile(n.content, '+');
       out.push({ path, status: 'added', newMode: modeText(n.mode), removed: 0, added: w.lines, diff: w.diff, cut: w.cut });
     } else if (o) {
-      const w = wholeFile(maskSecrets(o.content), '-');
+      const w = wholeFile(o.content, '-');
       out.push({ path, status: 'removed', oldMode: modeText(o.mode), removed: lineCount(o.content), added: 0, diff: w.diff, cut: w.cut });
     }
   }

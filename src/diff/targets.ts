@@ -33,16 +33,37 @@ export function hostClass(n: NodePlan): HostClass {
   return n.controlPlaneIndex === 0 ? 'init' : 'control-plane';
 }
 
-/** The plan seen through a window of some racks: what the spine and ToR renderers iterate. */
-function rackView(plan: ClusterPlan, racks: RackPlan[]): ClusterPlan {
+/**
+ * The plan seen through a window of some racks: what the spine and ToR
+ * renderers iterate. `keepCount` leaves rackCount the cluster's own.
+ */
+function rackView(plan: ClusterPlan, racks: RackPlan[], keepCount = false): ClusterPlan {
   const view = Object.create(plan) as ClusterPlan;
   Object.defineProperty(view, 'racks', {
     value: function* (): Generator<RackPlan> {
       yield* racks;
     },
   });
-  Object.defineProperty(view, 'rackCount', { value: racks.length });
+  if (!keepCount) Object.defineProperty(view, 'rackCount', { value: racks.length });
   return view;
+}
+
+/** Spines of fabrics up to this many racks are rendered whole; above, over a window of racks. */
+export const SPINE_FULL_RACKS = 2048;
+
+/** The racks named, and each one's neighbours in index order, of one side. */
+function windowOf(plan: ClusterPlan, names: ReadonlySet<string>): RackPlan[] {
+  const keep: RackPlan[] = [];
+  let prev: RackPlan | undefined;
+  let takeNext = false;
+  for (const r of plan.racks()) {
+    const hit = names.has(r.name);
+    if (hit && prev && keep[keep.length - 1] !== prev) keep.push(prev);
+    if (hit || takeNext) keep.push(r);
+    takeNext = hit;
+    prev = r;
+  }
+  return keep;
 }
 
 /**
@@ -271,10 +292,25 @@ export function diffRouters(
   const added: string[] = [];
   const removed: string[] = [];
   if (spine) {
-    const h = spineFiles(sides.head);
+    let baseCtx = sides.base;
+    let headCtx = sides.head;
+    const racks = Math.max(base.rackCount, head.rackCount);
+    if (racks > SPINE_FULL_RACKS) {
+      // Only the racks whose spine entries' inputs changed, with their neighbours; the rest are the same on both sides.
+      const listed = nd.racks.addedCount + nd.racks.removedCount + nd.racks.changedCount <= nd.racks.added.length + nd.racks.removed.length + nd.racks.changed.length;
+      const names = new Set<string>(broad?.spine || !listed ? spread([...nd.sameRacks, ...nd.torChanged], 8) : [...nd.racks.added, ...nd.racks.removed, ...nd.racks.changed.map((c) => c.name)]);
+      const b = windowOf(base, names);
+      const h = windowOf(head, names);
+      baseCtx = { ...sides.base, plan: rackView(base, b, true) };
+      headCtx = { ...sides.head, plan: rackView(head, h, true) };
+      sides.notes.push(
+        `the spines of ${racks.toLocaleString('en-US')} racks were compared over a window of ${Math.max(b.length, h.length)} racks (${broad?.spine || !listed ? 'a sample' : 'those added, removed or changed and their neighbours'}): every other rack's entry has the same inputs on both sides. Line numbers in the spine diffs count within that window`,
+      );
+    }
+    const h = spineFiles(headCtx);
     let b: Map<string, FileEntry[]> | undefined;
     try {
-      b = spineFiles(sides.base);
+      b = spineFiles(baseCtx);
     } catch (e) {
       sides.notes.push(`spine: the base could not be rendered with today's renderers (${(e as Error).message.split('\n')[0]}); its files are not compared`);
     }

@@ -80,16 +80,25 @@ function myers(a: readonly number[], b: readonly number[]): Array<' ' | '-' | '+
   return ops.reverse();
 }
 
-/** The edit script of two texts, line by line. */
-export function diffLines(oldText: string, newText: string): Op[] {
+/**
+ * The edit script of two texts, line by line. `view` maps each line to what is
+ * compared and shown (e.g. with secrets masked); it must keep equal lines
+ * equal. Only lines past the common head and tail go through it here, so its
+ * cost follows the change, not the file.
+ */
+export function diffLines(oldText: string, newText: string, view?: (line: string) => string): Op[] {
   const a = splitLines(oldText);
   const b = splitLines(newText);
   let head = 0;
   while (head < a.length && head < b.length && a[head] === b[head]) head++;
   let tail = 0;
   while (tail < a.length - head && tail < b.length - head && a[a.length - 1 - tail] === b[b.length - 1 - tail]) tail++;
-  const am = a.slice(head, a.length - tail);
-  const bm = b.slice(head, b.length - tail);
+  let am = a.slice(head, a.length - tail);
+  let bm = b.slice(head, b.length - tail);
+  if (view) {
+    am = am.map(view);
+    bm = bm.map(view);
+  }
   const ops: Op[] = [];
   for (let i = 0; i < head; i++) ops.push({ kind: ' ', line: a[i] });
   // Lines as small integers: equal lines, equal ids.
@@ -130,9 +139,9 @@ export interface Unified {
   added: number;
 }
 
-/** Unified diff hunks with `context` lines around each change. */
-export function unifiedDiff(oldText: string, newText: string, context = 3): Unified {
-  const ops = diffLines(oldText, newText);
+/** Unified diff hunks with `context` lines around each change; `view` as for diffLines (applied to every line shown). */
+export function unifiedDiff(oldText: string, newText: string, context = 3, view?: (line: string) => string): Unified {
+  const ops = diffLines(oldText, newText, view);
   const lines: string[] = [];
   let removed = 0;
   let added = 0;
@@ -166,7 +175,7 @@ export function unifiedDiff(oldText: string, newText: string, context = 3): Unif
     const body: string[] = [];
     for (let i = start; i <= stop; i++) {
       const o = ops[i];
-      body.push(o.kind + o.line);
+      body.push(o.kind + (view && o.kind === ' ' ? view(o.line) : o.line));
       if (o.kind !== '+') oc++;
       if (o.kind !== '-') nc++;
       if (o.kind === '-') removed++;
