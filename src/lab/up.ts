@@ -254,16 +254,16 @@ export async function buildNode(state: LabState, plan: ClusterPlan, node: NodePl
 }
 
 /**
- * CNI ADDs run at most one per CPU at a time: the lab's nodes share this
- * machine's CPUs, so a latency measured under more would be queueing on
- * them, not what a node's runtime sees.
+ * CNI ADDs run one at a time: every lab node shares this machine's CPUs, so
+ * ADDs of several nodes at once would measure their queueing for the CPUs,
+ * not what a node's runtime sees. Without DAD an ADD takes tens of ms.
  */
-const cniSlot = limiter(Math.max(2, cpus().length));
+const cniSlot = limiter(1);
 
-/** Attach pod k of a node with the node's rendered conflist (CNI ADD), timed and recorded (check-attach.ts). */
-export async function addPod(state: LabState, render: string, node: NodeRecord, k: number): Promise<PodRecord> {
-  const ns = nsName.pod(state.prefix, node.rackIndex, node.slot, k);
-  await addNamespace(state, ns);
+/** Attach pod k of a node with the node's rendered conflist (CNI ADD), timed and recorded (check-attach.ts); `made`: its namespace is there already. */
+export async function addPod(state: LabState, render: string, node: NodeRecord, k: number, made = false): Promise<PodRecord> {
+  const ns = podNamespace(state, node, k);
+  if (!made) await addNamespace(state, ns);
   const containerId = `flat6-lab-${state.runId}-${state.generation++}`;
   const list = readConflist(join(hostRoot(render, node.name), CNI_CONFLIST_PATH));
   const a = attachment(state, node, ns, containerId);
@@ -279,6 +279,8 @@ export async function addPod(state: LabState, render: string, node: NodeRecord, 
   saveState(state);
   return pod;
 }
+
+const podNamespace = (state: LabState, node: NodeRecord, k: number): string => nsName.pod(state.prefix, node.rackIndex, node.slot, k);
 
 export function attachment(state: LabState, node: NodeRecord, podNs: string, containerId: string): Attachment {
   const base = join(state.dir, 'cni', node.name);
@@ -399,10 +401,12 @@ async function build(state: LabState, plan: ClusterPlan, render: string, opts: U
     checkInterrupted();
     await configureNode(b, await units.get(b.plan.name)!);
   });
+  // Pod namespaces first (as a runtime has the sandbox's before it runs CNI), then the ADDs.
   const pods = built.flatMap((b) => Array.from({ length: opts.podsPerNode }, (_, k) => ({ node: b.record, k })));
+  for (const { node, k } of pods) await addNamespace(state, podNamespace(state, node, k));
   await pool(pods, 16, ({ node, k }) => {
     checkInterrupted();
-    return addPod(state, render, node, k);
+    return addPod(state, render, node, k, true);
   });
   state.pods.sort((a, b) => state.namespaces.indexOf(a.ns) - state.namespaces.indexOf(b.ns));
   saveState(state);
