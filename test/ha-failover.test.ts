@@ -24,7 +24,7 @@ import { existsSync, mkdirSync, readdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { tmpdir } from 'node:os';
 import { execFileSync, spawnSync } from 'node:child_process';
-import { runFailover, MAX_FAILOVER_MS, MAX_OVERLAP_MS, type FailoverReport } from '../src/ha/scenario.js';
+import { runFailover, MAX_FAILOVER_MS, MAX_LINK_FAILOVER_MS, MAX_OVERLAP_MS, type FailoverReport } from '../src/ha/scenario.js';
 import { formatReport } from '../src/ha/report.js';
 import { planBundled } from './helpers.js';
 
@@ -76,9 +76,12 @@ describe.skipIf(!IS_ROOT)('HA failover in network namespaces (root)', () => {
       expect(f.recoveryMs, f.key).toBeLessThanOrEqual(MAX_FAILOVER_MS);
       expect(f.sent, f.key).toBeGreaterThan(10);
     }
-    // a dead link costs the VRRP master-down interval: the client must have noticed
+    // a dead link costs the VRRP master-down interval (0.3-0.4 s at advert_int 0.1): the
+    // client must have noticed, and the VIP answers again within a second
     expect(b.failed).toBeGreaterThan(0);
     expect(b.recoveryMs).toBeGreaterThan(0);
+    expect(b.recoveryMs).toBeLessThan(MAX_LINK_FAILOVER_MS);
+    expect(b.vipMovedMs).toBeLessThan(600);
 
     // (c): haproxy routes around the stopped API server
     const allowed = Math.ceil(r.checkIntervalMs / r.pollIntervalMs);
@@ -94,15 +97,15 @@ describe.skipIf(!IS_ROOT)('HA failover in network namespaces (root)', () => {
     expect(Object.keys(d.answeredBy).sort()).toEqual(['cp1', 'cp2', 'cp3']);
     expect(d.holderAfter).toBeDefined();
 
-    // one holder at a time
+    // one holder at a time, never two
     for (const an of r.anomalies) {
-      if (an.holders.length > 1) expect(an.ms, `${an.holders.join('+')} in (${an.during})`).toBeLessThanOrEqual(MAX_OVERLAP_MS);
-      else if (an.ms > MAX_OVERLAP_MS) {
+      expect(an.holders.length, `${an.holders.join('+')} in (${an.during})`).toBeLessThanOrEqual(1);
+      if (an.ms > MAX_OVERLAP_MS) {
         expect(['a', 'b'], `no holder for ${an.ms} ms in (${an.during})`).toContain(an.during);
         expect(an.ms).toBeLessThanOrEqual(MAX_FAILOVER_MS);
       }
     }
-    expect(r.samples.count).toBeGreaterThan(100);
+    expect(r.samples.count).toBeGreaterThan(50); // about 90 at sub-second failovers (a sample every 100 ms)
     expect(r.samples.several).toBe(0);
     expect(r.timeline.filter((e) => e.held).length).toBeGreaterThanOrEqual(3); // initial + (a) + (b)
 

@@ -20,7 +20,7 @@ import { spawnSync } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseAllDocuments } from 'yaml';
-import { CHECK_SCRIPT, HAPROXY_CFG, KEEPALIVED_CONF, TOP_PRIORITY, vrrpIdOf } from '../src/render/ha.js';
+import { ADVERT_INT, CHECK_SCRIPT, HAPROXY_CFG, KEEPALIVED_CONF, masterDownMs, TOP_PRIORITY, vrrpIdOf, vrrpPriority } from '../src/render/ha.js';
 import { checkStack } from '../src/plan/checks.js';
 import { formatAddress } from '../src/core/ip.js';
 import { evaluate, MIN_WINDOW_REQUESTS, type FailoverReport, type FaultResult } from '../src/ha/scenario.js';
@@ -127,7 +127,7 @@ describe('rendered HA files pass the real tools', () => {
     const f = files[0]!;
     const iface = value(f.keepalived, 'interface')!;
     const variants = {
-      'unknown keyword': f.keepalived.replace('advert_int 1', 'advert_intervall 1'),
+      'unknown keyword': f.keepalived.replace(`advert_int ${ADVERT_INT}`, `advert_intervall ${ADVERT_INT}`),
       'priority out of range': f.keepalived.replace(/priority \d+/, 'priority 900'),
       'wrong interface': f.keepalived.replace(/interface \S+/, 'interface nosuch0'),
     };
@@ -177,8 +177,9 @@ describe('what the HA files say', () => {
       const plan = planBundled(stack);
       const mine = plan.controlPlanes.map((n) => files.find((f) => f.stack === stack && f.host === n.name)!);
       const prios = mine.map((f) => Number(value(f.keepalived, 'priority')));
-      expect(prios).toEqual(plan.controlPlanes.map((_, i) => TOP_PRIORITY - i));
+      expect(prios).toEqual(plan.controlPlanes.map((_, i) => vrrpPriority(i, plan.controlPlanes.length)));
       for (let i = 1; i < prios.length; i++) expect(prios[i]!).toBeLessThan(prios[i - 1]!);
+      expect(prios[0]).toBe(TOP_PRIORITY);
       const ids = new Set(mine.map((f) => value(f.keepalived, 'virtual_router_id')));
       expect([...ids]).toEqual([String(vrrpIdOf(plan))]);
       mine.forEach((f, i) => {
@@ -191,6 +192,23 @@ describe('what the HA files say', () => {
         expect(lines).toContain('check_unicast_src');
         expect(lines).toContain('nopreempt'); // both stacks keep the default preempt: false
       });
+    }
+  });
+
+  it('sub-second VRRP: advert_int 0.1 everywhere; priorities spread so the backups\' master-down timers differ by tens of ms', () => {
+    for (const f of files) expect(value(f.keepalived, 'advert_int')).toBe(String(ADVERT_INT));
+    expect([0, 1, 2].map((i) => vrrpPriority(i, 3))).toEqual([250, 150, 50]);
+    expect(masterDownMs(150)).toBe(341);
+    expect(masterDownMs(50)).toBe(380);
+    expect(masterDownMs(50) - masterDownMs(150)).toBeGreaterThanOrEqual(30);
+    // every count keeps 1..254 (255 is the address owner's) and never rises
+    for (const count of [1, 2, 3, 5, 7, 201, 300]) {
+      const p = Array.from({ length: count }, (_, i) => vrrpPriority(i, count));
+      for (let i = 0; i < count; i++) {
+        expect(p[i]).toBeGreaterThanOrEqual(1);
+        expect(p[i]).toBeLessThanOrEqual(254);
+        if (i) expect(p[i]!).toBeLessThanOrEqual(p[i - 1]!);
+      }
     }
   });
 
@@ -333,6 +351,13 @@ describe('failover verdict (evaluate)', () => {
 
   it('passes windows that each completed enough requests', () => {
     expect(evaluate(report([fault('a', 30), fault('b', 40), fault('c', 20), fault('d', 30)]))).toEqual([]);
+  });
+
+  it('fails (b) when the VIP stayed silent for a second or more, and any moment with two holders', () => {
+    const r = report([fault('a', 30), fault('b', 40, { recoveryMs: 1200 }), fault('c', 20), fault('d', 30)]);
+    r.anomalies = [{ from: 1, to: 1.02, ms: 20, holders: ['cp1', 'cp2'], during: 'a' }];
+    expect(evaluate(r)).toEqual(['(b) the VIP answered again only after 1.20 s (limit 1 s)', 'cp1 and cp2 both held the VIP for 20 ms during (a)']);
+    expect(evaluate(report([fault('a', 30), fault('b', 40, { recoveryMs: 990 }), fault('c', 20), fault('d', 30)]))).toEqual([]);
   });
 
   it('fails a fault window with fewer than the minimum of requests, however clean it looks', () => {

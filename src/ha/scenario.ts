@@ -89,7 +89,14 @@ export interface ScenarioOptions {
 
 /** Longest a failover of (a) or (b) may take. */
 export const MAX_FAILOVER_MS = 5_000;
-/** Longest two nodes may both hold the VIP during a handover. */
+/**
+ * Longest the VIP may stay silent after its holder's link dies (b): the
+ * backups' master-down interval (0.3-0.4 s at advert_int 0.1), then haproxy
+ * on the new holder drops the dead node's API server at its first failed
+ * connect (timeout connect 100ms). Issue 11's goal.
+ */
+export const MAX_LINK_FAILOVER_MS = 1_000;
+/** Longest the VIP may be on no node outside the failovers of (a) and (b) (two holders: never). */
 export const MAX_OVERLAP_MS = 1_000;
 /** Fewest requests a fault's window must have completed to show anything (at 100 ms polling a window holds 15 or more). */
 export const MIN_WINDOW_REQUESTS = 5;
@@ -325,7 +332,8 @@ export function evaluate(r: FailoverReport): string[] {
     const f = fault(k);
     if (!f) out.push(`fault (${k}) did not run`);
     else {
-      if (f.recoveryMs > MAX_FAILOVER_MS) out.push(`(${k}) the VIP answered again only after ${(f.recoveryMs / 1000).toFixed(2)} s (limit ${MAX_FAILOVER_MS / 1000} s)`);
+      const limit = k === 'b' ? MAX_LINK_FAILOVER_MS : MAX_FAILOVER_MS;
+      if (f.recoveryMs > limit) out.push(`(${k}) the VIP answered again only after ${(f.recoveryMs / 1000).toFixed(2)} s (limit ${limit / 1000} s)`);
       if (f.holderAfter === undefined || f.holderAfter === f.holderBefore) out.push(`(${k}) the VIP did not move away from ${f.holderBefore}`);
     }
   }
@@ -339,20 +347,19 @@ export function evaluate(r: FailoverReport): string[] {
     const bad = states.filter((s) => s.status !== 'UP');
     if (states.length !== r.nodes.length || bad.length) out.push(`after (d) haproxy on ${lb} sees ${states.map((s) => `${s.name} ${s.status}`).join(', ')}`);
   }
-  // A handover may leave the VIP on no node or on two for a moment (< MAX_OVERLAP_MS).
-  // Longer: no holder only while a failed holder's backups wait out the VRRP
-  // master-down interval after (a) or (b), and never two holders.
-  let overlapSamples = 0;
+  // Never two holders at once. A handover may leave the VIP on no node for a
+  // moment (< MAX_OVERLAP_MS); longer only while a failed holder's backups wait
+  // out the VRRP master-down interval after (a) or (b).
   for (const an of r.anomalies) {
-    if (an.ms <= MAX_OVERLAP_MS) {
-      if (an.holders.length > 1) overlapSamples += Math.ceil(an.ms / r.samples.intervalMs) + 1;
+    if (an.holders.length > 1) {
+      out.push(`${an.holders.join(' and ')} both held the VIP for ${an.ms.toFixed(0)} ms${an.during ? ` during (${an.during})` : ''}`);
       continue;
     }
-    if (an.holders.length > 1) out.push(`${an.holders.join(' and ')} both held the VIP for ${an.ms.toFixed(0)} ms`);
+    if (an.ms <= MAX_OVERLAP_MS) continue;
     else if (an.during !== 'a' && an.during !== 'b') out.push(`no node held the VIP for ${(an.ms / 1000).toFixed(2)} s during (${an.during ?? 'setup'})`);
     else if (an.ms > MAX_FAILOVER_MS) out.push(`no node held the VIP for ${(an.ms / 1000).toFixed(2)} s after (${an.during})`);
   }
-  if (r.samples.several > overlapSamples) out.push(`${r.samples.several} of ${r.samples.count} address samples showed the VIP on more than one node`);
+  if (r.samples.several > 0) out.push(`${r.samples.several} of ${r.samples.count} address samples showed the VIP on more than one node`);
   if (r.samples.count === 0) out.push('no address samples were taken');
   if (r.leftovers.length) out.push(`left behind: ${r.leftovers.join('; ')}`);
   return out;

@@ -17,12 +17,36 @@ export const HAPROXY_CFG = 'etc/haproxy/haproxy.cfg';
 /** The check script is executed by keepalived: root-owned, not writable by others. */
 export const MODE_EXEC = 0o755;
 
-/** Priority of the first control-plane node; each next one gets one less. */
-export const TOP_PRIORITY = 200;
+/**
+ * VRRP advertisement interval, seconds (VRRPv3 counts in centiseconds). A
+ * backup takes over when it has heard no advert for the master-down interval,
+ * 3 x advert_int + skew, skew = (256 - priority) / 256 x advert_int: 0.30 to
+ * 0.38 s at 0.1 s. The price: the holder sends 10 adverts a second to each
+ * peer, and a holder that cannot send for 0.3 s (a stalled host, a congested
+ * link) loses the VIP. See docs/ha.md.
+ */
+export const ADVERT_INT = 0.1;
 
-/** VRRP priority of the control-plane node at position `index` (0 = the kubeadm init node). */
-export function vrrpPriority(index: number): number {
-  return TOP_PRIORITY - index;
+/** Priority of the first control-plane node. */
+export const TOP_PRIORITY = 250;
+/** Lowest priority given. */
+export const BOTTOM_PRIORITY = 50;
+/** Widest step between neighbouring priorities. */
+const MAX_PRIORITY_STEP = 100;
+
+/**
+ * VRRP priority of the control-plane node at position `index` (0 = the kubeadm
+ * init node) of `count`. The priorities are spread from TOP_PRIORITY down to
+ * BOTTOM_PRIORITY (250, 150, 50 for three nodes), so the backups' skew times
+ * differ by tens of milliseconds (39 ms at advert_int 0.1): when the holder
+ * dies, the first backup's adverts reach the others before their own
+ * master-down timers run out, and two nodes never claim the VIP at once.
+ * Beyond 201 control-plane nodes the step is 1 and the last ones share 50.
+ */
+export function vrrpPriority(index: number, count: number): number {
+  if (count <= 1) return TOP_PRIORITY;
+  const step = Math.max(1, Math.min(MAX_PRIORITY_STEP, Math.floor((TOP_PRIORITY - BOTTOM_PRIORITY) / (count - 1))));
+  return Math.max(BOTTOM_PRIORITY, TOP_PRIORITY - index * step);
 }
 
 /** 32-bit FNV-1a of a string's UTF-8 bytes. */
@@ -42,6 +66,11 @@ function fnv1a(text: string): number {
  */
 export function vrrpIdOf(plan: ClusterPlan): number {
   return plan.spec.controlPlane.vrrpId ?? 1 + (fnv1a(`${plan.name}/${formatAddress(plan.vip)}`) % 255);
+}
+
+/** VRRPv3 master-down interval of a backup with `priority`, ms: 3 x advert_int + skew. */
+export function masterDownMs(priority: number, advertInt = ADVERT_INT): number {
+  return Math.round((3 * advertInt + ((256 - priority) / 256) * advertInt) * 1000);
 }
 
 export function haEnabled(plan: ClusterPlan): boolean {
@@ -64,9 +93,11 @@ export const haRenderer: HostRenderer = {
       port: plan.apiPort,
       apiServerPort: plan.apiServerPort,
       vrid: vrrpIdOf(plan),
-      priority: vrrpPriority(node.controlPlaneIndex),
+      priority: vrrpPriority(node.controlPlaneIndex, cps.length),
+      advertInt: ADVERT_INT,
+      masterDownMs: masterDownMs(vrrpPriority(cps.length > 1 ? 1 : 0, cps.length)),
       preempt: plan.spec.controlPlane.preempt,
-      order: cps.map((n, i) => ({ name: n.name, priority: vrrpPriority(i) })),
+      order: cps.map((n, i) => ({ name: n.name, priority: vrrpPriority(i, cps.length) })),
       peers: cps.filter((n) => n.name !== node.name).map((n) => formatAddress(n.address)),
       backends: cps.map((n) => ({ name: n.name, endpoint: hostPort(n.address, plan.apiServerPort) })),
     };
