@@ -347,7 +347,8 @@ describe('user data', () => {
         expect(JSON.stringify(pods)).toContain('2001:db8:b100:0:7::/80');
         expect(JSON.stringify(pods)).toContain('ens3');
         expect(statSync(join(root, 'etc/flat6/kubeadm.yaml')).mode & 0o777).toBe(0o600);
-        expect(readFileSync(join(root, 'etc/sysctl.d/99-zz-flat6-oci.conf'), 'utf8')).toContain('net.ipv6.conf.ens3.accept_ra = 2');
+        // Written by the shared library (the AWS boot script), under its name.
+        expect(readFileSync(join(root, 'etc/sysctl.d/99-zz-flat6-aws.conf'), 'utf8')).toContain('net.ipv6.conf.ens3.accept_ra = 2');
         for (const f of built.get('worker')!.bootConfig.files) {
           const text = readFileSync(join(root, f), 'utf8');
           expect(text).not.toContain(SENTINEL_HOSTNAME);
@@ -467,5 +468,57 @@ describe('pull-request previews cover OCI stacks', () => {
     const missing = spawnSync('bash', ['-eo', 'pipefail', '-c', oci['run']], { env: { PATH: process.env['PATH'], HOME: tempDir('home2'), ...secrets, OCI_CLI_FINGERPRINT: '' }, encoding: 'utf8' });
     expect(missing.status).toBe(1);
     expect(missing.stdout).toContain('::error::the repository secret OCI_CLI_FINGERPRINT is empty');
+  });
+});
+
+describe('OCI boot script steps (python3, fakes, no sleeping)', () => {
+  const SCRIPT = join(ROOT, 'templates', 'oci', 'flat6-oci-boot.py');
+  const LIBRARY = join(ROOT, 'templates', 'aws', 'flat6-aws-boot.py');
+  /** Run python with the OCI script loaded as module `oci` (its library as `oci.lib`), waits made instant. */
+  function py(body: string): { status: number | null; stdout: string; stderr: string } {
+    const prelude = [
+      'import importlib.util, socket, sys',
+      `spec = importlib.util.spec_from_file_location("oci", ${JSON.stringify(SCRIPT)})`,
+      'oci = importlib.util.module_from_spec(spec); spec.loader.exec_module(oci)',
+      'oci.lib.sleep = lambda s: None',
+    ].join('\n');
+    return spawnSync('python3', ['-c', `${prelude}\n${body}`], { env: { PATH: process.env['PATH'], HOME: tempDir('home'), FLAT6_BOOT_LIBRARY: LIBRARY }, encoding: 'utf8' });
+  }
+
+  it('waits until DNS64 answers ipv4only.arpa inside the NAT64 prefix, logging each attempt; gives up after its attempts', () => {
+    const ok = py(
+      [
+        'answers = [socket.gaierror(-2, "Name or service not known"), [(10, 1, 6, "", ("2001:db8:ffff::c000:aa", 443, 0, 0))], [(10, 1, 6, "", ("2001:db8:b100:80:0:64:c000:aa", 443, 0, 0))]]',
+        'def resolver(*a):',
+        '    x = answers.pop(0)',
+        '    if isinstance(x, Exception): raise x',
+        '    return x',
+        'oci.lib.resolver = resolver',
+        'print(oci.wait_for_nat64("2001:db8:b100:80:0:64::/96"))',
+      ].join('\n'),
+    );
+    expect(ok.status, ok.stderr).toBe(0);
+    expect(ok.stdout).toContain('attempt 1 of 90 failed: StepError: no AAAA for ipv4only.arpa');
+    expect(ok.stdout).toContain('attempt 2 of 90 failed: StepError: ipv4only.arpa resolves to 2001:db8:ffff::c000:aa, not inside 2001:db8:b100:80:0:64::/96');
+    expect(ok.stdout).toContain("succeeded at attempt 3 of 90");
+    expect(ok.stdout).toContain("['2001:db8:b100:80:0:64:c000:aa']");
+    const never = py(['oci.lib.resolver = lambda *a: []', 'try:', '    oci.wait_for_nat64("2001:db8:b100:80:0:64::/96", (3, 0, 0))', 'except oci.BootFailure as e:', '    print("FAILED", e)'].join('\n'));
+    expect(never.stdout).toContain('FAILED DNS64 and NAT64 ready (ipv4only.arpa in 2001:db8:b100:80:0:64::/96) failed 3 time(s), giving up');
+  });
+
+  it('the library runs with OCI\'s pieces: its prepare, boot, metadata client and failure banner are this script\'s', () => {
+    const r = py(
+      [
+        'lib = oci.lib',
+        'print(lib.boot is oci.boot, lib.report_failure is oci.report_failure, lib.run is oci.run, lib.LOG_PREFIX)',
+        'print(lib.run(["flat6-no-such-command", "x"], check=False).returncode)',
+        'oci.report_failure("kubeadm join failed 90 time(s)", state_dir=sys.argv[0] if False else __import__("tempfile").mkdtemp())',
+      ].join('\n'),
+    );
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toContain('True True True flat6-oci-boot: ');
+    expect(r.stdout).toContain('skipped, flat6-no-such-command is not installed');
+    expect(r.stderr).toContain('flat6-oci-boot: BOOT FAILED: kubeadm join failed 90 time(s)');
+    expect(r.stderr).toContain('run again: python3 /usr/local/sbin/flat6-oci-boot boot --config /etc/flat6/oci-boot.json');
   });
 });

@@ -184,6 +184,7 @@ describe('oci-lab under mocks', () => {
       'pulumi:providers:oci': 1,
     });
     expect(of('oci:Core/networkSecurityGroupSecurityRule:NetworkSecurityGroupSecurityRule')).toHaveLength(14 + 5 + 2 + 8);
+    expect(lab).toHaveLength(64);
   });
 
   it('the VCN is IPv6-enabled with an Oracle /56; both subnets are regional, IPv6 /64s of it, with the empty security list', () => {
@@ -363,6 +364,25 @@ describe('oci-lab under mocks', () => {
       expect(doc.runcmd).toEqual([['python3', '/usr/local/sbin/flat6-oci-boot', 'boot', '--config', '/etc/flat6/oci-boot.json']]);
       // The only secrets are the bootstrap token and certificate key, in the 0600 kubeadm file.
       for (const f of doc.write_files.filter((x) => x.path !== '/etc/flat6/kubeadm.yaml')) expect(f.content, f.path).not.toContain(SECRETS.bootstrapToken);
+    }
+    // Byte for byte what flat6's renderers write for the same node (the view of the plan with OCI's addresses).
+    const { loadOciStack } = await import('../src/cloud/oci/config.js');
+    const { vcnLayout } = await import('../src/cloud/oci/layout.js');
+    const { ociClusterPlan, ociControlPlaneNode, ociWorkerNode } = await import('../src/cloud/oci/plan.js');
+    const { renderHost } = await import('../src/render/render.js');
+    const { TemplateSet } = await import('../src/render/templates.js');
+    const { parseStack } = await import('../src/spec/load.js');
+    const s = loadOciStack(parseStack(LAB_FILE, LAB_TEXT));
+    const l = vcnLayout(VCN_IPV6, { availabilityDomains: s.oci.availabilityDomains, faultDomains: s.oci.faultDomains, ipv4Cidr: s.oci.ipv4Cidr, controlPlaneCount: 3 });
+    const ctx = { plan: ociClusterPlan(s.plan, l), templates: new TemplateSet(), secrets: { ...SECRETS, caCertHashes: [] } };
+    for (const [metadata, node] of [
+      [cp0.inputs['metadata'], ociControlPlaneNode(s.plan, l, 0)],
+      [worker['metadata'], ociWorkerNode(l, 'general')],
+    ] as const) {
+      const shipped = new Map(cloudConfigOf(metadata['user_data']).doc.write_files.map((f) => [f.path, f.content]));
+      const rendered = renderHost(ctx, node).filter((f) => /etc\/(sysctl\.d|modules-load\.d|flat6|cni\/net\.d)\/|61-flat6-pods/.test(f.path));
+      expect(rendered.length).toBe(5);
+      for (const f of rendered) expect(shipped.get(f.path.replace(/^hosts\/[^/]+/, '')), f.path).toBe(f.content);
     }
     // Pulumi holds the user data as a secret.
     expect(secretPaths.get('control-plane-cp0')!.some((p) => p === 'metadata' || p === 'metadata.user_data')).toBe(true);

@@ -9,9 +9,12 @@
 # only checked); the script rewrites the stand-ins in place, installs
 # containerd and kubeadm and runs `kubeadm init` or `kubeadm join`.
 #
-# The retried steps, the stand-in rewriter, package installation and kubeadm
-# are the AWS boot script's (templates/aws/flat6-aws-boot.py), written beside
-# this one as /usr/local/lib/flat6/flat6_boot.py and loaded as a library.
+# Everything else is the AWS boot script's (templates/aws/flat6-aws-boot.py),
+# written beside this one as /usr/local/lib/flat6/flat6_boot.py and run as a
+# library: its command line, discover() (fed OCI's facts under the paths it
+# reads), the stand-in rewriter, accept_ra on the uplink, the bounded retries,
+# packages and kubeadm. Only the failure banner is this script's own: the
+# library's names the AWS config file.
 #
 #   flat6-oci-boot prepare --config /etc/flat6/oci-boot.json [--root DIR]
 #       discover, assign the /80 (workers) and rewrite only
@@ -65,6 +68,9 @@ log = lib.log
 fail = lib.fail
 BootFailure = lib.BootFailure
 StepError = lib.StepError
+library_prepare = lib.prepare
+library_boot = lib.boot
+library_run = lib.run
 
 
 def report_failure(message, state_dir=None):
@@ -154,80 +160,53 @@ def assign_pod_prefix(cli, region, vnic_id, length):
     return ipaddress.IPv6Network("%s/%d" % (d["ip-address"], length))
 
 
-def discover(imds, cfg, sys_class_net, cli):
-    instance = imds.get("instance/")
-    vnics = imds.get("vnics/")
-    if not vnics:
-        fail("the metadata service lists no VNIC")
-    vnic = vnics[0]
-    mac = vnic.get("macAddr", "").lower()
-    addresses = [a for a in (vnic.get("ipv6Addresses") or []) if a]
-    if not addresses:
-        fail("no IPv6 address on VNIC %s; the subnet must be IPv6-enabled and the VNIC created with assignIpv6ip" % vnic.get("vnicId"))
-    if cfg.get("expectedAddress"):
-        want = ipaddress.IPv6Address(cfg["expectedAddress"])
-        if not any(ipaddress.IPv6Address(a) == want for a in addresses):
-            fail("this control-plane node should hold %s but has %s" % (want, ", ".join(addresses)))
-        address = want
-    else:
-        address = ipaddress.IPv6Address(addresses[0])
-    length = int(cfg["podPrefixLength"])
-    if cfg.get("podPrefix"):
-        # A control plane's /80 is pinned and created by Pulumi on its VNIC.
-        prefix = ipaddress.IPv6Network(cfg["podPrefix"])
-    else:
-        if cli is None:
+class AwsShapedMetadata:
+    """The OCI facts the library's discover() asks for, under the paths it asks
+    (it was written for EC2's metadata service): the VNIC's MAC and IPv6
+    addresses, the node's /80 (pinned for a control plane, assigned through
+    the OCI CLI for a worker) and the host name."""
+
+    def __init__(self, imds, cfg, cli):
+        instance = imds.get("instance/")
+        vnics = imds.get("vnics/")
+        if not vnics:
+            fail("the metadata service lists no VNIC")
+        vnic = vnics[0]
+        self.vnic_id = vnic.get("vnicId")
+        mac = vnic.get("macAddr", "").lower()
+        length = int(cfg["podPrefixLength"])
+        if cfg.get("podPrefix"):
+            # A control plane's /80 is pinned and created by Pulumi on its VNIC.
+            prefix = ipaddress.IPv6Network(cfg["podPrefix"])
+        elif cli is None:
             fail("no OCI CLI to assign this worker's /%d (install it or set FLAT6_OCI_CLI)" % length)
-        prefix = assign_pod_prefix(cli, cfg["region"], vnic["vnicId"], length)
-    if prefix.prefixlen != length:
-        fail("pod prefix %s is not a /%d" % (prefix, length))
-    if address in prefix:
-        fail("the node's address %s lies in its pod prefix %s" % (address, prefix))
-    hostname = (instance.get("hostname") or instance.get("displayName") or "").split(".")[0].lower()
-    if not hostname:
-        fail("the metadata service names no host name")
-    uplink = None
-    try:
-        for name in sorted(os.listdir(sys_class_net)):
-            try:
-                with open(os.path.join(sys_class_net, name, "address")) as f:
-                    if f.read().strip().lower() == mac:
-                        uplink = name
-                        break
-            except OSError:
-                continue
-    except OSError:
-        pass
-    return {"mac": mac, "address": address, "prefix": prefix, "hostname": hostname, "uplink": uplink, "vnic": vnic.get("vnicId")}
+        else:
+            prefix = assign_pod_prefix(cli, cfg["region"], self.vnic_id, length)
+        # The VNIC's own addresses, not the prefix (OCI may list it among them).
+        addresses = [a for a in (vnic.get("ipv6Addresses") or []) if a and ipaddress.IPv6Address(a.split("/")[0]) not in prefix]
+        hostname = (instance.get("hostname") or instance.get("displayName") or "").split(".")[0].lower()
+        if not hostname:
+            fail("the metadata service names no host name")
+        base = "network/interfaces/macs/%s/" % mac
+        self.answers = {"mac": mac, base + "ipv6s": "\n".join(addresses), base + "ipv6-prefix": str(prefix), "local-hostname": hostname}
+
+    def get(self, path):
+        return self.answers[path]
 
 
-def prepare(cfg, root, imds_endpoint, sys_class_net, cli):
-    found = discover(OciImds(imds_endpoint), cfg, sys_class_net, cli)
-    log("host %s, address %s, pod prefix %s, uplink %s" % (found["hostname"], found["address"], found["prefix"], found["uplink"]))
-    rewrite, problems = lib.make_rewriter(cfg["sentinels"], found)
-    for rel in cfg["files"]:
-        path = os.path.join(root, rel.lstrip("/"))
-        mode = os.stat(path).st_mode & 0o7777
-        with open(path) as f:
-            content = f.read()
-        new = rewrite(content)
-        for what in ("hostname", "interface"):
-            if cfg["sentinels"][what] in new:
-                problems.append("%s stand-in in %s" % (what, rel))
-        lib.write_atomic(path, new, mode)
-    if problems:
-        fail("stand-ins flat6 cannot fill in: %s" % ", ".join(sorted(set(problems))))
-    if found["uplink"]:
-        # The default route comes from router advertisements; with forwarding
-        # on, the kernel ignores them unless accept_ra = 2 (the uplink only).
-        sysctl_dir = os.path.join(root, "etc/sysctl.d")
-        os.makedirs(sysctl_dir, exist_ok=True)
-        lib.write_atomic(
-            os.path.join(sysctl_dir, "99-zz-flat6-oci.conf"),
-            "# flat6: the uplink %s takes its default route from router advertisements.\n"
-            "net.ipv6.conf.%s.accept_ra = 2\n" % (found["uplink"], found["uplink"]),
-            0o644,
-        )
+# What main() and boot() hand the metadata adapter (the library's prepare()
+# builds its metadata client from the endpoint alone).
+STATE = {"cfg": None, "cli": None}
+
+
+def prepare(cfg, root, imds_endpoint, sys_class_net, cli=None):
+    """The library's prepare() (discover, rewrite the stand-ins, accept_ra on
+    the uplink) over OCI's metadata; on the node itself (root /) it also makes
+    sure the uplink holds the VNIC's IPv6 address."""
+    STATE["cfg"], STATE["cli"] = cfg, cli if cli is not None else STATE["cli"]
+    found = library_prepare(cfg, root, imds_endpoint, sys_class_net)
+    if root == "/":
+        ensure_address(found)
     return found
 
 
@@ -258,12 +237,12 @@ def ensure_address(found):
 
 
 def boot(cfg, imds_endpoint, sys_class_net):
-    marker = os.path.join(lib.STATE_DIR, "booted")
-    if os.path.exists(marker):
-        log("already booted (%s); nothing to do" % marker)
+    """NAT64 and (for a worker) the OCI CLI first, then the library's boot:
+    prepare, kernel settings, packages, kubeadm init or join."""
+    if os.path.exists(os.path.join(lib.STATE_DIR, "booted")):
+        log("already booted; nothing to do")
         return
-    run = lib.run
-    run(["systemctl", "restart", "systemd-resolved"], check=False)
+    lib.run(["systemctl", "restart", "systemd-resolved"], check=False)
     wait_for_nat64(cfg["nat64Prefix"])
     cli = None
     if not cfg.get("podPrefix"):
@@ -271,51 +250,35 @@ def boot(cfg, imds_endpoint, sys_class_net):
         if cli is None:
             install_oci_cli()
             cli = oci_cli()
-    found = prepare(cfg, "/", imds_endpoint, sys_class_net, cli)
-    ensure_address(found)
-    if any(f.startswith("/etc/netplan/") for f in cfg["files"]):
-        run(["netplan", "apply"])
-    run(["systemctl", "restart", "systemd-modules-load"], check=False)
-    run(["modprobe", "br_netfilter"], check=False)
-    run(["sysctl", "--system"])
-    lib.install_packages(cfg["kubernetesVersion"])
-    lib.wait_for_endpoint(cfg["apiEndpoint"])
-    lib.kubeadm(cfg["role"], cfg["kubeadmConfig"])
-    os.makedirs(os.path.dirname(marker), exist_ok=True)
-    with open(marker, "w") as f:
-        f.write("ok\n")
-    failed = os.path.join(lib.STATE_DIR, "boot-failed")
-    if os.path.exists(failed):
-        os.remove(failed)
-    log("done: %s" % cfg["role"])
+    STATE["cli"] = cli
+    library_boot(cfg, imds_endpoint, sys_class_net)
+
+
+def _wire():
+    """The library looks these names up when it runs: point them at OCI's."""
+    lib.IMDS_DEFAULT = "http://169.254.169.254"
+    lib.Imds = lambda endpoint: AwsShapedMetadata(OciImds(endpoint), STATE["cfg"], STATE["cli"])
+    lib.prepare = lambda cfg, root, imds_endpoint, sys_class_net: prepare(cfg, root, imds_endpoint, sys_class_net, STATE["cli"] or oci_cli())
+    lib.boot = boot
+    lib.report_failure = report_failure
+    lib.run = run
+
+
+def run(cmd, check=True, **kw):
+    """The library's run(); a best-effort command (check=False) the image lacks
+    (e.g. chronyc) is skipped instead of ending the boot."""
+    if not check and shutil.which(cmd[0]) is None:
+        log("skipped, %s is not installed: %s" % (cmd[0], " ".join(cmd)))
+        return subprocess.CompletedProcess(cmd, 0)
+    return library_run(cmd, check=check, **kw)
+
+
+_wire()
 
 
 def main():
-    p = argparse.ArgumentParser(prog="flat6-oci-boot")
-    p.add_argument("command", choices=["prepare", "boot"])
-    p.add_argument("--config", required=True)
-    p.add_argument("--root", default="/")
-    a = p.parse_args()
-    with open(a.config) as f:
-        cfg = json.load(f)
-    imds_endpoint = os.environ.get("FLAT6_IMDS_ENDPOINT", cfg.get("imds", "http://169.254.169.254"))
-    sys_class_net = os.environ.get("FLAT6_SYS_CLASS_NET", "/sys/class/net")
-    if a.command == "prepare":
-        try:
-            found = prepare(cfg, a.root, imds_endpoint, sys_class_net, oci_cli() if not cfg.get("podPrefix") else None)
-        except BootFailure as e:
-            print(LOG_PREFIX + "error: %s" % e, file=sys.stderr, flush=True)
-            sys.exit(1)
-        print(json.dumps({k: str(v) if v is not None else None for k, v in found.items()}))
-    else:
-        try:
-            boot(cfg, imds_endpoint, sys_class_net)
-        except BootFailure as e:
-            report_failure(str(e))
-            sys.exit(1)
-        except Exception as e:  # anything unexpected is a failed boot too
-            report_failure("unexpected %s" % lib.describe(e))
-            raise
+    """The library's command line, with OCI's metadata, prepare, boot and failure banner."""
+    lib.main()
 
 
 if __name__ == "__main__":

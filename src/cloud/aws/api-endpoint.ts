@@ -14,22 +14,14 @@ import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import { formatAddress } from '../../core/ip.js';
 import { apiEndpointOf, apiHostName } from './plan.js';
+import type { ApiEndpointBaseArgs } from '../shared/args.js';
 import type { VpcLayout } from './layout.js';
 
-export interface ApiEndpointArgs {
-  /** cluster name: display names only */
-  readonly clusterName: string;
+export interface ApiEndpointArgs extends ApiEndpointBaseArgs {
   readonly vpcId: pulumi.Input<string>;
   /** edge subnets in zone order (the layout's zone order) */
   readonly edgeSubnetIds: pulumi.Input<string>[];
   readonly layout: pulumi.Output<VpcLayout>;
-  readonly securityGroupId: pulumi.Input<string>;
-  /** listener port (controlPlaneEndpoint) */
-  readonly port: number;
-  /** port of each kube-apiserver (target port) */
-  readonly apiServerPort: number;
-  /** control-plane nodes by stable key (e.g. "cp0") and pinned IPv6 address */
-  readonly targets: ReadonlyArray<{ key: string; address: pulumi.Input<string> }>;
   /** the reservations of the load balancer's pinned addresses: created first */
   readonly addressReservations?: pulumi.Resource[];
 }

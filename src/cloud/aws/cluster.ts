@@ -9,7 +9,10 @@ import * as pulumi from '@pulumi/pulumi';
 import { formatAddress, formatPrefix } from '../../core/ip.js';
 import type { Secrets } from '../../render/secrets.js';
 import { TemplateSet } from '../../render/templates.js';
+import type { ClusterOptions } from '../shared/args.js';
 import { ApiEndpoint } from './api-endpoint.js';
+
+export type { ClusterOptions };
 import { apiCertSans, awsClusterPlan, awsControlPlaneNode, awsWorkerNode } from './plan.js';
 import type { AwsStack } from './config.js';
 import { archOf, type Arch } from './instance-types.js';
@@ -23,11 +26,6 @@ export const UBUNTU_AMI_PARAMETER: Record<Arch, string> = {
   x86_64: '/aws/service/canonical/ubuntu/server/24.04/stable/current/amd64/hvm/ebs-gp3/ami-id',
   arm64: '/aws/service/canonical/ubuntu/server/24.04/stable/current/arm64/hvm/ebs-gp3/ami-id',
 };
-
-export interface ClusterOptions {
-  /** operator template overlay (as `flat6 render --templates`) */
-  templates?: TemplateSet;
-}
 
 export interface ClusterOutputs {
   region: string;

@@ -11,6 +11,7 @@
 import * as aws from '@pulumi/aws';
 import * as pulumi from '@pulumi/pulumi';
 import { formatPrefix } from '../../core/ip.js';
+import type { NetworkPolicyArgs } from '../shared/args.js';
 import { ICMPV6_ERRORS, prefixKey } from '../shared/security.js';
 import type { NatGatewayMode } from './config.js';
 import { formatIpv4Prefix, ipv4Subnet, parseIpv4Prefix, pinnedAddresses, vpcLayout, zonePosition, EDGE_IPV4_LENGTH, type VpcLayout } from './layout.js';
@@ -21,9 +22,7 @@ export { ICMPV6_ERRORS, prefixKey };
 /** IPv4 prefix of NAT64 (RFC 6052 well-known prefix), which the NAT gateway translates. */
 export const NAT64_PREFIX = '64:ff9b::/96';
 
-export interface NetworkArgs {
-  /** cluster name: display names (Name tags) only */
-  readonly clusterName: string;
+export interface NetworkArgs extends NetworkPolicyArgs {
   readonly region: string;
   /** zones in stack order; subnets follow each zone's letter */
   readonly zones: readonly string[];
@@ -31,14 +30,6 @@ export interface NetworkArgs {
   readonly ipv4Cidr: string;
   readonly natGateway: NatGatewayMode;
   readonly controlPlaneCount: number;
-  /** port of the API load balancer (controlPlaneEndpoint) */
-  readonly apiPort: number;
-  /** port each kube-apiserver binds */
-  readonly apiServerPort: number;
-  /** IPv6 prefixes allowed to the API load balancer besides the nodes */
-  readonly adminPrefixes: readonly string[];
-  /** IPv6 prefixes nodes may reach outside the VPC */
-  readonly nodeEgress: readonly string[];
 }
 
 export interface ZoneSubnets {

@@ -3,23 +3,20 @@
  * the field reference in docs/aws.md come from this declaration.
  */
 import { z } from 'zod';
-import { int, ipv6Prefix } from '../../spec/fields.js';
+import { int } from '../../spec/fields.js';
 import { defineSection } from '../../spec/section.js';
+import { ipv6PrefixList, poolName, tagValue } from '../shared/section-fields.js';
 
 const instanceType = z
   .string()
   .regex(/^[a-z][a-z0-9-]{0,30}\.[a-z0-9-]{1,30}$/, 'is not an EC2 instance type (family.size, e.g. m7i.large)')
   .describe('EC2 instance type built on the AWS Nitro System (IPv6-only subnets and /80 prefix delegation need Nitro), e.g. m7i.large.');
 const rootVolumeGiB = int(8, 16384).default(30).describe('Size of the gp3 root volume in GiB.');
-const ipv6PrefixList = (what: string) => z.array(ipv6Prefix('An IPv6 prefix, e.g. 2001:db8:1234::/48.')).max(64).describe(what);
 const ami = z.string().regex(/^ami-[0-9a-f]{8,17}$/, 'is not an AMI id (ami- and 8-17 hex digits)');
 
 const workerPool = z
   .strictObject({
-    name: z
-      .string()
-      .regex(/^(?=.{1,40}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'is not a pool name (a lower-case DNS label of at most 40 characters)')
-      .describe('Pool name (lower-case DNS label, at most 40 characters); its resources are named after it.'),
+    name: poolName,
     instanceType,
     size: int(0, 100000).describe('Desired number of workers in the pool.'),
     minSize: int(0, 100000).optional().describe('Lower bound of the auto scaling group.').meta({ defaultText: 'size' }),
@@ -57,7 +54,7 @@ export const awsSchema = z.strictObject({
   tags: z
     .record(
       z.string().regex(/^[A-Za-z0-9 _.:/=+@-]{1,128}$/, 'is not an AWS tag key (1-128 of letters, digits, spaces and _.:/=+-@)'),
-      z.string().regex(/^[A-Za-z0-9 _.:/=+@-]{0,256}$/, 'is not an AWS tag value (0-256 of letters, digits, spaces and _.:/=+-@)'),
+      tagValue('an AWS tag value'),
     )
     .default({})
     .describe('Extra tags on every resource.'),

@@ -10,21 +10,15 @@
 import * as oci from '@pulumi/oci';
 import * as pulumi from '@pulumi/pulumi';
 import { formatAddress, formatPrefix } from '../../core/ip.js';
+import type { ApiEndpointBaseArgs } from '../shared/args.js';
 import type { VcnLayout } from './layout.js';
 import { ociApiEndpoint } from './plan.js';
 
-export interface ApiEndpointArgs {
-  readonly clusterName: string;
+/** `targets` become the backend set's backends. */
+export interface ApiEndpointArgs extends ApiEndpointBaseArgs {
   readonly compartmentId: string;
   readonly edgeSubnetId: pulumi.Input<string>;
   readonly layout: pulumi.Output<VcnLayout>;
-  readonly securityGroupId: pulumi.Input<string>;
-  /** listener port (controlPlaneEndpoint) */
-  readonly port: number;
-  /** port of each kube-apiserver (backend port) */
-  readonly apiServerPort: number;
-  /** control-plane nodes by stable key (e.g. "cp0") and pinned IPv6 address */
-  readonly backends: ReadonlyArray<{ key: string; address: pulumi.Input<string> }>;
   readonly freeformTags: Record<string, string>;
 }
 
@@ -87,7 +81,7 @@ export class ApiEndpoint extends pulumi.ComponentResource {
       { networkLoadBalancerId: nlbId, name: 'api', defaultBackendSetName: this.backendSet.name, port: args.port, protocol: 'TCP', ipVersion: 'IPV6' },
       child,
     );
-    this.backends = args.backends.map(
+    this.backends = args.targets.map(
       (b) =>
         new oci.networkloadbalancer.Backend(
           `${name}-${b.key}`,

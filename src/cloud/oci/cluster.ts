@@ -11,6 +11,7 @@ import { formatAddress, formatPrefix } from '../../core/ip.js';
 import type { Secrets } from '../../render/secrets.js';
 import { TemplateSet } from '../../render/templates.js';
 import { formatIpv4Prefix } from '../shared/tiers.js';
+import type { ClusterOptions } from '../shared/args.js';
 import { ApiEndpoint } from './api-endpoint.js';
 import { OCI_KEY, shapeArch, type OciStack } from './config.js';
 import { layoutSummary, type VcnLayout } from './layout.js';
@@ -29,11 +30,6 @@ export class OciBuildError extends Error {
     super(message);
     this.name = 'OciBuildError';
   }
-}
-
-export interface ClusterOptions {
-  /** operator template overlay (as `flat6 render --templates`) */
-  templates?: TemplateSet;
 }
 
 export interface OciClusterOutputs {
@@ -187,7 +183,7 @@ export function buildOciCluster(input: OciStack, secrets: pulumi.Input<Secrets>,
       securityGroupId: groups.api.id,
       port: plan.apiPort,
       apiServerPort: plan.apiServerPort,
-      backends: cpKeys.map((key, k) => ({ key, address: cpAddress(k) })),
+      targets: cpKeys.map((key, k) => ({ key, address: cpAddress(k) })),
       freeformTags: tags,
     },
     inProvider,

@@ -11,17 +11,12 @@ import { formatAddress, formatPrefix } from '../../core/ip.js';
 import type { VcnLayout } from './layout.js';
 import { NAT64_PREFIX_LENGTH } from './layout.js';
 import { nat64UserData } from './nat64.js';
-import { metadataOf, primaryVnicId, shapeArgs, type OciMachineArgs } from './node-pool.js';
+import { metadataOf, primaryVnicId, shapeArgs, type MachineSiteArgs } from './node-pool.js';
 
-export interface Nat64HostArgs {
-  readonly clusterName: string;
-  readonly compartmentId: string;
+/** subnetId: the edge subnet. */
+export interface Nat64HostArgs extends MachineSiteArgs {
   readonly availabilityDomain: string;
-  readonly subnetId: pulumi.Input<string>;
   readonly layout: pulumi.Output<VcnLayout>;
-  readonly machine: OciMachineArgs;
-  readonly sshAuthorizedKeys: string;
-  readonly freeformTags: Record<string, string>;
   readonly dependsOn?: readonly pulumi.Resource[];
 }
 

@@ -13,24 +13,17 @@ import * as oci from '@pulumi/oci';
 import * as pulumi from '@pulumi/pulumi';
 import { formatPrefix } from '../../core/ip.js';
 import { formatIpv4Prefix } from '../shared/tiers.js';
+import type { NetworkPolicyArgs } from '../shared/args.js';
 import { ICMPV6_ERRORS, prefixKey } from '../shared/security.js';
 import { vcnLayout, type LayoutInput, type VcnLayout } from './layout.js';
 
 /** IANA protocol numbers as OCI security rules take them. */
 export const PROTOCOL = { all: 'all', tcp: '6', udp: '17', icmpv6: '58' } as const;
 
-export interface NetworkArgs {
-  readonly clusterName: string;
+/** adminPrefixes also reach the nodes on SSH. */
+export interface NetworkArgs extends NetworkPolicyArgs {
   readonly compartmentId: string;
   readonly layoutInput: LayoutInput;
-  /** port of the API load balancer (controlPlaneEndpoint) */
-  readonly apiPort: number;
-  /** port each kube-apiserver binds */
-  readonly apiServerPort: number;
-  /** IPv6 prefixes allowed to the API load balancer and SSH besides the nodes */
-  readonly adminPrefixes: readonly string[];
-  /** IPv6 prefixes nodes may reach outside the VCN */
-  readonly nodeEgress: readonly string[];
   readonly freeformTags: Record<string, string>;
 }
 

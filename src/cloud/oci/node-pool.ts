@@ -49,17 +49,22 @@ export interface WorkerPlacement {
   readonly userData: pulumi.Output<string>;
 }
 
-export interface NodePoolArgs {
+/** Where and on what OCI machines run: every node pool and the NAT64 instance. */
+export interface MachineSiteArgs {
   readonly clusterName: string;
-  readonly poolName: string;
   readonly compartmentId: string;
   readonly subnetId: pulumi.Input<string>;
-  /** the node subnet's IPv6 /64 (OCI picks the VNIC's address from it) */
-  readonly subnetIpv6Cidr: pulumi.Input<string>;
   readonly machine: OciMachineArgs;
-  readonly placement: ControlPlanePlacement | WorkerPlacement;
+  /** the ssh_authorized_keys metadata value ("" for none) */
   readonly sshAuthorizedKeys: string;
   readonly freeformTags: Record<string, string>;
+}
+
+export interface NodePoolArgs extends MachineSiteArgs {
+  readonly poolName: string;
+  /** the node subnet's IPv6 /64 (OCI picks the VNIC's address from it) */
+  readonly subnetIpv6Cidr: pulumi.Input<string>;
+  readonly placement: ControlPlanePlacement | WorkerPlacement;
   /**
    * What must exist before a machine of the pool is launched: the subnets and
    * their routes, every security rule, the NAT64 instance and its prefix, the

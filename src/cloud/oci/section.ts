@@ -3,8 +3,9 @@
  * the field reference in docs/oci.md come from this declaration.
  */
 import { z } from 'zod';
-import { int, ipv6Prefix } from '../../spec/fields.js';
+import { int } from '../../spec/fields.js';
 import { defineSection } from '../../spec/section.js';
+import { ipv6PrefixList, poolName, tagValue } from '../shared/section-fields.js';
 
 /** An OCID of the given kinds (ocid1.<kind>.<realm>.[region].<unique id>). */
 const ocid = (kinds: string, what: string) =>
@@ -19,17 +20,13 @@ const shape = z
 const ocpus = int(1, 64).default(2).describe('OCPUs of a flexible shape.');
 const memoryGiB = int(1, 1024).default(16).describe('Memory of a flexible shape in GiB (OCI allows 1 to 64 GiB per OCPU).');
 const bootVolumeGiB = int(50, 32768).default(50).describe('Boot volume size in GiB (OCI: at least 50).');
-const ipv6PrefixList = (what: string) => z.array(ipv6Prefix('An IPv6 prefix, e.g. 2001:db8:1234::/48.')).max(64).describe(what);
 const image = ocid('image', 'an image OCID');
 
 const machine = (what: string) => z.strictObject({ shape, ocpus, memoryGiB, bootVolumeGiB }).describe(what);
 
 const workerPool = z
   .strictObject({
-    name: z
-      .string()
-      .regex(/^(?=.{1,40}$)[a-z0-9]([-a-z0-9]*[a-z0-9])?$/, 'is not a pool name (a lower-case DNS label of at most 40 characters)')
-      .describe('Pool name (lower-case DNS label, at most 40 characters); its resources are named after it.'),
+    name: poolName,
     shape,
     ocpus,
     memoryGiB,
@@ -77,7 +74,7 @@ export const ociSchema = z.strictObject({
   freeformTags: z
     .record(
       z.string().regex(/^[A-Za-z0-9_.:-]{1,100}$/, 'is not a freeform tag key (1-100 of letters, digits and _.:-)'),
-      z.string().regex(/^[A-Za-z0-9 _.:/=+@-]{0,256}$/, 'is not a freeform tag value (0-256 of letters, digits, spaces and _.:/=+-@)'),
+      tagValue('a freeform tag value'),
     )
     .default({})
     .describe('Extra freeform tags on every resource.'),
