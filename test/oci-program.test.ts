@@ -396,6 +396,8 @@ describe('oci-lab under mocks', () => {
     const layout = await value(outputs['layout'] as pulumi.Output<Record<string, any>>);
     expect(layout['limits']).toEqual({ podPrefixLength: 80, podPrefixesInNodeSubnet: 65536, nodesByIpv6: 32769, nodesByIpv4: 32765, maxNodes: 32765, ipv6AddressesPerVnic: 32 });
     expect(layout['nat64']).toEqual({ address: '2001:db8:b100:80::53', prefix: '2001:db8:b100:80:0:64::/96' });
+    // Known before OCI allocates the /56, so every preview shows it.
+    expect(outputs['nodeLimit']).toEqual({ nodes: 6, maxNodes: 32765, nodesByIpv4: 32765, nodesByIpv6: 32769, podPrefixLength: 80, ipv6AddressesPerVnic: 32 });
   });
 
   it('scale: 3 and 3,000 workers create the same resources, with the same user data', async () => {

@@ -14,7 +14,7 @@ import { formatIpv4Prefix } from '../shared/tiers.js';
 import type { ClusterOptions } from '../shared/args.js';
 import { ApiEndpoint } from './api-endpoint.js';
 import { OCI_KEY, shapeArch, type OciStack } from './config.js';
-import { layoutSummary, type VcnLayout } from './layout.js';
+import { IPV6_PER_VNIC, layoutSummary, nodeCapacity, POD_PREFIX_LENGTH, type VcnLayout } from './layout.js';
 import { Nat64Host } from './nat64-host.js';
 import { Network } from './network.js';
 import { NodePool, type OciMachineArgs } from './node-pool.js';
@@ -48,7 +48,25 @@ export interface OciClusterOutputs {
   workerPools: pulumi.Output<Array<{ name: string; instancePool: string; shape: string; size: number }>>;
   /** every address decision and the limits (nodes per cluster, /80s, IPv6 per VNIC) */
   layout: pulumi.Output<Record<string, unknown>>;
+  /** how many nodes the stack has and the most its node subnet holds (known at preview: it does not depend on the /56) */
+  nodeLimit: NodeLimit;
   kubeconfigCommands: pulumi.Output<string[]>;
+}
+
+export interface NodeLimit {
+  nodes: number;
+  maxNodes: number;
+  nodesByIpv4: number;
+  nodesByIpv6: number;
+  podPrefixLength: number;
+  ipv6AddressesPerVnic: number;
+}
+
+/** The stack's node count against the node subnet's limit (the checks refuse a stack above it: OCI_CAPACITY). */
+export function nodeLimitOf(spec: OciSpec, controlPlanes: number): NodeLimit {
+  const cap = nodeCapacity(spec.ipv4Cidr, controlPlanes);
+  const nodes = controlPlanes + spec.workerPools.reduce((n, p) => n + p.size, 0);
+  return { nodes, maxNodes: cap.nodes, nodesByIpv4: cap.ipv4Nodes, nodesByIpv6: cap.ipv6Nodes, podPrefixLength: POD_PREFIX_LENGTH, ipv6AddressesPerVnic: IPV6_PER_VNIC };
 }
 
 export interface OciCluster {
@@ -92,6 +110,11 @@ export function buildOciCluster(input: OciStack, secrets: pulumi.Input<Secrets>,
   const tags: Record<string, string> = { 'flat6-cluster': plan.name, 'flat6-stack': plan.stackName, ...spec.freeformTags };
   const sshKeys = spec.sshAuthorizedKeys.join('\n');
 
+  // The limit shows in every preview, before OCI has allocated anything.
+  const limit = nodeLimitOf(spec, plan.controlPlanes.length);
+  pulumi.log.info(
+    `flat6: ${limit.nodes} node(s) of at most ${limit.maxNodes} (node subnet: ${limit.nodesByIpv4} IPv4 addresses; ${limit.nodesByIpv6} nodes of one IPv6 address and one /${limit.podPrefixLength}; ${limit.ipv6AddressesPerVnic} IPv6 addresses per VNIC)`,
+  );
   const provider = new oci.Provider('oci', { region: spec.region });
   const inProvider = { providers: [provider] };
   const network = new Network(
@@ -267,6 +290,7 @@ function outputsOf(spec: OciSpec, clusterName: string, network: Network, nat64: 
     ),
     workerPools: pulumi.all(pools.map((p) => p.pool!.id)).apply((ids) => spec.workerPools.map((p, i) => ({ name: p.name, instancePool: ids[i]!, shape: p.shape, size: p.size }))),
     layout: layout.apply(layoutSummary),
+    nodeLimit: nodeLimitOf(spec, cpKeys.length),
     kubeconfigCommands: layout.apply((l) => kubeconfigCommands(formatAddress(l.controlPlanes[0]!.address), clusterName)),
   };
 }
