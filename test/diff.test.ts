@@ -96,6 +96,10 @@ describe('renumbering guard', () => {
     expect(stack.blocked).toBe(false);
     expect(stack.blocks).toEqual(['RENUMBER']);
     expect(stack.counts.renumbered).toBe(2);
+    const text = await diff(dir, ['--stack', 'fx', '--base', 'HEAD~1', '--allow-renumber']);
+    expect(text.code).toBe(0);
+    expect(text.stdout).toContain('== fx (stacks/Pulumi.fx.yaml): allowed: RENUMBER');
+    expect(text.stdout).toContain('allowed by --allow-renumber: fx (RENUMBER)');
   });
 
   it('an explicit index change names the index line; a node moved to another rack is RENUMBER too', async () => {

@@ -150,7 +150,7 @@ function essentials(d: StackDiff, allow: boolean, b: Budget): void {
 /** One <details> block per group of targets with the same change, while the budget lasts. */
 function details(kind: string, list: readonly TargetDiff[], b: Budget): void {
   for (const g of groupTargets(list)) {
-    const who = g.names.length > 1 ? `${g.names.length} ${kind}s with the same change: ${namesText(g.names, 8)}` : `${kind} ${g.target.name}`;
+    const who = g.names.length > 1 ? `${g.names.length} ${kind}s with the same change: ${namesText(g.names, 50)}` : `${kind} ${g.target.name}`;
     const head = `<details><summary>${html(who)}: ${html(fileStat(g.target))}</summary>`;
     const lines = g.target.files.flatMap((f) => fileDiffText(f, g.target.name));
     const wrap = (body: string[]): string => `${head}\n\n${mdFence(body.join('\n'), 'diff')}\n\n</details>\n`;
@@ -173,6 +173,8 @@ export function formatMarkdown(report: DiffReport, limit = MARKDOWN_LIMIT): stri
   const failed = report.stacks.filter((d) => d.status === 'error');
   if (failed.length) b.add(`**Failed**: ${failed.map((d) => mdCode(d.stack)).join(', ')}: the stack does not load or pass its checks.`);
   if (blocked.length) b.add(`**Blocked**: ${blocked.map((d) => `${mdCode(d.stack)} (${d.blocks.join(', ')})`).join(', ')}. Merging would renumber live nodes or make a change a live cluster cannot take; if that is intended, run with --allow-renumber.`);
+  const allowed = report.stacks.filter((d) => !d.blocked && d.blocks.length);
+  if (allowed.length) b.add(`**Allowed by --allow-renumber**: ${allowed.map((d) => `${mdCode(d.stack)} (${d.blocks.join(', ')})`).join(', ')}.`);
   if (!failed.length && !blocked.length) b.add(`No blocking change in ${plural(report.stacks.length, 'stack')}.`);
   b.add('');
   b.add('| stack | status | hosts | added | removed | renumbered | hosts with changed files | routers with changed files |');

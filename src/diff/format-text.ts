@@ -40,7 +40,7 @@ function targets(title: string, list: readonly TargetDiff[]): string[] {
   const out: string[] = [''];
   const groups = groupTargets(list);
   for (const g of groups.slice(0, MAX_TEXT_GROUPS)) {
-    const who = g.names.length > 1 ? `${g.names.length} ${title} with the same change: ${namesText(g.names)}` : `${title.replace(/s$/, '')} ${g.target.name}`;
+    const who = g.names.length > 1 ? `${g.names.length} ${title} with the same change: ${namesText(g.names, 50)}` : `${title.replace(/s$/, '')} ${g.target.name}`;
     out.push(`${who}: ${fileStat(g.target)}`);
     const lines = g.target.files.flatMap((f) => fileDiffText(f, g.target.name));
     out.push(...lines.slice(0, MAX_TEXT_LINES).map((l) => `  ${l}`));
@@ -129,6 +129,8 @@ export function formatText(report: DiffReport): string {
   const failed = report.stacks.filter((d) => d.status === 'error').map((d) => d.stack);
   if (failed.length) out.push(`failed: ${failed.join(', ')} (the stack does not load or pass its checks)`);
   if (blocked.length) out.push(`blocked: ${blocked.join(', ')}: renumbering or disruptive changes; pass --allow-renumber once a live cluster can take them`);
+  const allowed = report.stacks.filter((d) => !d.blocked && d.blocks.length);
+  if (allowed.length) out.push(`allowed by --allow-renumber: ${allowed.map((d) => `${d.stack} (${d.blocks.join(', ')})`).join(', ')}`);
   if (!failed.length && !blocked.length) out.push(`no blocking change in ${plural(report.stacks.length, 'stack')}`);
   return out.join('\n') + '\n';
 }

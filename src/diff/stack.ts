@@ -172,7 +172,7 @@ function diffMetal(o: StackDiffOptions, d: StackDiff, base: Extract<Side, { kind
   const cpKey = (p: ClusterPlan): string => JSON.stringify(p.controlPlanes.map((n) => [n.name, String(n.address), n.controlPlaneIndex]));
   const contextReasons = [...clusterPaths];
   if (cpKey(base.plan) !== cpKey(head.plan)) contextReasons.push('the control-plane nodes');
-  const contextChange = contextReasons.length ? `cluster settings every host reads changed (${contextReasons.join(', ')})` : undefined;
+  const contextChange = contextReasons.length ? `cluster settings changed (${contextReasons.join(', ')})` : undefined;
   const baseCtx: RenderContext = { plan: base.plan, templates: o.templates.base, secrets: o.secrets.base };
   const headCtx: RenderContext = { plan: head.plan, templates: o.templates.head, secrets: o.secrets.head };
   const use = o.templates.changed.length && !contextChange ? probeTemplates({ ...headCtx, templates: o.templates.head }) : undefined;
