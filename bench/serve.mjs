@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // Load test of `flat6 serve` (root; uses dist/, run `npm run build` first).
 //
-//   node bench/serve.mjs [--requests N] [--concurrency C] [--addresses N] [--format tar|tar.gz]
+//   node bench/serve.mjs [--requests N] [--concurrency C] [--addresses N] [--format tar|tar.gz] [--workers N]
 //
 // For each stack (metal: 6 nodes, scale: 1,048,576 nodes) it creates one
 // network namespace (f6srv-<pid>-<stack>), puts N planned node addresses of
@@ -13,7 +13,7 @@
 // RSS (now and peak), and the scale/metal ratios. Nothing leaves the namespace;
 // it is deleted afterwards.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -27,6 +27,7 @@ const { values } = parseArgs({
     concurrency: { type: 'string', default: '64' },
     addresses: { type: 'string', default: '2048' },
     format: { type: 'string', default: 'tar' },
+    workers: { type: 'string', default: '1' },
     client: { type: 'string' }, // internal: run the load generator with this JSON job
   },
 });
@@ -125,10 +126,32 @@ function targetsOf(stack) {
   return { plan, targets: out.map((n) => ({ name: n.name, address: formatAddress(n.address) })) };
 }
 
+/** The server and its worker processes (--workers). */
+function tree(pid) {
+  const out = [pid];
+  for (const d of readdirSync('/proc')) {
+    if (!/^\d+$/.test(d)) continue;
+    try {
+      const ppid = Number(readFileSync(`/proc/${d}/stat`, 'utf8').split(') ')[1].split(' ')[1]);
+      if (ppid === pid) out.push(Number(d));
+    } catch {
+      /* gone */
+    }
+  }
+  return out;
+}
+
+/** RSS now and peak, summed over the server's processes (MB). */
 function status(pid) {
-  const s = readFileSync(`/proc/${pid}/status`, 'utf8');
-  const kb = (k) => Number(new RegExp(`^${k}:\\s+(\\d+)`, 'm').exec(s)?.[1] ?? 0) / 1024;
-  return { rss: kb('VmRSS'), hwm: kb('VmHWM') };
+  let rss = 0;
+  let hwm = 0;
+  for (const p of tree(pid)) {
+    const s = readFileSync(`/proc/${p}/status`, 'utf8');
+    const kb = (k) => Number(new RegExp(`^${k}:\\s+(\\d+)`, 'm').exec(s)?.[1] ?? 0) / 1024;
+    rss += kb('VmRSS');
+    hwm += kb('VmHWM');
+  }
+  return { rss, hwm };
 }
 
 async function bench(stack) {
@@ -140,7 +163,7 @@ async function bench(stack) {
   ip(['-n', ns, 'link', 'set', 'lo', 'up']);
   ip(['-n', ns, '-batch', '-'], targets.map((t) => `addr add ${t.address}/128 dev lo nodad`).join('\n') + '\n');
   const port = 18000 + (process.pid % 1000);
-  const server = spawn('ip', ['netns', 'exec', ns, process.execPath, join(ROOT, 'bin', 'flat6.js'), 'serve', '--stack', stack, '--listen', `[::1]:${port}`, '--secrets', secrets], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const server = spawn('ip', ['netns', 'exec', ns, process.execPath, join(ROOT, 'bin', 'flat6.js'), 'serve', '--stack', stack, '--listen', `[::1]:${port}`, '--secrets', secrets, '--workers', values.workers], { stdio: ['ignore', 'pipe', 'pipe'] });
   let log = '';
   server.stderr.on('data', (c) => (log += c));
   await new Promise((ok, fail) => {
@@ -148,10 +171,11 @@ async function bench(stack) {
     server.on('exit', (code) => fail(new Error(`serve exited ${code}: ${log}`)));
   });
   const idle = status(server.pid);
-  const cpuOf = (pid) => {
-    const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
-    return (Number(f[11]) + Number(f[12])) / 100; // utime + stime, clock ticks of 10 ms
-  };
+  const cpuOf = (pid) =>
+    tree(pid).reduce((a, p) => {
+      const f = readFileSync(`/proc/${p}/stat`, 'utf8').split(') ')[1].split(' ');
+      return a + (Number(f[11]) + Number(f[12])) / 100; // utime + stime, clock ticks of 10 ms
+    }, 0);
   const run = (requests) => {
     const r = spawnSync('ip', ['netns', 'exec', ns, process.execPath, fileURLToPath(import.meta.url), '--client', JSON.stringify({ port, requests, concurrency: CONC, format: values.format, targets })], { encoding: 'utf8', maxBuffer: 1 << 26 });
     if (r.status !== 0) throw new Error(`load generator: ${r.stderr}`);
@@ -170,7 +194,7 @@ async function bench(stack) {
 const rows = [];
 for (const stack of ['metal', 'scale']) rows.push(await bench(stack));
 
-console.log(`flat6 serve: ${REQUESTS} requests per stack after ${Math.min(2000, REQUESTS)} warm-up, ${CONC} concurrent connections, one TCP connection per request, GET /v1/hosts/<own name>.${values.format} from the node's own address`);
+console.log(`flat6 serve --workers ${values.workers}: ${REQUESTS} requests per stack after ${Math.min(2000, REQUESTS)} warm-up, ${CONC} concurrent connections, one TCP connection per request, GET /v1/hosts/<own name>.${values.format} from the node's own address`);
 console.log(`node ${process.version}, ${cpus().length} CPU(s) ${cpus()[0]?.model ?? ''}; server and load generator share the machine`);
 console.log('');
 console.log('stack   nodes       addresses  req/s    p50 ms  p99 ms  max ms  statuses          body MB  RSS idle MB  RSS after MB  peak RSS MB');

@@ -33,19 +33,58 @@ export class Metrics {
     return this.refusals.get(reason) ?? 0;
   }
 
-  text(): string {
-    const L: string[] = [];
-    L.push('# HELP flat6_serve_requests_total Requests answered, by route and HTTP status.', '# TYPE flat6_serve_requests_total counter');
-    for (const [k, v] of [...this.requests].sort()) L.push(`flat6_serve_requests_total{${k}} ${v}`);
-    L.push('# HELP flat6_serve_refusals_total Requests refused, by reason.', '# TYPE flat6_serve_refusals_total counter');
-    for (const [k, v] of [...this.refusals].sort()) L.push(`flat6_serve_refusals_total{reason="${k}"} ${v}`);
-    L.push('# HELP flat6_serve_request_duration_seconds Time from request to response end.', '# TYPE flat6_serve_request_duration_seconds histogram');
-    BUCKETS.forEach((b, i) => L.push(`flat6_serve_request_duration_seconds_bucket{le="${b}"} ${this.buckets[i]}`));
-    L.push(`flat6_serve_request_duration_seconds_bucket{le="+Inf"} ${this.count}`);
-    L.push(`flat6_serve_request_duration_seconds_sum ${this.sum}`, `flat6_serve_request_duration_seconds_count ${this.count}`);
-    L.push('# HELP flat6_serve_response_bytes_total Bytes of response bodies sent.', '# TYPE flat6_serve_response_bytes_total counter', `flat6_serve_response_bytes_total ${this.bytes}`);
-    L.push('# HELP flat6_serve_in_flight Requests being answered.', '# TYPE flat6_serve_in_flight gauge', `flat6_serve_in_flight ${this.inFlight}`);
-    L.push('# HELP process_resident_memory_bytes Resident set size.', '# TYPE process_resident_memory_bytes gauge', `process_resident_memory_bytes ${process.memoryUsage.rss()}`);
-    return L.join('\n') + '\n';
+  /** The counters as plain data, for summing across worker processes. */
+  snapshot(): MetricsSnapshot {
+    return { requests: [...this.requests], refusals: [...this.refusals], buckets: [...this.buckets], count: this.count, sum: this.sum, bytes: this.bytes, inFlight: this.inFlight };
   }
+
+  /** Prometheus text of these counters plus `others` (the other workers' latest snapshots). */
+  text(others: MetricsSnapshot[] = []): string {
+    const all = [this.snapshot(), ...others];
+    const sumMap = (pick: (s: MetricsSnapshot) => Array<[string, number]>): Map<string, number> => {
+      const m = new Map<string, number>();
+      for (const s of all) for (const [k, v] of pick(s)) m.set(k, (m.get(k) ?? 0) + v);
+      return m;
+    };
+    const t = {
+      requests: sumMap((s) => s.requests),
+      refusals: sumMap((s) => s.refusals),
+      buckets: BUCKETS.map((_, i) => all.reduce((a, s) => a + (s.buckets[i] ?? 0), 0)),
+      count: all.reduce((a, s) => a + s.count, 0),
+      sum: all.reduce((a, s) => a + s.sum, 0),
+      bytes: all.reduce((a, s) => a + s.bytes, 0),
+      inFlight: all.reduce((a, s) => a + s.inFlight, 0),
+    };
+    return render(t, all.length);
+  }
+}
+
+export interface MetricsSnapshot {
+  requests: Array<[string, number]>;
+  refusals: Array<[string, number]>;
+  buckets: number[];
+  count: number;
+  sum: number;
+  bytes: number;
+  inFlight: number;
+}
+
+function render(
+  m: { requests: Map<string, number>; refusals: Map<string, number>; buckets: number[]; count: number; sum: number; bytes: number; inFlight: number },
+  processes: number,
+): string {
+  const L: string[] = [];
+  L.push('# HELP flat6_serve_requests_total Requests answered, by route and HTTP status.', '# TYPE flat6_serve_requests_total counter');
+  for (const [k, v] of [...m.requests].sort()) L.push(`flat6_serve_requests_total{${k}} ${v}`);
+  L.push('# HELP flat6_serve_refusals_total Requests refused, by reason.', '# TYPE flat6_serve_refusals_total counter');
+  for (const [k, v] of [...m.refusals].sort()) L.push(`flat6_serve_refusals_total{reason="${k}"} ${v}`);
+  L.push('# HELP flat6_serve_request_duration_seconds Time from request to response end.', '# TYPE flat6_serve_request_duration_seconds histogram');
+  BUCKETS.forEach((b, i) => L.push(`flat6_serve_request_duration_seconds_bucket{le="${b}"} ${m.buckets[i]}`));
+  L.push(`flat6_serve_request_duration_seconds_bucket{le="+Inf"} ${m.count}`);
+  L.push(`flat6_serve_request_duration_seconds_sum ${m.sum}`, `flat6_serve_request_duration_seconds_count ${m.count}`);
+  L.push('# HELP flat6_serve_response_bytes_total Bytes of response bodies sent.', '# TYPE flat6_serve_response_bytes_total counter', `flat6_serve_response_bytes_total ${m.bytes}`);
+  L.push('# HELP flat6_serve_in_flight Requests being answered.', '# TYPE flat6_serve_in_flight gauge', `flat6_serve_in_flight ${m.inFlight}`);
+  L.push('# HELP process_resident_memory_bytes Resident set size of the process that answered.', '# TYPE process_resident_memory_bytes gauge', `process_resident_memory_bytes ${process.memoryUsage.rss()}`);
+  L.push('# HELP flat6_serve_processes Server processes whose counters are summed here.', '# TYPE flat6_serve_processes gauge', `flat6_serve_processes ${processes}`);
+  return L.join('\n') + '\n';
 }

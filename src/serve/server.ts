@@ -19,7 +19,7 @@ import type { Secrets } from '../render/secrets.js';
 import { tarBuffer } from '../sinks/tar.js';
 import { clientAddress, nodeByAddress } from './address.js';
 import { cloudConfig } from './cloud-config.js';
-import { Metrics, type Route } from './metrics.js';
+import { Metrics, type MetricsSnapshot, type Route } from './metrics.js';
 
 export interface ServeLimits {
   /** bytes of request line + headers (Node answers 431 beyond) */
@@ -55,6 +55,8 @@ export interface ServeOptions {
   limits?: Partial<ServeLimits>;
   /** one line per refusal (rate-limited) and per lifecycle event */
   log?: (line: string) => void;
+  /** the other server processes' latest metrics (--workers), summed into /metrics */
+  peerMetrics?: () => MetricsSnapshot[];
 }
 
 export interface Served {
@@ -141,7 +143,7 @@ export function createServe(opts: ServeOptions): Served {
       }
       if (url === '/metrics') {
         route = 'metrics';
-        return send(200, metrics.text(), 'text/plain; version=0.0.4; charset=utf-8');
+        return send(200, metrics.text(opts.peerMetrics?.() ?? []), 'text/plain; version=0.0.4; charset=utf-8');
       }
       if (url === '/v1/plan') {
         route = 'plan';

@@ -5,6 +5,7 @@ import { formatAddress, parseAddress } from '../../core/ip.js';
 import type { RenderContext } from '../../render/context.js';
 import { chooseSecrets, SECRETS_ENV } from '../../render/secrets.js';
 import { TemplateSet } from '../../render/templates.js';
+import { isServeWorker, runPrimary, workerSide } from '../../serve/cluster.js';
 import { createServe, DEFAULT_LIMITS, type TlsOptions } from '../../serve/server.js';
 import { planFromArgs, STACK_HELP, STACK_OPTION, type Command } from '../main.js';
 
@@ -35,7 +36,7 @@ function readPem(path: string | undefined, what: string, cwd: string): Buffer | 
 export const serveCommand: Command = {
   name: 'serve',
   summary: 'Serve each booting host its own files over HTTP(S): tar, tar.gz or cloud-config, rendered on request.',
-  usage: "flat6 serve [--stack NAME] --listen '[ADDR]:PORT' [--secrets FILE] [--templates DIR] [--trust-proxy ADDR,...] [--tls-cert FILE --tls-key FILE [--client-ca FILE]]",
+  usage: "flat6 serve [--stack NAME] --listen '[ADDR]:PORT' [--workers N] [--secrets FILE] [--templates DIR] [--trust-proxy ADDR,...] [--tls-cert FILE --tls-key FILE [--client-ca FILE]]",
   options: {
     ...STACK_OPTION,
     listen: { type: 'string', short: 'l' },
@@ -45,9 +46,12 @@ export const serveCommand: Command = {
     'tls-cert': { type: 'string' },
     'tls-key': { type: 'string' },
     'client-ca': { type: 'string' },
+    workers: { type: 'string', short: 'w' },
   },
   help: `${STACK_HELP}
   -l, --listen [ADDR]:PORT  IPv6 address and port, brackets required ('[::]:8080')
+  -w, --workers N        N server processes sharing the socket (default 1): use every
+                         CPU; /metrics sums them all (at most a second old)
       --secrets FILE     bootstrap secrets, as for render (else ${SECRETS_ENV.token} and
                          ${SECRETS_ENV.certificateKey}); serve never generates them
       --templates DIR    template overlay, as for render
@@ -99,14 +103,27 @@ stop accepting, finish requests in flight (10 s at most), exit 0.`,
     if (clientCa && !cert) throw new UsageError('--client-ca needs --tls-cert and --tls-key');
     const tls: TlsOptions | undefined = cert && key ? { cert, key, clientCa } : undefined;
 
-    const served = createServe({ ctx, trustedProxies, tls, log: (l) => io.stderr(`${l}\n`) });
+    const workersArg = (args.values['workers'] as string | undefined) ?? '1';
+    if (!/^[1-9]\d{0,2}$/.test(workersArg)) throw new UsageError(`--workers takes a whole number from 1 to 999, not ${JSON.stringify(workersArg)}`);
+    const workers = Number(workersArg);
+    const scheme = tls ? 'https' : 'http';
+    const banner = (port: number, n: number): string =>
+      `serving ${plan.nodeCount} host(s) of ${plan.stackName} on ${scheme}://[${listen.host}]:${port}${n > 1 ? ` with ${n} worker processes` : ''}${tls?.clientCa ? ' (client certificates required)' : ''}\n`;
+    if (workers > 1 && !isServeWorker()) {
+      // Everything above was checked here once, so a usage error stops before any worker starts.
+      return runPrimary(workers, (port) => io.stdout(banner(port, workers)), (l) => io.stderr(`${l}\n`));
+    }
+    let worker: ReturnType<typeof workerSide> | undefined;
+    const served = createServe({ ctx, trustedProxies, tls, log: (l) => io.stderr(`${l}\n`), peerMetrics: () => worker?.peers() ?? [] });
+    if (isServeWorker()) worker = workerSide(() => served.metrics.snapshot());
     await new Promise<void>((ok, fail) => {
       served.server.once('error', (e: NodeJS.ErrnoException) => fail(new UsageError(`cannot listen on ${listenArg}: ${e.message}`)));
       served.server.listen({ host: listen.host, port: listen.port, ipv6Only: true }, ok);
     });
     const addr = served.server.address();
     const port = typeof addr === 'object' && addr ? addr.port : listen.port;
-    io.stdout(`serving ${plan.nodeCount} host(s) of ${plan.stackName} on ${tls ? 'https' : 'http'}://[${listen.host}]:${port}${tls?.clientCa ? ' (client certificates required)' : ''}\n`);
+    if (worker) worker.listening(port);
+    else io.stdout(banner(port, 1));
     await new Promise<void>((done) => {
       const stop = (sig: string): void => {
         process.off('SIGTERM', onTerm);
@@ -119,7 +136,8 @@ stop accepting, finish requests in flight (10 s at most), exit 0.`,
       process.on('SIGTERM', onTerm);
       process.on('SIGINT', onInt);
     });
-    io.stderr('serve: stopped\n');
+    worker?.stop();
+    if (!worker) io.stderr('serve: stopped\n');
     return 0;
   },
 };
