@@ -152,6 +152,28 @@ describe('OCI checks', () => {
     expect(codes.filter((c) => !covered.has(c))).toEqual([]);
   });
 
+  it.each([
+    ['an unknown field', '    nat64:\n', '    nat46:\n', 'SCHEMA_UNKNOWN_FIELD', 'nat46', 'flat6:oci.nat46'],
+    ['a compartment that is not an OCID', 'compartmentId: ocid1.compartment.oc1..', 'compartmentId: compartment.oc1..', 'SCHEMA_VALUE', 'compartmentId: compartment', 'flat6:oci.compartmentId'],
+    ['a bare-metal shape', '        shape: VM.Standard.E5.Flex\n        ocpus: 1\n        memoryGiB: 12\n        size: 3', '        shape: BM.Standard.E5.192\n        ocpus: 1\n        memoryGiB: 12\n        size: 3', 'SCHEMA_VALUE', 'BM.Standard', 'flat6:oci.workerPools.0.shape'],
+    ['an IPv4 admin prefix', 'adminPrefixes: []', 'adminPrefixes: ["203.0.113.0/24"]', 'IPV4_LITERAL', '"203.0.113.0/24"', 'flat6:oci.adminPrefixes.0'],
+  ])('%s in flat6:oci is reported at its line', (_what, from, to, code, fragment, prefix) => {
+    expect(LAB_TEXT).toContain(from);
+    const text = LAB_TEXT.replace(from, to);
+    let ds: Diagnostic[] = [];
+    try {
+      lab(text);
+    } catch (e) {
+      ds = (e as Flat6Error).diagnostics;
+    }
+    const d = ds.find((x) => x.code === code);
+    expect(d, JSON.stringify(ds, null, 1)).toBeDefined();
+    expect(d!.message.startsWith(prefix)).toBe(true);
+    expect(d!.location?.file).toBe(LAB_FILE);
+    expect(d!.location?.line).toBe(text.slice(0, text.indexOf(fragment)).split('\n').length);
+    expect(d!.fix).toBeTruthy();
+  });
+
   it('core and OCI problems are reported together', () => {
     const text = LAB_TEXT.replace('services: "fd3c:9a52:7e11::/112"', 'services: "fd3c:9a52:7e11::/100"').replace('podPrefixLength: 80', 'podPrefixLength: 96');
     let codes: string[] = [];
