@@ -1,10 +1,10 @@
 /**
- * Archive sink: one .tar or .tar.gz file written as a stream (zlib for gzip),
- * in batches of about BATCH bytes with backpressure, so memory stays flat
+ * Archive sink: one .tar (blocking writes) or .tar.gz (a zlib stream with
+ * backpressure) file, in batches of about BATCH bytes, so memory stays flat
  * whatever the archive holds. Directory entries are written once each, before
  * the first file below them.
  */
-import { createWriteStream, type WriteStream } from 'node:fs';
+import { closeSync, createWriteStream, openSync, writeSync, type WriteStream } from 'node:fs';
 import { once } from 'node:events';
 import type { Writable } from 'node:stream';
 import { createGzip, type Gzip } from 'node:zlib';
@@ -21,8 +21,10 @@ export class ArchiveWriter {
   bytes = 0;
   private readonly enc: TarEncoder;
   private readonly dirs = new DirTracker();
-  private readonly out: WriteStream;
-  private readonly head: Writable;
+  /** plain tar: written with blocking writes, no stream (nothing to wait for, nothing to buffer) */
+  private readonly fd?: number;
+  private readonly out?: WriteStream;
+  private readonly head?: Writable;
   private readonly gzip?: Gzip;
   private batch: Buffer[] = [];
   private batched = 0;
@@ -34,16 +36,16 @@ export class ArchiveWriter {
     opts: TarOptions & { level?: number } = {},
   ) {
     this.enc = new TarEncoder(opts);
+    if (format === 'tar') {
+      this.fd = openSync(path, 'wx', 0o644);
+      return;
+    }
     this.out = createWriteStream(path, { flags: 'wx', mode: 0o644 });
     this.out.on('error', (e) => (this.failed ??= e));
-    if (format === 'tar.gz') {
-      this.gzip = createGzip({ level: opts.level ?? 6 });
-      this.gzip.on('error', (e) => (this.failed ??= e));
-      this.gzip.pipe(this.out);
-      this.head = this.gzip;
-    } else {
-      this.head = this.out;
-    }
+    this.gzip = createGzip({ level: opts.level ?? 6 });
+    this.gzip.on('error', (e) => (this.failed ??= e));
+    this.gzip.pipe(this.out);
+    this.head = this.gzip;
   }
 
   private push(parts: Buffer[]): Promise<void> | undefined {
@@ -55,14 +57,26 @@ export class ArchiveWriter {
     return this.batched >= BATCH ? this.flush() : undefined;
   }
 
-  private async flush(): Promise<void> {
-    if (this.failed) throw this.failed;
-    if (this.batched === 0) return;
+  private take(): Buffer | undefined {
+    if (this.batched === 0) return undefined;
     const buf = this.batch.length === 1 ? this.batch[0]! : Buffer.concat(this.batch, this.batched);
     this.batch = [];
     this.batched = 0;
-    if (!this.head.write(buf)) await Promise.race([once(this.head, 'drain'), once(this.out, 'error').then(([e]) => Promise.reject(e as Error))]);
+    return buf;
+  }
+
+  private flush(): Promise<void> | undefined {
     if (this.failed) throw this.failed;
+    const buf = this.take();
+    if (!buf) return undefined;
+    if (this.fd !== undefined) {
+      for (let off = 0; off < buf.length; ) off += writeSync(this.fd, buf, off, buf.length - off);
+      return undefined;
+    }
+    if (this.head!.write(buf)) return undefined;
+    return Promise.race([once(this.head!, 'drain'), once(this.out!, 'error').then(([e]) => Promise.reject(e as Error))]).then(() => {
+      if (this.failed) throw this.failed;
+    });
   }
 
   /** Add a file (its parent directories first, 0755); resolves when the batch is handed on. */
@@ -79,17 +93,30 @@ export class ArchiveWriter {
 
   /** Write the end blocks and wait until every byte is on disk (or the first error). */
   async close(): Promise<void> {
-    this.push([this.enc.end()]);
-    await this.flush();
-    const done = once(this.out, 'close');
-    this.head.end();
+    const wait = this.push([this.enc.end()]);
+    if (wait) await wait;
+    const last = this.flush();
+    if (last) await last;
+    if (this.fd !== undefined) {
+      closeSync(this.fd);
+      return;
+    }
+    const done = this.out!.closed ? Promise.resolve() : once(this.out!, 'close');
+    this.head!.end();
     await done;
     if (this.failed) throw this.failed;
   }
 
   /** Stop after a failure; the caller removes the staging directory. */
   destroy(): void {
+    if (this.fd !== undefined) {
+      try {
+        closeSync(this.fd);
+      } catch {
+        /* already closed */
+      }
+    }
     this.gzip?.destroy();
-    this.out.destroy();
+    this.out?.destroy();
   }
 }

@@ -288,7 +288,11 @@ export class DirWriter {
     private readonly umask: number = currentUmask(),
   ) {}
 
+  private last = '';
+
   private dirOf(rel: string): void {
+    const dir = rel.slice(0, Math.max(0, rel.lastIndexOf('/')));
+    if (dir === this.last) return; // the same directory as the previous file: made already
     const parts = rel.split('/');
     parts.pop();
     if (parts.length === 0) return;
@@ -309,6 +313,7 @@ export class DirWriter {
       }
       seen.add(d);
     }
+    this.last = dir;
   }
 
   /** Write one file; `rel` must be a relative path without "." or ".." parts. */

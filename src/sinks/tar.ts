@@ -110,12 +110,18 @@ function padding(n: number): Buffer {
  * only the directories of the current group (first two path parts), so memory
  * stays flat however many files an archive holds.
  */
+const NONE: string[] = [];
+
 export class DirTracker {
   private readonly top = new Set<string>();
   private group = '';
   private made = new Set<string>();
+  private last = '';
   /** directories of `rel`'s parent chain not yet emitted, outermost first */
   missing(rel: string): string[] {
+    const dir = rel.slice(0, Math.max(0, rel.lastIndexOf('/')));
+    if (dir === this.last) return NONE;
+    this.last = dir;
     const parts = rel.split('/');
     parts.pop();
     const out: string[] = [];
