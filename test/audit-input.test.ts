@@ -10,6 +10,7 @@ import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { afterAll, describe, expect, it } from 'vitest';
+import { jsonLineOf } from '../src/audit/input/json-locate.js';
 import { JsonScanner } from '../src/audit/input/json-scan.js';
 import { YamlSplitter } from '../src/audit/input/yaml-split.js';
 import { cleanupTempDirs, tempDir } from './helpers.js';
@@ -144,6 +145,18 @@ data:
     }
     expect(wholeY.map((u) => [u.kind, u.line])).toEqual([['doc', 1], ['item', 4], ['item', 7], ['envelope', 2]]);
   });
+});
+
+it('the line of a field in JSON text: nested lists and maps, escaped keys, strings that look like structure', () => {
+  const text = JSON.stringify({ a: { 'x"y': [1, { b: '}],{' }, [2, 3]], 'k\u00e9': null }, c: [{ d: 'v' }] }, null, 2);
+  const at = (p: Array<string | number>): string => text.split('\n')[jsonLineOf(text, p) - 1]!.trim();
+  expect(at(['a', 'x"y', 1, 'b'])).toBe('"b": "}],{"');
+  expect(at(['a', 'x"y', 2, 1])).toBe('3');
+  expect(at(['a', 'k\u00e9'])).toBe('"k\u00e9": null');
+  expect(at(['c', 0, 'd'])).toBe('"d": "v"');
+  // a path that is not there: its deepest ancestor
+  expect(at(['c', 0, 'nope'])).toBe('{');
+  expect(jsonLineOf('{"a": 1}', ['a'])).toBe(1);
 });
 
 describe('directories and notes', () => {

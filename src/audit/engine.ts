@@ -52,6 +52,13 @@ export function isKubeObject(v: unknown): v is KubeObject {
   return isRecord(v) && typeof v['apiVersion'] === 'string' && typeof v['kind'] === 'string' && v['kind'] !== '';
 }
 
+/** FNV-1a of a message, with its length: the dedupe key need not hold the message itself. */
+function hash(s: string): string {
+  let h = 0x811c9dc5;
+  for (let i = 0; i < s.length; i++) h = Math.imul(h ^ s.charCodeAt(i), 0x01000193);
+  return `${(h >>> 0).toString(36)}.${s.length}`;
+}
+
 interface Held {
   finding: Finding;
   uid?: string;
@@ -103,7 +110,8 @@ export class Auditor {
         fix: r.fix ?? info.fix,
         source: line === undefined ? src.label : `${src.label}:${line}`,
       };
-      const key = r.podSpecPath !== undefined ? `${r.code} ${r.podSpecPath} ${r.message}` : undefined;
+      // only objects that may own others (uid) or be owned (a controller) need the key
+      const key = r.podSpecPath !== undefined && (uid || owner) ? `${r.code} ${r.podSpecPath} ${hash(r.message)}` : undefined;
       if (uid && key) {
         let keys = this.keysByUid.get(uid);
         if (!keys) this.keysByUid.set(uid, (keys = new Set()));

@@ -48,6 +48,7 @@ export class JsonScanner {
   private itemBytes = 0;
   private itemLine = 0;
   private inItem = false;
+  private itemsSeen = 0;
   private out: JsonUnit[] = [];
 
   constructor(private readonly file: string) {}
@@ -126,7 +127,9 @@ export class JsonScanner {
       const depth = this.stack.length;
       // the start of a value directly inside the items array: a new item
       if (this.itemsDepth && depth === this.itemsDepth && !this.inItem && c !== 0x2c && c !== 0x5d) {
-        copy(i);
+        // what stands between items (white space) stays out of the envelope: it would grow with the list
+        if (this.itemsSeen++ === 0) copy(i);
+        else segStart = i;
         this.inItem = true;
         this.item = [];
         this.itemBytes = 0;
@@ -152,9 +155,11 @@ export class JsonScanner {
           if (depth >= MAX_DEPTH) this.fail(`JSON nests deeper than ${MAX_DEPTH} levels`);
           if (depth === 0 && c === 0x5b) {
             this.itemsDepth = 1;
+            this.itemsSeen = 0;
             this.topKind = 'envelope';
           } else if (depth === 1 && c === 0x5b && this.stack[0] === 0x7b && !this.expectKey && this.lastKey === 'items') {
             this.itemsDepth = 2;
+            this.itemsSeen = 0;
             this.topKind = 'envelope';
           }
           this.stack.push(c);

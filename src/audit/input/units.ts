@@ -3,9 +3,10 @@
  * Kubernetes objects: parse, bound, flatten lists, give each object a way to
  * find the line of any of its fields.
  */
-import { LineCounter, parseAllDocuments, parseDocument, type Document } from 'yaml';
+import { LineCounter, parseAllDocuments, type Document } from 'yaml';
 import { isKubeObject, type ObjectSource } from '../engine.js';
 import { AuditInputError, isRecord, type KubeObject, type PathPart } from '../types.js';
+import { jsonLineOf } from './json-locate.js';
 import { MAX_ALIASES, MAX_DEPTH } from './limits.js';
 
 export interface UnitSink {
@@ -62,17 +63,9 @@ function yamlLocator(doc: Document, lc: LineCounter, toFile: (n: number) => numb
   };
 }
 
-/** JSON units are located on demand (only for objects with findings): yaml reads JSON with positions. */
+/** JSON units are located on demand (only for objects with findings), by one scan of their text. */
 function jsonLocator(text: string, toFile: (n: number) => number): Locate {
-  let cached: { doc: Document; lc: LineCounter } | undefined;
-  return (path, textLine) => {
-    if (!cached) {
-      const lc = new LineCounter();
-      const doc = parseDocument(text, { lineCounter: lc, prettyErrors: false, uniqueKeys: false });
-      cached = { doc, lc };
-    }
-    return yamlLocator(cached.doc, cached.lc, toFile, [])(path, textLine);
-  };
+  return (path) => toFile(jsonLineOf(text, path));
 }
 
 /**
