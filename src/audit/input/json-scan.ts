@@ -60,6 +60,11 @@ export class JsonScanner {
   push(s: string): JsonUnit[] {
     let segStart = 0; // start of the slice of s not yet copied into the current buffer
     const copy = (to: number): void => {
+      // what stands between two items (white space, commas) stays out of every buffer
+      if (!this.inItem && this.itemsSeen > 0 && this.itemsDepth && this.stack.length === this.itemsDepth) {
+        segStart = to;
+        return;
+      }
       if (to > segStart) {
         const piece = s.slice(segStart, to);
         if (this.inItem) {
@@ -127,9 +132,8 @@ export class JsonScanner {
       const depth = this.stack.length;
       // the start of a value directly inside the items array: a new item
       if (this.itemsDepth && depth === this.itemsDepth && !this.inItem && c !== 0x2c && c !== 0x5d) {
-        // what stands between items (white space) stays out of the envelope: it would grow with the list
-        if (this.itemsSeen++ === 0) copy(i);
-        else segStart = i;
+        copy(i);
+        this.itemsSeen++;
         this.inItem = true;
         this.item = [];
         this.itemBytes = 0;
@@ -177,7 +181,7 @@ export class JsonScanner {
             if (this.inItem) {
               copy(i);
               this.endItem();
-            }
+            } else if (this.itemsSeen > 0) segStart = i; // the white space after the last item stays out
             this.itemsDepth = 0;
           }
           if (depth === 1) {
