@@ -171,8 +171,17 @@ describe('no false positives', () => {
     const text = readFileSync(kubeadm, 'utf8');
     expect(text).toContain('healthzBindAddress: "[::]:10256"');
     writeFileSync(join(broken, 'kubeadm.yaml'), text.replace('healthzBindAddress: "[::]:10256"', 'healthzBindAddress: "0.0.0.0:10256"').replace('clusterCIDR: "', 'clusterCIDR: "10.244.0.0/16,'));
+    const want = ['KubeProxyConfiguration COMPONENT_IPV4_AUX_BIND healthzBindAddress', 'KubeProxyConfiguration COMPONENT_IPV4_CIDR clusterCIDR'];
+    // and, when the add-ons are rendered, their CoreDNS told to forward to an IPv4 resolver
+    const coredns = join(out, 'cluster', 'addons', '10-coredns.yaml');
+    if (existsSync(coredns)) {
+      const c = readFileSync(coredns, 'utf8');
+      expect(c).toContain('forward . [2001:4860:4860::8888]:53 [2606:4700:4700::1111]:53');
+      writeFileSync(join(broken, 'coredns.yaml'), c.replace('forward . [2001:4860:4860::8888]:53 [2606:4700:4700::1111]:53', 'forward . 8.8.8.8:53 1.1.1.1:53'));
+      want.unshift('ConfigMap COREDNS_FORWARD_IPV4 data.Corefile');
+    }
     const b = await auditJson([broken]);
-    expect(b.report.findings.map((f) => `${f.kind} ${f.code} ${f.path}`).sort()).toEqual(['KubeProxyConfiguration COMPONENT_IPV4_AUX_BIND healthzBindAddress', 'KubeProxyConfiguration COMPONENT_IPV4_CIDR clusterCIDR']);
+    expect(b.report.findings.map((f) => `${f.kind} ${f.code} ${f.path}`).sort()).toEqual(want.sort());
   });
 });
 
