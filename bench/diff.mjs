@@ -18,7 +18,7 @@
 // RSS is process.resourceUsage().maxRSS of that process (Node itself included).
 import { execFileSync, spawnSync } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { cpus, tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { fileURLToPath } from 'node:url';
@@ -123,7 +123,7 @@ for (const [name, c] of Object.entries(CASES)) {
   rows.push({ name, runs });
 }
 
-console.log(`flat6 diff on the scale stack (1,048,576 nodes), ${RUNS} run(s) each, median; node ${process.version}, ${cpus().length} CPU(s) ${cpus()[0]?.model ?? ''}`);
+console.log(`flat6 diff on the scale stack (1,048,576 nodes), ${RUNS} run(s) each, median; node ${process.version}, ${cpus().length} CPU(s) ${cpus()[0]?.model ?? ''}, load average ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
 console.log('');
 const header = ['case', 'exit', 'added', 'renumbered', 'hosts w/ changed inputs', 'hosts rendered', 'routers rendered', 'in-process ms', 'process ms', 'peak RSS MiB'];
 const table = rows.map(({ name, runs }) => {

@@ -241,7 +241,20 @@ describe('secrets never show', () => {
   });
 });
 
-describe('AWS node pools', () => {
+describe('cloud node pools', () => {
+  it('an OCI stack: each pool\'s boot files, no bare-metal hosts', async () => {
+    const oci = readFileSync(join(ROOT, 'stacks', 'Pulumi.oci-lab.yaml'), 'utf8');
+    const dir = fixtureRepo({ 'stacks/Pulumi.oci-lab.yaml': oci });
+    commit(dir, { 'stacks/Pulumi.oci-lab.yaml': oci.replace('kubernetesVersion: v1.33.4', 'kubernetesVersion: v1.33.5') });
+    const { code, stack } = await diffJson(dir, ['--stack', 'oci-lab', '--base', 'HEAD~1']);
+    expect(code).toBe(0);
+    expect(stack.pools!.length).toBeGreaterThanOrEqual(2);
+    expect(names(stack.pools!)).toContain('control-plane/cp0');
+    for (const p of stack.pools!) expect(p.files.some((f) => f.diff.includes('+  "kubernetesVersion": "v1.33.5"'))).toBe(true);
+    expect(stack.hosts).toEqual([]);
+    expect(stack.notes.join('\n')).toContain('cloud stack (flat6:oci)');
+  });
+
   it('what each pool boots with is compared; control-plane nodes moved to another zone are RENUMBER', async () => {
     const aws = readFileSync(join(ROOT, 'stacks', 'Pulumi.aws-lab.yaml'), 'utf8');
     const dir = fixtureRepo({ 'stacks/Pulumi.aws-lab.yaml': aws });

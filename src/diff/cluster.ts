@@ -10,6 +10,13 @@ import { CLUSTER_KEY, isPlainObject, type LoadedStack } from '../spec/load.js';
 import type { FieldChange } from './types.js';
 
 export const AWS_KEY = 'flat6:aws';
+export const OCI_KEY = 'flat6:oci';
+/** Sections of cloud stacks: their machines boot from node pools, not from the racks of flat6:cluster. */
+export const CLOUD_KEYS: readonly string[] = [AWS_KEY, OCI_KEY];
+
+export function cloudKeyOf(stack: LoadedStack): string | undefined {
+  return CLOUD_KEYS.find((k) => stack.config[k] !== undefined);
+}
 
 /** Fields of flat6:cluster that are not for a live cluster to change, and why. */
 const DISRUPTIVE_FIELDS: Record<string, string> = {
@@ -19,12 +26,17 @@ const DISRUPTIVE_FIELDS: Record<string, string> = {
   'controlPlane.vip': 'the API endpoint address is in every kubeconfig, join configuration and the API server certificate',
 };
 
-/** On AWS the node and pod ranges and the VIP of flat6:cluster are not used (the VPC's /56 is), so only these stay disruptive. */
-const DISRUPTIVE_ON_AWS = new Set(['name', 'network.services']);
+/** In the clouds the node and pod ranges and the VIP of flat6:cluster are not used (the network's /56 is), so only these stay disruptive. */
+const DISRUPTIVE_IN_CLOUD = new Set(['name', 'network.services']);
 
-const DISRUPTIVE_AWS_FIELDS: Record<string, string> = {
-  region: 'a stack moved to another region is a new VPC and new machines: nothing of the cluster survives',
-  ipv4Cidr: "the VPC's IPv4 CIDR cannot change in place: the VPC and everything in it are replaced",
+const DISRUPTIVE_CLOUD_FIELDS: Partial<Record<string, Record<string, string>>> = {
+  [AWS_KEY]: {
+    region: 'a stack moved to another region is a new VPC and new machines: nothing of the cluster survives',
+    ipv4Cidr: "the VPC's IPv4 CIDR cannot change in place: the VPC and everything in it are replaced",
+  },
+  [OCI_KEY]: {
+    region: 'a stack moved to another region is a new VCN and new machines: nothing of the cluster survives',
+  },
 };
 
 /** Fields of flat6:cluster whose change moves node addresses, pod prefixes or gateways. */
@@ -90,16 +102,12 @@ function diffMaps(
   return out;
 }
 
-function isAws(stack: LoadedStack): boolean {
-  return stack.config[AWS_KEY] !== undefined;
-}
-
 /** Changes of flat6:cluster outside racks. */
 export function clusterChanges(base: LoadedStack, head: LoadedStack): FieldChange[] {
-  const aws = isAws(base) || isAws(head);
+  const cloud = cloudKeyOf(base) !== undefined || cloudKeyOf(head) !== undefined;
   const b = flatten(base.spec, '', new Map(), skipCluster);
   const h = flatten(head.spec, '', new Map(), skipCluster);
-  return diffMaps(CLUSTER_KEY, b, h, (p) => head.locate(p), (p) => (aws && !DISRUPTIVE_ON_AWS.has(p) ? undefined : DISRUPTIVE_FIELDS[p]));
+  return diffMaps(CLUSTER_KEY, b, h, (p) => head.locate(p), (p) => (cloud && !DISRUPTIVE_IN_CLOUD.has(p) ? undefined : DISRUPTIVE_FIELDS[p]));
 }
 
 /** A config value that is (or holds) an encrypted Pulumi secret. */
@@ -112,22 +120,23 @@ function holdsSecret(v: unknown): boolean {
 /** Keys whose values are secrets even in plain text. */
 const SECRET_KEY = /(token|key|secret|password|passphrase|credential)/i;
 
-/** Changes of flat6:aws and of every other config key but flat6:cluster. */
+/** Changes of the cloud sections (flat6:aws, flat6:oci) and of every other config key but flat6:cluster. */
 export function configChanges(base: LoadedStack, head: LoadedStack): FieldChange[] {
   const out: FieldChange[] = [];
-  const ba = base.config[AWS_KEY];
-  const ha = head.config[AWS_KEY];
-  if (ba !== undefined || ha !== undefined) {
-    const b = flatten(ba ?? {}, '', new Map(), () => false);
-    const h = flatten(ha ?? {}, '', new Map(), () => false);
+  for (const key of CLOUD_KEYS) {
+    const bc = base.config[key];
+    const hc = head.config[key];
+    if (bc === undefined && hc === undefined) continue;
+    const b = flatten(bc ?? {}, '', new Map(), () => false);
+    const h = flatten(hc ?? {}, '', new Map(), () => false);
     const locate = (p: string): FieldChange['location'] =>
       head.locateIn(
-        AWS_KEY,
+        key,
         p.split('.').map((s) => (/^\d+$/.test(s) ? Number(s) : s)),
       );
-    out.push(...diffMaps(AWS_KEY, b, h, locate, (p) => DISRUPTIVE_AWS_FIELDS[p]));
+    out.push(...diffMaps(key, b, h, locate, (p) => DISRUPTIVE_CLOUD_FIELDS[key]?.[p]));
   }
-  const keys = [...new Set([...Object.keys(base.config), ...Object.keys(head.config)])].filter((k) => k !== CLUSTER_KEY && k !== AWS_KEY).sort();
+  const keys = [...new Set([...Object.keys(base.config), ...Object.keys(head.config)])].filter((k) => k !== CLUSTER_KEY && !CLOUD_KEYS.includes(k)).sort();
   for (const key of keys) {
     const o = base.config[key];
     const n = head.config[key];

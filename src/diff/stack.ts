@@ -8,7 +8,7 @@ import type { RenderContext } from '../render/context.js';
 import type { Secrets } from '../render/secrets.js';
 import { loadStack, parseStack, type LoadedStack } from '../spec/load.js';
 import { CauseFinder } from './cause.js';
-import { AWS_KEY, clusterChanges, configChanges, controlPlaneChange } from './cluster.js';
+import { cloudKeyOf, clusterChanges, configChanges, controlPlaneChange } from './cluster.js';
 import { nodeRef, diffNodes } from './nodes.js';
 import { broadOf, diffHosts, diffRouters, probeTemplates, HOST_LIMIT, type Sides } from './targets.js';
 import type { TemplateSides } from './templates.js';
@@ -133,9 +133,9 @@ export function diffStack(o: StackDiffOptions): StackDiff {
   d.cluster = [...cluster, ...config, ...(members ? [members] : [])];
   if (d.cluster.some((c) => c.disruptive)) block(d, 'DISRUPTIVE', o.allowRenumber);
 
-  const aws = base.stack.config[AWS_KEY] !== undefined || head.stack.config[AWS_KEY] !== undefined;
-  if (aws) {
-    d.notes.push('AWS stack: its machines boot from the node pools below; the node and pod ranges of flat6:cluster are not used on AWS (docs/aws.md), so its bare-metal hosts are not compared');
+  const cloud = cloudKeyOf(head.stack) ?? cloudKeyOf(base.stack);
+  if (cloud) {
+    d.notes.push(`cloud stack (${cloud}): its machines boot from the node pools below; the node and pod ranges of flat6:cluster are not used in the cloud, so its bare-metal hosts are not compared`);
   } else {
     try {
       diffMetal(o, d, base, head, cluster.map((c) => c.path));

@@ -45,7 +45,7 @@ export function statusText(d: StackDiff): string {
 /** "14 -> 16 hosts: 2 added, 0 removed, 10 renumbered" */
 export function hostLine(d: StackDiff): string {
   const c = d.counts;
-  if (d.pools) return `${c.hostsBase} -> ${plural(c.hostsHead, 'node pool')} (AWS: control-plane nodes and worker pools)${c.renumbered ? `, ${c.renumbered} control-plane node(s) renumbered` : ''}`;
+  if (d.pools) return `${c.hostsBase} -> ${plural(c.hostsHead, 'node pool')} (control-plane nodes and worker pools)${c.renumbered ? `, ${c.renumbered} control-plane node(s) renumbered` : ''}`;
   return `${c.hostsBase.toLocaleString('en-US')} -> ${plural(c.hostsHead, 'host')}: ${c.added.toLocaleString('en-US')} added, ${c.removed.toLocaleString('en-US')} removed, ${c.renumbered.toLocaleString('en-US')} renumbered`;
 }
 
