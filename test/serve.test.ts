@@ -228,7 +228,7 @@ describe.skipIf(!ROOT_USER)('flat6 serve in network namespaces', () => {
       for (const r of [tar!, tgz!, cc!]) onlyOwnSecrets(r === tgz ? gunzipSync(r.body) : r.body, name);
       expect(tar!.body.toString('latin1')).toContain(secretsOf(node).bootstrapToken);
     }
-  });
+  }, 180_000);
 
   it("refuses a neighbour's files, non-node and outside addresses with 403, logged and counted", async () => {
     const before = { other: served!.metrics.refusalsOf('other-host'), none: served!.metrics.refusalsOf('not-a-node') };
@@ -293,7 +293,7 @@ setTimeout(() => { console.log('"still open"'); process.exit(0); }, 8000);`;
     await new Promise((r) => setTimeout(r, 300));
     expect((await get(A2, '/v1/hosts/r1-n1.tar')).status).toBe(200);
     expect(await p).toBe('"HTTP/1.1 408 Request Timeout"');
-    expect(Date.now() - t0).toBeLessThan(6000);
+    expect(Date.now() - t0).toBeLessThan(7500); // headers timeout 1.5 s + Node's 1 s check interval, with room for a loaded machine
     expect((await get(A, '/healthz')).status).toBe(200);
   });
 
