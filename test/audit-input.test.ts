@@ -349,6 +349,15 @@ stringData:
     expect(r.stdout).toContain('\\u001b[2J');
   });
 
+  it('an object with a flood of findings is reported up to 200 of them, and says so', async () => {
+    const env = Array.from({ length: 5000 }, (_, i) => ({ name: `HOST_${i}`, value: '0.0.0.0' }));
+    const pod = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'flood' }, spec: { containers: [{ name: 'c', env }] } };
+    const r = await auditJson(['-'], { stdin: JSON.stringify(pod, null, 1) });
+    expect(r.report.findings).toHaveLength(200);
+    expect(r.report.findings[199]!.source).toBe(`<stdin>:${JSON.stringify(pod, null, 1).split('\n').findIndex((l) => l.includes('"HOST_199"')) + 2}`);
+    expect(r.stderr).toMatch(/note: 1 objects with more than 200 findings: only the first 200 of each are reported: <stdin>:1 \(5000\)/);
+  });
+
   it('objects of any shape never crash a rule', async () => {
     const odd = [
       { apiVersion: 'v1', kind: 'Service', spec: { ipFamilies: 'IPv4', clusterIPs: 5, externalIPs: [null, 1, {}], loadBalancerIP: [] }, status: { loadBalancer: { ingress: 'x' } } },

@@ -66,8 +66,13 @@ interface Held {
   key?: string;
 }
 
+/** Findings reported per object; more are counted, not listed (a hostile object cannot flood the report). */
+export const MAX_FINDINGS_PER_OBJECT = 200;
+
 export class Auditor {
   objects = 0;
+  /** objects that had more than MAX_FINDINGS_PER_OBJECT findings */
+  truncated: string[] = [];
   private held: Held[] = [];
   /** uid -> keys of its pod-template findings */
   private keysByUid = new Map<string, Set<string>>();
@@ -92,6 +97,10 @@ export class Auditor {
     const uid = str(meta['uid']);
     const owner = arr(meta['ownerReferences']).find((r) => isRecord(r) && r['controller'] === true && typeof r['uid'] === 'string') as Record<string, unknown> | undefined;
     const seen = new Set<string>();
+    if (raw.length > MAX_FINDINGS_PER_OBJECT) {
+      this.truncated.push(`${src.line === undefined ? src.label : `${src.label}:${src.line}`} (${raw.length})`);
+      raw.length = MAX_FINDINGS_PER_OBJECT;
+    }
     for (const r of raw) {
       const path = formatPath(r.path);
       const once = `${r.code} ${path} ${r.textLine ?? ''}`;

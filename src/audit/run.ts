@@ -3,7 +3,7 @@
  * cluster, through one Auditor; what could not be read is collected, never
  * skipped in silence.
  */
-import { Auditor } from './engine.js';
+import { Auditor, MAX_FINDINGS_PER_OBJECT } from './engine.js';
 import { expandPaths, readFile } from './input/read.js';
 import { listAll, RESOURCES } from './live/client.js';
 import { LiveError, loadKubeconfig } from './live/kubeconfig.js';
@@ -69,6 +69,7 @@ export async function runAudit(opts: AuditOptions): Promise<AuditResult> {
       errors.push(new AuditInputError('cluster', undefined, e.message));
     }
   }
+  for (const t of auditor.truncated) note(t, `objects with more than ${MAX_FINDINGS_PER_OBJECT} findings: only the first ${MAX_FINDINGS_PER_OBJECT} of each are reported`);
   const notes = [...reasons].map(([what, r]) => `${r.count} ${what}: ${r.examples.slice(0, 3).join(', ')}${r.examples.length > 3 ? ', ...' : ''}`);
   return { findings: auditor.findings(), objects: auditor.objects, errors, notes };
 }

@@ -65,7 +65,13 @@ function yamlLocator(doc: Document, lc: LineCounter, toFile: (n: number) => numb
 
 /** JSON units are located on demand (only for objects with findings), by one scan of their text. */
 function jsonLocator(text: string, toFile: (n: number) => number): Locate {
-  return (path) => toFile(jsonLineOf(text, path));
+  const lines = new Map<string, number>();
+  return (path) => {
+    const key = JSON.stringify(path);
+    let line = lines.get(key);
+    if (line === undefined) lines.set(key, (line = jsonLineOf(text, path)));
+    return toFile(line);
+  };
 }
 
 /**
