@@ -12,6 +12,11 @@ import { wordMessage } from './word-message.js';
 
 const MAX_SEARCH_DEPTH = 12;
 
+/** IPv4 other than loopback: 127.0.0.0/8 stays on every pod's and node's lo, so it is never reported here. */
+function ipv4NotLoopback(v: unknown): boolean {
+  return familyOf(v) === 4 && !String(v).startsWith('127.');
+}
+
 /** Every pod spec in `obj` with its path (metadata and status are not searched). */
 export function findPodSpecs(obj: KubeObject): Array<{ spec: Record<string, unknown>; path: PathPart[] }> {
   const found: Array<{ spec: Record<string, unknown>; path: PathPart[] }> = [];
@@ -56,7 +61,7 @@ function podSpecRules(spec: Record<string, unknown>, base: PathPart[], out: RawF
   const dns = spec['dnsConfig'];
   if (isRecord(dns)) {
     arr(dns['nameservers']).forEach((ns, i) => {
-      if (familyOf(ns) === 4) {
+      if (ipv4NotLoopback(ns)) {
         push(out, base, ['dnsConfig', 'nameservers', i], { code: 'DNS_CONFIG_IPV4_NAMESERVER', message: `dnsConfig nameserver ${JSON.stringify(ns)} is IPv4: the pod cannot reach it, and every lookup that tries it first waits for a timeout` });
       }
     });
@@ -70,7 +75,7 @@ function hostAliases(spec: Record<string, unknown>, base: PathPart[], out: RawFi
     if (isRecord(a) && familyOf(a['ip']) === 6) for (const h of arr(a['hostnames'])) if (typeof h === 'string') v6Names.add(h);
   }
   aliases.forEach((a, i) => {
-    if (!isRecord(a) || familyOf(a['ip']) !== 4) return;
+    if (!isRecord(a) || !ipv4NotLoopback(a['ip'])) return;
     const names = arr(a['hostnames']).filter((h): h is string => typeof h === 'string' && !v6Names.has(h));
     if (!names.length) return;
     push(out, base, ['hostAliases', i, 'ip'], {
@@ -113,7 +118,7 @@ function containerRules(c: Record<string, unknown>, at: PathPart[], base: PathPa
     if (!isRecord(h)) continue;
     for (const kind of ['httpGet', 'tcpSocket'] as const) {
       const target = h[kind];
-      if (isRecord(target) && familyOf(target['host']) === 4) {
+      if (isRecord(target) && ipv4NotLoopback(target['host'])) {
         push(out, base, [...at, ...path, kind, 'host'], {
           code: 'PROBE_IPV4_HOST',
           message: `${who} ${path.join('.')} ${kind} targets host ${JSON.stringify(target['host'])} (IPv4): the kubelet of an IPv6-only node cannot reach it`,
@@ -122,7 +127,7 @@ function containerRules(c: Record<string, unknown>, at: PathPart[], base: PathPa
     }
   }
   arr(c['ports']).forEach((p, i) => {
-    if (isRecord(p) && familyOf(p['hostIP']) === 4) {
+    if (isRecord(p) && ipv4NotLoopback(p['hostIP'])) {
       push(out, base, [...at, 'ports', i, 'hostIP'], {
         code: 'HOST_PORT_IPV4_HOST_IP',
         message: `${who} hostPort ${String(p['hostPort'] ?? '')} is bound to hostIP ${JSON.stringify(p['hostIP'])} (IPv4): nothing reaches it over IPv6`,
