@@ -200,6 +200,8 @@ export function diffAgainstDir(o: { name: string; file: string; head: Side; rend
     }
   }
   d.hosts = hosts;
+  d.hostCoverage.all = true;
+  d.routerCoverage.all = true;
   d.hostCoverage.inputsChanged = d.hostCoverage.rendered;
   d.hostCoverage.changed = changedHosts;
   if (changedHosts > hosts.length) d.notes.push(`${changedHosts - hosts.length} more changed host(s) are counted but not shown`);

@@ -50,6 +50,7 @@ export function hostLine(d: StackDiff): string {
 }
 
 export function coverageLine(c: Coverage, what: string): string {
+  if (c.all) return `${plural(c.rendered, what)} compared with the render directory, ${c.changed} with changed files`;
   if (c.inputsChanged === 0 && c.rendered === 0) return `no ${what} inputs changed`;
   const parts = [`${plural(c.inputsChanged, what)} with changed inputs`];
   if (c.broad) parts.push(c.broad);

@@ -82,6 +82,8 @@ export interface Coverage {
   broad?: string;
   /** true when only a sample of inputsChanged was rendered */
   sampled: boolean;
+  /** against a render directory every target is rendered and compared, whatever changed */
+  all?: boolean;
 }
 
 export type BlockCode = 'RENUMBER' | 'DISRUPTIVE' | 'UNVERIFIED';
