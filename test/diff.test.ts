@@ -267,6 +267,33 @@ describe('--all-stacks and bad input', () => {
     expect((await diff(dir, ['--stack', 'fx', '--base', 'HEAD', '--context', '-1'])).code).toBe(2);
   });
 
+  it('hostile input never crashes: broken base stacks are UNVERIFIED, broken render directories a usage error', async () => {
+    const hostile = ['', 'a: [', 'config:\n  flat6:cluster: !!binary aGk=\n', `config:\n  flat6:cluster:\n    a: &a [x, x, x, x, x, x, x, x, x]\n${Array.from({ length: 120 }, (_, i) => `    b${i}: [*a, *a, *a, *a, *a, *a, *a, *a]`).join('\n')}\n`, 'config: 5\n', '\u0000\u001b[2J'];
+    for (const text of hostile) {
+      const dir = fixtureRepo({ [FX]: text });
+      commit(dir, { [FX]: fixtureStack() });
+      const r = await diffJson(dir, ['--stack', 'fx', '--base', 'HEAD~1']);
+      expect(r.code, JSON.stringify(text)).toBe(1);
+      expect(r.stack.blocks).toEqual(['UNVERIFIED']);
+    }
+    const plans = ['{', '[]', '{"nodes": 5}', '{"nodes": [null]}', '{"nodes": [{"name": "../x", "rack": "a", "address": "x", "podPrefix": "y", "gateway": "z"}]}'];
+    for (const plan of plans) {
+      const out = tempDir('bad-render');
+      writeFileSync(join(out, 'plan.json'), plan);
+      const r = await cli(['diff', '--stack', 'multirack', '--base', out]);
+      expect(r.code, plan).toBe(2);
+      expect(r.stderr).toMatch(/^flat6 diff: --base \S+/);
+    }
+    // A render whose plan.json is sound but whose values are not: compared, reported, no crash.
+    const odd = tempDir('odd-render');
+    writeFileSync(join(odd, 'plan.json'), JSON.stringify({ cluster: 'x'.repeat(5000), controlPlanes: 'nope', nodes: [{ name: 'r0-n0', rack: 'r0', address: 'not an address', podPrefix: '::/0', gateway: '' }] }));
+    const r = await cli(['diff', '--stack', 'multirack', '--base', odd, '--format', 'json']);
+    expect(r.code).toBe(1);
+    const s = (JSON.parse(r.stdout) as { stacks: Array<{ blocks: string[]; counts: { renumbered: number } }> }).stacks[0]!;
+    expect(s.blocks.sort()).toEqual(['DISRUPTIVE', 'RENUMBER']);
+    expect(s.counts.renumbered).toBe(1);
+  });
+
   it('a shallow clone without the base commit says how to fetch it', async () => {
     const dir = fixtureRepo({ [FX]: fixtureStack() });
     commit(dir, { [FX]: fixtureStack({ dns: '["2001:db8:53::54"]' }) });

@@ -9,7 +9,7 @@ import { realpathSync } from 'node:fs';
 import { isAbsolute, relative, sep } from 'node:path';
 import { UsageError } from '../core/diagnostics.js';
 
-/** Files larger than this are not read from git (a stack file is far smaller). */
+/** Files larger than this are not read from git (flat6 refuses stack files this large anyway). */
 const MAX_BLOB = 64 * 1024 * 1024;
 
 function git(cwd: string, args: string[], input?: string): Buffer {
@@ -109,10 +109,10 @@ export function listFilesAt(base: GitBase, dir: string): string[] {
 
 /**
  * Contents of repository paths at the base commit, in one `git cat-file --batch`;
- * a path absent at that commit maps to undefined.
+ * a path absent at that commit maps to undefined, one larger than MAX_BLOB to null.
  */
-export function readFilesAt(base: GitBase, paths: readonly string[]): Map<string, string | undefined> {
-  const result = new Map<string, string | undefined>();
+export function readFilesAt(base: GitBase, paths: readonly string[]): Map<string, string | null | undefined> {
+  const result = new Map<string, string | null | undefined>();
   if (paths.length === 0) return result;
   for (const p of paths) if (hasControl(p)) throw new UsageError(`cannot read ${JSON.stringify(p)} from git: the path holds a control character`);
   let out: Buffer;
@@ -134,8 +134,10 @@ export function readFilesAt(base: GitBase, paths: readonly string[]): Map<string
       continue;
     }
     const size = Number(m[2]);
-    if (m[1] !== 'blob' || size > MAX_BLOB) {
+    if (m[1] !== 'blob') {
       result.set(p, undefined);
+    } else if (size > MAX_BLOB) {
+      result.set(p, null);
     } else {
       result.set(p, out.toString('utf8', off, off + size));
     }

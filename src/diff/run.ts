@@ -11,7 +11,8 @@ import { diffAgainstDir, readRenderDir } from './dir.js';
 import { DIFF_SECRETS } from './files.js';
 import { listFilesAt, openGitBase, readFilesAt, repoPath, type GitBase } from './git.js';
 import { diffPools } from './pools.js';
-import { diffStack, loadSide } from './stack.js';
+import { MAX_STACK_BYTES } from '../spec/load.js';
+import { diffStack, loadSide, type Side } from './stack.js';
 import { sameTemplates, templatesAt } from './templates.js';
 import type { DiffReport, StackDiff } from './types.js';
 
@@ -126,7 +127,11 @@ function runAgainstGit(req: DiffRequest): DiffReport {
     const stacks = list.map((p) => {
       const text = p.basePath ? texts.get(p.basePath) : undefined;
       // "<ref>:<path>": diagnostics name the base file so; its base name gives the stack name, as for the head.
-      const base = loadSide(undefined, text, `${req.base}:${p.basePath ?? p.shownAs}`);
+      const shownBase = `${req.base}:${p.basePath ?? p.shownAs}`;
+      const base: Side =
+        text === null
+          ? { kind: 'error', error: { exitCode: 2, message: `${shownBase} is larger than the ${MAX_STACK_BYTES} bytes a stack file may have`, diagnostics: [] } }
+          : loadSide(undefined, text, shownBase);
       const head = p.head ? loadSide(p.head.file, undefined, p.head.shownAs) : loadSide(undefined, undefined, p.shownAs);
       const d = diffStack({
         name: p.name,

@@ -2,7 +2,7 @@
  * The diff of one stack: load and plan both sides, compare cluster fields,
  * racks and nodes at the plan level, then render only what changed.
  */
-import { Flat6Error, UsageError, type Diagnostic } from '../core/diagnostics.js';
+import { Flat6Error, UsageError } from '../core/diagnostics.js';
 import { createPlan, type ClusterPlan } from '../plan/plan.js';
 import type { RenderContext } from '../render/context.js';
 import type { Secrets } from '../render/secrets.js';
@@ -187,9 +187,4 @@ function diffMetal(o: StackDiffOptions, d: StackDiff, base: Extract<Side, { kind
   d.routerCoverage = routers.coverage;
   d.routersAdded = routers.added;
   d.routersRemoved = routers.removed;
-}
-
-/** Diagnostics of a failed side, for the formats. */
-export function diagnosticsOf(d: StackDiff): Diagnostic[] {
-  return d.error?.diagnostics ?? [];
 }

@@ -92,7 +92,7 @@ export function templatesAt(base: GitBase, overlay: string | undefined): Templat
     for (const layer of layers) {
       const p = join(layer, n);
       const rp = at.get(p);
-      const text = rp !== undefined ? blobs.get(rp) : readOrUndefined(p);
+      const text = rp !== undefined ? (blobs.get(rp) ?? undefined) : readOrUndefined(p);
       if (text !== undefined) return text;
     }
     return undefined;
