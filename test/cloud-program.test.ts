@@ -17,6 +17,7 @@ import { gunzipSync } from 'node:zlib';
 import * as pulumi from '@pulumi/pulumi';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parse, parseAllDocuments, parseDocument } from 'yaml';
+import { countsByType, MockRecorder, unwrapSecret, urnOf, value, type Recorded } from './pulumi-mocks.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const LAB_FILE = join(ROOT, 'stacks', 'Pulumi.aws-lab.yaml');
@@ -27,41 +28,9 @@ const VPC_IPV6 = '2001:db8:a100::/56';
 const NLB_DNS = 'internal-api-nlb-0123abcdef.elb.us-east-2.amazonaws.com';
 const SECRETS = { bootstrapToken: 'abcdef.0123456789abcdef', certificateKey: '0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef' };
 
-interface Recorded {
-  type: string;
-  name: string;
-  inputs: Record<string, any>;
-  /** URNs of every resource this one depends on (dependsOn and inputs), as the engine receives them */
-  dependencies: string[];
-}
-
-let recorded: Recorded[] = [];
-/** dependency URNs of each registration request, by type and name, until the mock records the resource */
-const pendingDependencies = new Map<string, string[]>();
-
-/** Wrap the mock monitor so every registration's dependency list is kept. */
-function recordDependencies(): void {
-  const monitor = pulumi.runtime.getMonitor() as unknown as { registerResource(req: any, cb: any): unknown };
-  const register = monitor.registerResource.bind(monitor);
-  monitor.registerResource = (req: any, cb: any) => {
-    pendingDependencies.set(`${req.getType()}::${req.getName()}`, [...req.getDependenciesList()]);
-    return register(req, cb);
-  };
-}
-
-/** "urn:pulumi:stack::project::a$b$type::name" -> { type, name } */
-function urnOf(urn: string): { type: string; name: string } {
-  const parts = urn.split('::');
-  return { type: parts[2]!.split('$').pop()!, name: parts.slice(3).join('::') };
-}
-
-const mocks: pulumi.runtime.Mocks = {
-  newResource(args) {
-    const key = `${args.type}::${args.name}`;
-    recorded.push({ type: args.type, name: args.name, inputs: args.inputs, dependencies: pendingDependencies.get(key) ?? [] });
-    pendingDependencies.delete(key);
-    const id = `${args.name}-id`;
-    const state: Record<string, unknown> = { ...args.inputs, arn: `arn:aws:mock:::${args.name}` };
+const harness = new MockRecorder(
+  (args, inputs) => {
+    const state: Record<string, unknown> = { ...inputs, arn: `arn:aws:mock:::${args.name}` };
     switch (args.type) {
       case 'aws:ec2/vpc:Vpc':
         state['ipv6CidrBlock'] = VPC_IPV6;
@@ -79,44 +48,17 @@ const mocks: pulumi.runtime.Mocks = {
       case 'aws:ec2/instance:Instance':
         return { id: `i-${Buffer.from(args.name).toString('hex').slice(0, 17)}`, state };
     }
-    return { id, state };
+    return { id: `${args.name}-id`, state };
   },
-  call(args) {
-    if (args.token === 'aws:ssm/getParameter:getParameter') return { ...args.inputs, value: 'ami-0123456789abcdef0', type: 'String' };
-    return args.inputs;
-  },
-};
-
-/** Pulumi's view of a stack file's config: structured values as JSON text. */
-function pulumiConfigOf(text: string): Record<string, string> {
-  const config = (parse(text) as { config: Record<string, unknown> }).config;
-  return Object.fromEntries(Object.entries(config).map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)]));
-}
+  (args) => (args.token === 'aws:ssm/getParameter:getParameter' ? { ...args.inputs, value: 'ami-0123456789abcdef0', type: 'String' } : args.inputs),
+);
 
 async function resetMocks(configText = LAB_TEXT, secrets: Partial<typeof SECRETS> = SECRETS): Promise<void> {
-  recorded = [];
-  await pulumi.runtime.setMocks(mocks, 'flat6', 'aws-lab', false);
-  recordDependencies();
-  const config = { ...pulumiConfigOf(configText) };
-  if (secrets.bootstrapToken) config['flat6:bootstrapToken'] = secrets.bootstrapToken;
-  if (secrets.certificateKey) config['flat6:certificateKey'] = secrets.certificateKey;
-  pulumi.runtime.setAllConfig(config, ['flat6:bootstrapToken', 'flat6:certificateKey']);
+  await harness.reset('aws-lab', configText, secrets);
 }
 
-function value<T>(o: pulumi.Input<T>): Promise<T> {
-  return new Promise((ok) => pulumi.output(o).apply((v) => ok(v as T)));
-}
-
-/** Wait until every output resolved and no resource registration is still arriving. */
 async function settle(outputs: Record<string, unknown>): Promise<void> {
-  await Promise.all(Object.values(outputs).map((o) => (pulumi.Output.isInstance(o) ? value(o) : o)));
-  let last = -1;
-  for (let stable = 0; stable < 3; ) {
-    await new Promise((r) => setTimeout(r, 10));
-    stable = recorded.length === last ? stable + 1 : 0;
-    last = recorded.length;
-  }
-  current = recorded;
+  current = await harness.settle(outputs);
 }
 
 /** The Pulumi program's entry, as `pulumi up` runs it, on stacks/Pulumi.aws-lab.yaml. */
@@ -139,14 +81,6 @@ async function runCluster(text: string): Promise<Awaited<ReturnType<typeof impor
   return cluster;
 }
 
-/** Pulumi hands mocks secret inputs wrapped in its secret signature. */
-const SECRET_SIG = '4dabf18193072939515e22adb298388d';
-const SECRET_VALUE = '1b47061264138c4ac30d75fd1eb44270';
-function unwrapSecret(v: unknown): { secret: boolean; value: unknown } {
-  if (v && typeof v === 'object' && (v as Record<string, unknown>)[SECRET_SIG] === SECRET_VALUE) return { secret: true, value: (v as Record<string, unknown>)['value'] };
-  return { secret: false, value: v };
-}
-
 /** The run the assertions look at: the last run, or the aws-lab program run (see `useLab`). */
 let current: Recorded[] = [];
 const of = (type: string): Recorded[] => current.filter((r) => r.type === type);
@@ -159,12 +93,6 @@ const byId = (id: string): Recorded | undefined => current.find((r) => `${r.name
 /** "type name" of every resource a recorded one depends on */
 const dependsOn = (r: Recorded): Set<string> => new Set(r.dependencies.map((u) => `${urnOf(u).type} ${urnOf(u).name}`));
 const label = (r: Recorded): string => `${r.type} ${r.name}`;
-
-function countsByType(): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const r of current) out[r.type] = (out[r.type] ?? 0) + 1;
-  return Object.fromEntries(Object.entries(out).sort(([a], [b]) => a.localeCompare(b)));
-}
 
 function cloudConfig(base64: string): { text: string; files: Map<string, string> } {
   const text = gunzipSync(Buffer.from(base64, 'base64')).toString('utf8');
@@ -190,7 +118,7 @@ describe('aws-lab under mocks', () => {
   it('registers the expected resources (type and count)', async () => {
     useLab();
     const outputs = labOutputs;
-    expect(countsByType()).toEqual({
+    expect(countsByType(current)).toEqual({
       'aws:autoscaling/group:Group': 1,
       'aws:ec2/egressOnlyInternetGateway:EgressOnlyInternetGateway': 1,
       'aws:ec2/eip:Eip': 1,
@@ -352,7 +280,7 @@ describe('aws-lab under mocks', () => {
       expect(ni[0].ipv6PrefixCount).toBe(1);
       expect((ni[0].ipv6AddressCount ?? ni[0].ipv6Addresses.length) as number).toBe(1);
       expect(lt.inputs['imageId']).toBe('ami-0123456789abcdef0');
-      expect(unwrapSecret(lt.inputs['userData']).secret).toBe(true);
+      expect(lt.secrets).toContain('userData');
     }
     // Control planes: pinned addresses = load balancer targets.
     const pinned = lts.filter((l) => l.name.startsWith('control-plane-')).map((l) => l.inputs['networkInterfaces'][0].ipv6Addresses[0]);
@@ -496,7 +424,7 @@ describe('aws-lab under mocks', () => {
       const text = LAB_TEXT.replace('        size: 3\n        maxSize: 6', `        size: ${size}\n        maxSize: ${size}`);
       expect(text).not.toBe(LAB_TEXT);
       const cluster = await runCluster(text);
-      counts.push(countsByType());
+      counts.push(countsByType(current));
       desired.push(one('aws:autoscaling/group:Group', 'workers-general-asg').inputs['desiredCapacity']);
       workerUserData.push(unwrapSecret(one('aws:ec2/launchTemplate:LaunchTemplate', 'workers-general-lt').inputs['userData']).value as string);
       // The user data Pulumi stores holds the bootstrap token: secret in every pool.
@@ -511,24 +439,7 @@ describe('aws-lab under mocks', () => {
   });
 
   describe('clear errors, nothing registered', () => {
-    async function failure(stack: string, configText: string, secrets: Partial<typeof SECRETS> = SECRETS): Promise<string> {
-      recorded = [];
-      await pulumi.runtime.setMocks(mocks, 'flat6', stack, false);
-      recordDependencies();
-      const config = pulumiConfigOf(configText);
-      if (secrets.bootstrapToken) config['flat6:bootstrapToken'] = secrets.bootstrapToken;
-      if (secrets.certificateKey) config['flat6:certificateKey'] = secrets.certificateKey;
-      pulumi.runtime.setAllConfig(config, ['flat6:bootstrapToken', 'flat6:certificateKey']);
-      const program = (await import('../src/program/index.js')).default;
-      try {
-        await program();
-      } catch (e) {
-        expect(e).toBeInstanceOf(pulumi.RunError);
-        expect(recorded).toEqual([]);
-        return (e as Error).message;
-      }
-      throw new Error('expected the program to fail');
-    }
+    const failure = (stack: string, configText: string, secrets: Partial<typeof SECRETS> = SECRETS): Promise<string> => harness.failure(stack, configText, secrets);
 
     it('a bare-metal stack is refused with its file, line and fix', async () => {
       const metal = readFileSync(join(ROOT, 'stacks', 'Pulumi.metal.yaml'), 'utf8');

@@ -13,10 +13,10 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { gunzipSync } from 'node:zlib';
 import * as pulumi from '@pulumi/pulumi';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
+import { countsByType, MockRecorder, unpackCloudConfig, value, type Recorded } from './pulumi-mocks.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const LAB_FILE = join(ROOT, 'stacks', 'Pulumi.oci-lab.yaml');
@@ -25,108 +25,37 @@ const LAB_TEXT = readFileSync(LAB_FILE, 'utf8');
 const VCN_IPV6 = '2001:db8:b100::/56';
 const SECRETS = { bootstrapToken: 'abcdef.0123456789abcdef', certificateKey: '0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef' };
 
-interface Recorded {
-  type: string;
-  name: string;
-  inputs: Record<string, any>;
-  dependencies: string[];
-}
-let recorded: Recorded[] = [];
-let invokes: Array<{ token: string; inputs: Record<string, any> }> = [];
-const pendingDependencies = new Map<string, string[]>();
-
-function recordDependencies(): void {
-  const monitor = pulumi.runtime.getMonitor() as unknown as { registerResource(req: any, cb: any): unknown };
-  const register = monitor.registerResource.bind(monitor);
-  monitor.registerResource = (req: any, cb: any) => {
-    pendingDependencies.set(`${req.getType()}::${req.getName()}`, [...req.getDependenciesList()]);
-    return register(req, cb);
-  };
-}
-
-/** Pulumi's secret marker as mocks receive it: { <signature>: <secret sig>, value }. */
-const SECRET_SIG = '4dabf18193072939515e22adb298388d';
-/** Inputs with secrets unwrapped; the paths that were secret are listed. */
-function unsecret(v: any, path: string, secrets: string[]): any {
-  if (Array.isArray(v)) return v.map((x, i) => unsecret(x, `${path}.${i}`, secrets));
-  if (v && typeof v === 'object') {
-    if (SECRET_SIG in v) {
-      secrets.push(path);
-      return unsecret(v.value, path, secrets);
-    }
-    return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, unsecret(x, path ? `${path}.${k}` : k, secrets)]));
-  }
-  return v;
-}
-/** Which input paths each resource received as secrets. */
-const secretPaths = new Map<string, string[]>();
-
-const mocks: pulumi.runtime.Mocks = {
-  newResource(args) {
-    const key = `${args.type}::${args.name}`;
-    const secrets: string[] = [];
-    const inputs = unsecret(args.inputs, '', secrets);
-    secretPaths.set(args.name, secrets);
-    recorded.push({ type: args.type, name: args.name, inputs, dependencies: pendingDependencies.get(key) ?? [] });
-    pendingDependencies.delete(key);
+const harness = new MockRecorder(
+  (args, inputs) => {
     const state: Record<string, unknown> = { ...inputs };
     if (args.type === 'oci:Core/vcn:Vcn') state['ipv6cidrBlocks'] = [VCN_IPV6];
-    if (args.type === 'oci:NetworkLoadBalancer/backendSet:BackendSet') state['name'] = args.inputs['name'];
     return { id: `ocid1.${args.name}`, state };
   },
-  call(args) {
-    invokes.push({ token: args.token, inputs: args.inputs });
+  (args) => {
     if (args.token === 'oci:Core/getImages:getImages') return { images: [{ id: 'ocid1.image.oc1..ubuntu2404' }] };
     if (args.token === 'oci:Core/getVnicAttachments:getVnicAttachments') return { vnicAttachments: [{ nicIndex: 0, vnicId: `vnic-of-${args.inputs['instanceId']}` }] };
     return args.inputs;
   },
-};
-
-function pulumiConfigOf(text: string): Record<string, string> {
-  const config = (parse(text) as { config: Record<string, unknown> }).config;
-  return Object.fromEntries(Object.entries(config).map(([k, v]) => [k, typeof v === 'string' ? v : JSON.stringify(v)]));
-}
-
-async function resetMocks(configText = LAB_TEXT): Promise<void> {
-  recorded = [];
-  invokes = [];
-  await pulumi.runtime.setMocks(mocks, 'flat6', 'oci-lab', false);
-  recordDependencies();
-  const config = { ...pulumiConfigOf(configText), 'flat6:bootstrapToken': SECRETS.bootstrapToken, 'flat6:certificateKey': SECRETS.certificateKey };
-  pulumi.runtime.setAllConfig(config, ['flat6:bootstrapToken', 'flat6:certificateKey']);
-}
-
-function value<T>(o: pulumi.Input<T>): Promise<T> {
-  return new Promise((ok) => pulumi.output(o).apply((v) => ok(v as T)));
-}
-
-async function settle(outputs: Record<string, unknown>): Promise<void> {
-  await Promise.all(Object.values(outputs).map((o) => (pulumi.Output.isInstance(o) ? value(o) : o)));
-  let last = -1;
-  for (let stable = 0; stable < 3; ) {
-    await new Promise((r) => setTimeout(r, 10));
-    stable = recorded.length === last ? stable + 1 : 0;
-    last = recorded.length;
-  }
-}
+);
+/** Which input paths each resource received as secrets. */
+const secretPaths = (name: string): string[] => lab.find((r) => r.name === name)!.secrets;
 
 async function runProgram(): Promise<Record<string, unknown>> {
-  await resetMocks();
+  await harness.reset('oci-lab', LAB_TEXT, SECRETS);
   const program = (await import('../src/program/index.js')).default;
   const outputs = await program();
-  await settle(outputs);
+  await harness.settle(outputs);
   return outputs;
 }
 
 /** buildOciCluster on a variant of the lab stack. */
 async function runCluster(text: string): Promise<Recorded[]> {
-  await resetMocks(text);
+  await harness.reset('oci-lab', text, SECRETS);
   const { loadOciStack } = await import('../src/cloud/oci/config.js');
   const { buildOciCluster } = await import('../src/cloud/oci/cluster.js');
   const { parseStack } = await import('../src/spec/load.js');
   const cluster = buildOciCluster(loadOciStack(parseStack(LAB_FILE, text)), { ...SECRETS, caCertHashes: [] });
-  await settle(cluster.outputs as unknown as Record<string, unknown>);
-  return recorded;
+  return harness.settle(cluster.outputs as unknown as Record<string, unknown>);
 }
 
 let lab: Recorded[] = [];
@@ -140,26 +69,16 @@ const one = (type: string, name: string): Recorded => {
 const urnOf = (r: Recorded): string => r.name;
 const dependsOn = (r: Recorded): Set<string> => new Set(r.dependencies.map((u) => u.split('::').slice(3).join('::')));
 
-/** The counts of every resource type, sorted: the table docs/oci.md shows. */
-export function resourceTable(rs: Recorded[]): Record<string, number> {
-  const t: Record<string, number> = {};
-  for (const r of rs) t[r.type] = (t[r.type] ?? 0) + 1;
-  return Object.fromEntries(Object.entries(t).sort(([a], [b]) => a.localeCompare(b)));
-}
-
-function cloudConfigOf(base64: string): { text: string; doc: { write_files: Array<{ path: string; permissions: string; content: string }>; runcmd: string[][] } } {
-  const text = gunzipSync(Buffer.from(base64, 'base64')).toString('utf8');
-  return { text, doc: parse(text) };
-}
+const cloudConfigOf = unpackCloudConfig;
 
 describe('oci-lab under mocks', () => {
   beforeAll(async () => {
     outputs = await runProgram();
-    lab = recorded;
+    lab = harness.recorded;
   });
 
   it('registers the expected resources (type and count)', () => {
-    expect(resourceTable(lab)).toEqual({
+    expect(countsByType(lab)).toEqual({
       'flat6:oci:ApiEndpoint': 1,
       'flat6:oci:Nat64': 1,
       'flat6:oci:Network': 1,
@@ -254,7 +173,7 @@ describe('oci-lab under mocks', () => {
         ['network-nodes-ssh-from-2001-db8-5--_48', 22],
         ['network-api-from-admin-2001-db8-5--_48', 6443],
       ]);
-      lab = (await runProgram(), recorded);
+      lab = (await runProgram(), harness.recorded);
     });
   });
 
@@ -385,8 +304,8 @@ describe('oci-lab under mocks', () => {
       for (const f of rendered) expect(shipped.get(f.path.replace(/^hosts\/[^/]+/, '')), f.path).toBe(f.content);
     }
     // Pulumi holds the user data as a secret.
-    expect(secretPaths.get('control-plane-cp0')!.some((p) => p === 'metadata' || p === 'metadata.user_data')).toBe(true);
-    expect(secretPaths.get('workers-general-config')!.some((p) => p === 'instanceDetails' || p.endsWith('user_data'))).toBe(true);
+    expect(secretPaths('control-plane-cp0').some((p) => p === 'metadata' || p === 'metadata.user_data')).toBe(true);
+    expect(secretPaths('workers-general-config').some((p) => p === 'instanceDetails' || p.endsWith('user_data'))).toBe(true);
   });
 
   it('outputs: the endpoint literal, the VCN /56, the layout with its limits', async () => {
@@ -411,26 +330,12 @@ describe('oci-lab under mocks', () => {
     expect(pool(many).inputs['size']).toBe(3000);
     const ud = (rs: Recorded[]): string => rs.find((r) => r.name === 'workers-general-config')!.inputs['instanceDetails']['launchDetails']['metadata']['user_data'];
     expect(ud(many)).toBe(ud(three));
-    lab = (await runProgram(), recorded);
+    lab = (await runProgram(), harness.recorded);
   });
 });
 
 describe('the program picks the cloud from the stack', () => {
-  async function failure(stack: string, configText: string): Promise<string> {
-    recorded = [];
-    await pulumi.runtime.setMocks(mocks, 'flat6', stack, false);
-    const config = { ...pulumiConfigOf(configText), 'flat6:bootstrapToken': SECRETS.bootstrapToken, 'flat6:certificateKey': SECRETS.certificateKey };
-    pulumi.runtime.setAllConfig(config, ['flat6:bootstrapToken', 'flat6:certificateKey']);
-    const program = (await import('../src/program/index.js')).default;
-    try {
-      await program();
-    } catch (e) {
-      expect(e).toBeInstanceOf(pulumi.RunError);
-      expect(recorded).toEqual([]);
-      return (e as Error).message;
-    }
-    throw new Error('expected the program to fail');
-  }
+  const failure = (stack: string, configText: string): Promise<string> => harness.failure(stack, configText, SECRETS);
 
   it('a bare-metal stack is refused: neither flat6:aws nor flat6:oci', async () => {
     const msg = await failure('multirack', readFileSync(join(ROOT, 'stacks', 'Pulumi.multirack.yaml'), 'utf8'));
