@@ -289,7 +289,7 @@ describe('--all-stacks and bad input', () => {
     writeFileSync(join(odd, 'plan.json'), JSON.stringify({ cluster: 'x'.repeat(5000), controlPlanes: 'nope', nodes: [{ name: 'r0-n0', rack: 'r0', address: 'not an address', podPrefix: '::/0', gateway: '' }] }));
     const r = await cli(['diff', '--stack', 'multirack', '--base', odd, '--format', 'json']);
     expect(r.code).toBe(1);
-    const s = (JSON.parse(r.stdout) as { stacks: Array<{ blocks: string[]; counts: { renumbered: number } }> }).stacks[0]!;
+    const s = (JSON.parse(r.stdout) as { stacks: Array<{ blocks: string[]; counts: { renumbered: number } }> }).stacks[0];
     expect(s.blocks.sort()).toEqual(['DISRUPTIVE', 'RENUMBER']);
     expect(s.counts.renumbered).toBe(1);
   });
