@@ -9,6 +9,7 @@
 import { afterAll, describe, expect, it } from 'vitest';
 import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { diffCommand } from '../src/cli/commands/diff.js';
 import { cleanupTempDirs, cli, readTree, tempDir } from './helpers.js';
 import { commit, diff, diffJson, fixtureRepo, fixtureStack, FX, git, names, paths } from './diff-helpers.js';
 
@@ -229,6 +230,16 @@ describe('what changed in files', () => {
 });
 
 describe('--all-stacks and bad input', () => {
+  it('--help documents every option and the exit statuses', async () => {
+    const r = await cli(['diff', '--help']);
+    expect(r.code).toBe(0);
+    for (const [opt, def] of Object.entries(diffCommand.options)) {
+      expect(r.stdout, `--${opt}`).toContain(`--${opt}`);
+      if (def.short) expect(r.stdout, `-${def.short}`).toContain(`-${def.short}, --${opt}`);
+    }
+    expect(r.stdout).toContain('Exit status: 0 nothing blocks, 1 a RENUMBER, DISRUPTIVE or UNVERIFIED finding');
+  });
+
   it('--all-stacks covers stacks added, removed and unchanged; the exit status is the worst', async () => {
     const other = fixtureStack({ name: 'other' });
     const dir = fixtureRepo({ [FX]: fixtureStack(), 'stacks/Pulumi.old.yaml': other, 'stacks/Pulumi.same.yaml': other });
