@@ -4,14 +4,14 @@
  * commands and a fake resolver; and the project's wiring (Pulumi.yaml, the
  * pull-request preview workflow run with bash and git).
  */
-import { spawn, spawnSync } from 'node:child_process';
+import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, describe, expect, it } from 'vitest';
-import { parse, parseAllDocuments } from 'yaml';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import { apiCertSans, awsClusterPlan, awsControlPlaneNode, awsWorkerNode } from '../src/cloud/aws/plan.js';
 import { loadAwsStack, type AwsStack } from '../src/cloud/aws/config.js';
 import { vpcLayout } from '../src/cloud/aws/layout.js';
@@ -22,7 +22,10 @@ import { validateKubeadmFile } from '../src/kubeschema/schema.js';
 import type { RenderContext } from '../src/render/context.js';
 import { TemplateSet } from '../src/render/templates.js';
 import { parseStack } from '../src/spec/load.js';
+import { kubeadmDocs, runPrepare, stageNode, tempDir } from './cloud-node.js';
 
+const BOOT = '/usr/local/sbin/flat6-aws-boot';
+const BOOT_CONFIG = '/etc/flat6/aws-boot.json';
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const LAB_FILE = join(ROOT, 'stacks', 'Pulumi.aws-lab.yaml');
 const LAB_TEXT = readFileSync(LAB_FILE, 'utf8');
@@ -37,15 +40,6 @@ const SECRETS = {
   caCertHashes: [] as string[],
 };
 
-const temps: string[] = [];
-function tempDir(label: string): string {
-  const d = mkdtempSync(join(tmpdir(), `flat6-cloud-${process.pid}-${label}-`));
-  temps.push(d);
-  return d;
-}
-afterAll(() => {
-  for (const d of temps.splice(0)) rmSync(d, { recursive: true, force: true });
-});
 
 function lab(text = LAB_TEXT): AwsStack {
   return loadAwsStack(parseStack(LAB_FILE, text));
@@ -64,12 +58,6 @@ describe('boot script (python3) against a fake metadata service on loopback', ()
     ['worker', buildUserData(ctx, awsWorkerNode(l, 'general'), { certSans })],
   ]);
   const apiEndpoint = `${NLB_DNS}:${s.plan.apiPort}`;
-  function kubeadmDocs(text: string): Array<Record<string, any>> {
-    const docs = parseAllDocuments(text);
-    if (!Array.isArray(docs)) throw new Error('no documents');
-    for (const d of docs) expect(d.errors).toEqual([]);
-    return docs.map((d) => d.toJS() as Record<string, any>);
-  }
 
   const MAC = '02:00:5e:00:53:01';
   interface Fake {
@@ -99,34 +87,7 @@ describe('boot script (python3) against a fake metadata service on loopback', ()
     return Object.assign(state, { server, port }) as Fake;
   }
 
-  function stage(u: UserData): { root: string; config: string; sys: string } {
-    const root = tempDir('root');
-    for (const f of u.files) {
-      const p = join(root, f.path);
-      mkdirSync(dirname(p), { recursive: true });
-      writeFileSync(p, f.content, { mode: f.mode });
-    }
-    const sys = join(tempDir('sys'), 'class', 'net');
-    mkdirSync(join(sys, 'ens5'), { recursive: true });
-    writeFileSync(join(sys, 'ens5', 'address'), `${MAC}\n`);
-    mkdirSync(join(sys, 'lo'), { recursive: true });
-    writeFileSync(join(sys, 'lo', 'address'), '00:00:00:00:00:00\n');
-    return { root, config: join(root, 'etc/flat6/aws-boot.json'), sys };
-  }
 
-  function prepare(root: string, config: string, sys: string, port: number): Promise<{ code: number; stdout: string; stderr: string }> {
-    return new Promise((ok, fail) => {
-      const p = spawn('python3', [join(root, 'usr/local/sbin/flat6-aws-boot'), 'prepare', '--config', config, '--root', root], {
-        env: { ...process.env, FLAT6_IMDS_ENDPOINT: `http://[::1]:${port}`, FLAT6_SYS_CLASS_NET: sys },
-      });
-      let stdout = '';
-      let stderr = '';
-      p.stdout.on('data', (d) => (stdout += d));
-      p.stderr.on('data', (d) => (stderr += d));
-      p.on('error', fail);
-      p.on('close', (code) => ok({ code: code ?? -1, stdout, stderr }));
-    });
-  }
 
   const meta = (address: string, prefix: string): Record<string, string> => ({
     mac: MAC,
@@ -139,8 +100,9 @@ describe('boot script (python3) against a fake metadata service on loopback', ()
     // A /80 whose canonical form compresses differently from the stand-in's.
     const imds = await fakeImds(meta('2001:db8:a100:2:9a4e:1b2c:3d4e:5f60', '2001:db8:0:0:1::/80'));
     try {
-      const { root, config, sys } = stage(built.get('worker')!);
-      const r = await prepare(root, config, sys, imds.port);
+      const staged = stageNode(built.get('worker')!.files, BOOT_CONFIG, 'ens5', MAC);
+      const { root } = staged;
+      const r = await runPrepare(BOOT, staged, imds.port);
       expect(r.code, r.stderr).toBe(0);
       expect(imds.puts).toBeGreaterThanOrEqual(1);
       expect(imds.unauthorized).toBe(0);
@@ -174,8 +136,7 @@ describe('boot script (python3) against a fake metadata service on loopback', ()
   it('a control-plane node refuses to boot without its pinned address', async () => {
     const imds = await fakeImds(meta('2001:db8:a100::99', '2001:db8:a100:0:7::/80'));
     try {
-      const { root, config, sys } = stage(built.get('cp0')!);
-      const r = await prepare(root, config, sys, imds.port);
+      const r = await runPrepare(BOOT, stageNode(built.get('cp0')!.files, BOOT_CONFIG, 'ens5', MAC), imds.port);
       expect(r.code).toBe(1);
       expect(r.stderr).toContain('should hold 2001:db8:a100::10');
     } finally {
@@ -186,8 +147,9 @@ describe('boot script (python3) against a fake metadata service on loopback', ()
   it('a control-plane node with its pinned address keeps it as node-ip', async () => {
     const imds = await fakeImds(meta('2001:db8:a100::10', '2001:db8:a100:0:7::/80'));
     try {
-      const { root, config, sys } = stage(built.get('cp0')!);
-      const r = await prepare(root, config, sys, imds.port);
+      const staged = stageNode(built.get('cp0')!.files, BOOT_CONFIG, 'ens5', MAC);
+      const { root } = staged;
+      const r = await runPrepare(BOOT, staged, imds.port);
       expect(r.code, r.stderr).toBe(0);
       const docs = kubeadmDocs(readFileSync(join(root, 'etc/flat6/kubeadm.yaml'), 'utf8'));
       const ic = docs.find((d) => d['kind'] === 'InitConfiguration')!;

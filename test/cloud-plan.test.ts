@@ -10,7 +10,6 @@ import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { parse, parseAllDocuments } from 'yaml';
 import { apiCertSans, apiHostName, awsClusterPlan, awsControlPlaneNode, awsWorkerNode, ApiEndpointError } from '../src/cloud/aws/plan.js';
 import { loadAwsStack, type AwsStack } from '../src/cloud/aws/config.js';
 import { archOf, checkInstanceType } from '../src/cloud/aws/instance-types.js';
@@ -25,6 +24,7 @@ import type { RenderContext } from '../src/render/context.js';
 import { renderHost } from '../src/render/render.js';
 import { TemplateSet } from '../src/render/templates.js';
 import { parseStack } from '../src/spec/load.js';
+import { kubeadmDocs, writeFilesOf } from './cloud-node.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const LAB_FILE = join(ROOT, 'stacks', 'Pulumi.aws-lab.yaml');
@@ -301,21 +301,9 @@ describe('user data', () => {
   ];
   const built = new Map<string, UserData>(nodes.map(([k, n]) => [k, buildUserData(ctx, n, { certSans })]));
   const apiEndpoint = `${NLB_DNS}:${s.plan.apiPort}`;
+  const writeFiles = (u: UserData): ReturnType<typeof writeFilesOf> => writeFilesOf(u.text, [['python3', '/usr/local/sbin/flat6-aws-boot', 'boot', '--config', '/etc/flat6/aws-boot.json']]);
 
-  function writeFiles(u: UserData): Map<string, { content: string; permissions: string }> {
-    const lines = u.text.split('\n');
-    expect(lines[0]).toBe('#cloud-config');
-    const doc = parse(u.text) as { write_files: Array<{ path: string; permissions: string; owner: string; content: string }>; runcmd: string[][] };
-    expect(doc.runcmd).toEqual([['python3', '/usr/local/sbin/flat6-aws-boot', 'boot', '--config', '/etc/flat6/aws-boot.json']]);
-    return new Map(doc.write_files.map((f) => [f.path, { content: f.content, permissions: f.permissions }]));
-  }
 
-  function kubeadmDocs(text: string): Array<Record<string, any>> {
-    const docs = parseAllDocuments(text);
-    if (!Array.isArray(docs)) throw new Error('no documents');
-    for (const d of docs) expect(d.errors).toEqual([]);
-    return docs.map((d) => d.toJS() as Record<string, any>);
-  }
 
   it.each(nodes.map(([k]) => k))('%s: cloud-config carries exactly the rendered sysctl, kubeadm, CNI and pod-route files', (key) => {
     const node = nodes.find(([k]) => k === key)![1];

@@ -5,14 +5,13 @@
  * wait and its wiring into the shared boot library; and the pull-request
  * preview workflow's OCI steps run with bash.
  */
-import { spawn, spawnSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { chmodSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
-import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, describe, expect, it } from 'vitest';
-import { parse, parseAllDocuments } from 'yaml';
+import { describe, expect, it } from 'vitest';
+import { parse } from 'yaml';
 import { loadOciStack } from '../src/cloud/oci/config.js';
 import { vcnLayout } from '../src/cloud/oci/layout.js';
 import { ociClusterPlan, ociControlPlaneNode, ociWorkerNode } from '../src/cloud/oci/plan.js';
@@ -21,29 +20,17 @@ import { SENTINEL_HOSTNAME, SENTINEL_INTERFACE } from '../src/cloud/shared/senti
 import { validateKubeadmFile } from '../src/kubeschema/schema.js';
 import { TemplateSet } from '../src/render/templates.js';
 import { parseStack } from '../src/spec/load.js';
+import { kubeadmDocs, runPrepare, stageNode, tempDir } from './cloud-node.js';
 
+const BOOT = '/usr/local/sbin/flat6-oci-boot';
+const BOOT_CONFIG = '/etc/flat6/oci-boot.json';
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const LAB_FILE = join(ROOT, 'stacks', 'Pulumi.oci-lab.yaml');
 /** Stands for the /56 Oracle allocates (documentation range). */
 const VCN = '2001:db8:b100::/56';
 const SECRETS = { bootstrapToken: 'abcdef.0123456789abcdef', certificateKey: '0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef', caCertHashes: [] as string[] };
 
-const temps: string[] = [];
-function tempDir(label: string): string {
-  const d = mkdtempSync(join(tmpdir(), `flat6-oci-${process.pid}-${label}-`));
-  temps.push(d);
-  return d;
-}
-afterAll(() => {
-  for (const d of temps.splice(0)) rmSync(d, { recursive: true, force: true });
-});
 
-function kubeadmDocs(text: string): Array<Record<string, any>> {
-  const docs = parseAllDocuments(text);
-  if (!Array.isArray(docs)) throw new Error('no documents');
-  for (const d of docs) expect(d.errors).toEqual([]);
-  return docs.map((d) => d.toJS() as Record<string, any>);
-}
 
 describe('boot script', () => {
   const s = loadOciStack(parseStack(LAB_FILE, readFileSync(LAB_FILE, 'utf8')));
@@ -85,41 +72,15 @@ describe('boot script', () => {
       return { cmd: bin, calls: () => readFileSync(join(dir, 'calls'), 'utf8').trim().split('\n') };
     }
 
-    function stage(u: OciUserData): { root: string; config: string; sys: string } {
-      const root = tempDir('root');
-      for (const f of u.files) {
-        const p = join(root, f.path);
-        mkdirSync(dirname(p), { recursive: true });
-        writeFileSync(p, f.content, { mode: f.mode });
-      }
-      const sys = join(tempDir('sys'), 'class', 'net');
-      mkdirSync(join(sys, 'ens3'), { recursive: true });
-      writeFileSync(join(sys, 'ens3', 'address'), `${MAC}\n`);
-      mkdirSync(join(sys, 'lo'), { recursive: true });
-      writeFileSync(join(sys, 'lo', 'address'), '00:00:00:00:00:00\n');
-      return { root, config: join(root, 'etc/flat6/oci-boot.json'), sys };
-    }
 
-    function prepare(root: string, config: string, sys: string, port: number, cli?: string): Promise<{ code: number; stdout: string; stderr: string }> {
-      return new Promise((ok, fail) => {
-        const p = spawn('python3', [join(root, 'usr/local/sbin/flat6-oci-boot'), 'prepare', '--config', config, '--root', root], {
-          env: { ...process.env, FLAT6_IMDS_ENDPOINT: `http://[::1]:${port}`, FLAT6_SYS_CLASS_NET: sys, ...(cli ? { FLAT6_OCI_CLI: cli } : {}) },
-        });
-        let stdout = '';
-        let stderr = '';
-        p.stdout.on('data', (d) => (stdout += d));
-        p.stderr.on('data', (d) => (stderr += d));
-        p.on('error', fail);
-        p.on('close', (code) => ok({ code: code ?? -1, stdout, stderr }));
-      });
-    }
 
     it('a worker gives its VNIC a /80 through the OCI CLI (instance principal), then fills in host name, address, /80 and uplink', async () => {
       const imds = await fakeImds('2001:db8:b100::9a4e:1b2c:3d4e:5f60');
       const cli = fakeCli([], { 'ip-address': '2001:db8:b100:0:7::', 'cidr-prefix-length': 80, 'lifecycle-state': 'PROVISIONING' });
       try {
-        const { root, config, sys } = stage(built.get('worker')!);
-        const r = await prepare(root, config, sys, imds.port, cli.cmd);
+        const staged = stageNode(built.get('worker')!.files, BOOT_CONFIG, 'ens3', MAC);
+        const { root } = staged;
+        const r = await runPrepare(BOOT, staged, imds.port, { FLAT6_OCI_CLI: cli.cmd });
         expect(r.code, r.stderr + r.stdout).toBe(0);
         expect(imds.unauthorized).toBe(0);
         expect(cli.calls()).toEqual([
@@ -155,8 +116,9 @@ describe('boot script', () => {
       const imds = await fakeImds('2001:db8:b100::9a4e:1b2c:3d4e:5f61');
       const cli = fakeCli([{ 'ip-address': '2001:db8:b100::9a4e:1b2c:3d4e:5f61', 'cidr-prefix-length': 128 }, { 'ip-address': '2001:db8:b100:0:9::', 'cidr-prefix-length': 80, 'lifecycle-state': 'AVAILABLE' }], {});
       try {
-        const { root, config, sys } = stage(built.get('worker')!);
-        const r = await prepare(root, config, sys, imds.port, cli.cmd);
+        const staged = stageNode(built.get('worker')!.files, BOOT_CONFIG, 'ens3', MAC);
+        const { root } = staged;
+        const r = await runPrepare(BOOT, staged, imds.port, { FLAT6_OCI_CLI: cli.cmd });
         expect(r.code, r.stderr).toBe(0);
         expect(cli.calls()).toHaveLength(1);
         expect(readFileSync(join(root, 'etc/cni/net.d/10-flat6.conflist'), 'utf8')).toContain('2001:db8:b100:0:9::/80');
@@ -168,8 +130,9 @@ describe('boot script', () => {
     it('a control plane keeps its pinned address and /80 (no CLI), and refuses to boot without its address', async () => {
       const good = await fakeImds('2001:db8:b100::11');
       try {
-        const { root, config, sys } = stage(built.get('cp1')!);
-        const r = await prepare(root, config, sys, good.port);
+        const staged = stageNode(built.get('cp1')!.files, BOOT_CONFIG, 'ens3', MAC);
+        const { root } = staged;
+        const r = await runPrepare(BOOT, staged, good.port);
         expect(r.code, r.stderr).toBe(0);
         expect(JSON.parse(r.stdout.trim().split('\n').pop()!)).toMatchObject({ address: '2001:db8:b100::11', prefix: '2001:db8:b100:0:2::/80', uplink: 'ens3' });
         const jc = kubeadmDocs(readFileSync(join(root, 'etc/flat6/kubeadm.yaml'), 'utf8')).find((d) => d['kind'] === 'JoinConfiguration')!;
@@ -179,8 +142,7 @@ describe('boot script', () => {
       }
       const bad = await fakeImds('2001:db8:b100::99');
       try {
-        const { root, config, sys } = stage(built.get('cp1')!);
-        const r = await prepare(root, config, sys, bad.port);
+        const r = await runPrepare(BOOT, stageNode(built.get('cp1')!.files, BOOT_CONFIG, 'ens3', MAC), bad.port);
         expect(r.code).toBe(1);
         expect(r.stderr).toContain('should hold 2001:db8:b100::11');
       } finally {

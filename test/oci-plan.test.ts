@@ -12,7 +12,6 @@ import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { parse, parseAllDocuments } from 'yaml';
 import { loadOciStack, DNS64_STANDIN, type OciStack } from '../src/cloud/oci/config.js';
 import { nodeCapacity, vcnLayout, type LayoutInput } from '../src/cloud/oci/layout.js';
 import { nat64Files } from '../src/cloud/oci/nat64.js';
@@ -28,6 +27,7 @@ import type { RenderContext } from '../src/render/context.js';
 import { renderHost } from '../src/render/render.js';
 import { TemplateSet } from '../src/render/templates.js';
 import { loadStack, parseStack } from '../src/spec/load.js';
+import { kubeadmDocs, writeFilesOf } from './cloud-node.js';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const LAB_FILE = join(ROOT, 'stacks', 'Pulumi.oci-lab.yaml');
@@ -195,19 +195,8 @@ describe('user data', () => {
     ['worker', ociWorkerNode(l, 'general')],
   ];
   const built = new Map<string, OciUserData>(nodes.map(([k, n]) => [k, buildOciUserData(ctx, l, n, { region: 'us-ashburn-1' })]));
+  const writeFiles = (u: OciUserData): ReturnType<typeof writeFilesOf> => writeFilesOf(u.text, [['python3', '/usr/local/sbin/flat6-oci-boot', 'boot', '--config', '/etc/flat6/oci-boot.json']]);
 
-  function writeFiles(u: OciUserData): Map<string, { content: string; permissions: string }> {
-    expect(u.text.split('\n')[0]).toBe('#cloud-config');
-    const doc = parse(u.text) as { write_files: Array<{ path: string; permissions: string; content: string }>; runcmd: string[][] };
-    expect(doc.runcmd).toEqual([['python3', '/usr/local/sbin/flat6-oci-boot', 'boot', '--config', '/etc/flat6/oci-boot.json']]);
-    return new Map(doc.write_files.map((f) => [f.path, { content: f.content, permissions: f.permissions }]));
-  }
-  function kubeadmDocs(text: string): Array<Record<string, any>> {
-    const docs = parseAllDocuments(text);
-    if (!Array.isArray(docs)) throw new Error('no documents');
-    for (const d of docs) expect(d.errors).toEqual([]);
-    return docs.map((d) => d.toJS() as Record<string, any>);
-  }
 
   it.each(nodes.map(([k]) => k))('%s: the decoded user data carries exactly the files flat6 renders for the node, and fits the metadata limit', (key) => {
     const node = nodes.find(([k]) => k === key)![1];
