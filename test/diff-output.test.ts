@@ -302,6 +302,19 @@ describe('the 1,048,576-node scale stack', () => {
     expect(bird.removed).toBeLessThanOrEqual(2);
   });
 
+  it('one rack removed: the spines lose exactly its entries', async () => {
+    const dir = fixtureRepo({ 'stacks/Pulumi.scale.yaml': scale.replace('count: 16384', 'count: 16001') });
+    commit(dir, { 'stacks/Pulumi.scale.yaml': scale.replace('count: 16384', 'count: 16000') });
+    const { code, stack } = await diffJson(dir, ['--stack', 'scale', '--base', 'HEAD~1']);
+    expect(code).toBe(0);
+    expect(stack.counts).toMatchObject({ added: 0, removed: 64, renumbered: 0 });
+    expect(stack.routersRemoved).toEqual(['tor-rack16000']);
+    const bird = stack.routers.find((r) => r.name === 'spine')!.files.find((f) => f.path === 'etc/bird/bird.conf')!;
+    expect(bird.diff).toMatch(/^-protocol bgp tor16000 /m);
+    expect(bird.diff).not.toMatch(/^-protocol bgp tor15999 /m);
+    expect(bird.added).toBeLessThanOrEqual(2);
+  });
+
   it('a change every host reads (DNS) reports the count and renders a sample', async () => {
     const dir = fixtureRepo({ 'stacks/Pulumi.scale.yaml': scale });
     commit(dir, { 'stacks/Pulumi.scale.yaml': scale.replace('dns: ["2001:db8:53::53"]', 'dns: ["2001:db8:53::54"]') });

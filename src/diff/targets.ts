@@ -51,18 +51,25 @@ function rackView(plan: ClusterPlan, racks: RackPlan[], keepCount = false): Clus
 /** Spines of fabrics up to this many racks are rendered whole; above, over a window of racks. */
 export const SPINE_FULL_RACKS = 2048;
 
-/** The racks named, and each one's neighbours in index order, of one side. */
-function windowOf(plan: ClusterPlan, names: ReadonlySet<string>): RackPlan[] {
-  const keep: RackPlan[] = [];
+/** The names given, with each one's neighbours in index order on this side. */
+function withNeighbours(plan: ClusterPlan, names: ReadonlySet<string>): Set<string> {
+  const out = new Set<string>(names);
   let prev: RackPlan | undefined;
   let takeNext = false;
   for (const r of plan.racks()) {
     const hit = names.has(r.name);
-    if (hit && prev && keep[keep.length - 1] !== prev) keep.push(prev);
-    if (hit || takeNext) keep.push(r);
+    if (hit && prev) out.add(prev.name);
+    if (takeNext) out.add(r.name);
     takeNext = hit;
     prev = r;
   }
+  return out;
+}
+
+/** The racks of one side whose names are in the window, in index order. */
+function windowOf(plan: ClusterPlan, names: ReadonlySet<string>): RackPlan[] {
+  const keep: RackPlan[] = [];
+  for (const r of plan.racks()) if (names.has(r.name)) keep.push(r);
   return keep;
 }
 
@@ -299,8 +306,10 @@ export function diffRouters(
       // Only the racks whose spine entries' inputs changed, with their neighbours; the rest are the same on both sides.
       const listed = nd.racks.addedCount + nd.racks.removedCount + nd.racks.changedCount <= nd.racks.added.length + nd.racks.removed.length + nd.racks.changed.length;
       const names = new Set<string>(broad?.spine || !listed ? spread([...nd.sameRacks, ...nd.torChanged], 8) : [...nd.racks.added, ...nd.racks.removed, ...nd.racks.changed.map((c) => c.name)]);
-      const b = windowOf(base, names);
-      const h = windowOf(head, names);
+      // The same rack names on both sides: the racks named and their neighbours on either side.
+      const window = new Set([...withNeighbours(base, names), ...withNeighbours(head, names)]);
+      const b = windowOf(base, window);
+      const h = windowOf(head, window);
       baseCtx = { ...sides.base, plan: rackView(base, b, true) };
       headCtx = { ...sides.head, plan: rackView(head, h, true) };
       sides.notes.push(
