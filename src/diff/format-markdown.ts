@@ -172,7 +172,7 @@ export function formatMarkdown(report: DiffReport, limit = MARKDOWN_LIMIT): stri
   const blocked = report.stacks.filter((d) => d.blocked);
   const failed = report.stacks.filter((d) => d.status === 'error');
   if (failed.length) b.add(`**Failed**: ${failed.map((d) => mdCode(d.stack)).join(', ')}: the stack does not load or pass its checks.`);
-  if (blocked.length) b.add(`**Blocked**: ${blocked.map((d) => `${mdCode(d.stack)} (${d.blocks.join(', ')})`).join(', ')}. Merging would renumber live nodes or make a change a live cluster cannot take; if that is intended, run flat6 diff with --allow-renumber (in the pull-request workflow: add the label flat6-allow-renumber).`);
+  if (blocked.length) b.add(`**Blocked**: ${blocked.map((d) => `${mdCode(d.stack)} (${d.blocks.join(', ')})`).join(', ')}. Merging would renumber live nodes or make a change a live cluster cannot take (or the base could not be checked: UNVERIFIED); if that is intended, run flat6 diff with --allow-renumber (in the pull-request workflow: add the label flat6-allow-renumber).`);
   const allowed = report.stacks.filter((d) => !d.blocked && d.blocks.length);
   if (allowed.length) b.add(`**Allowed by --allow-renumber**: ${allowed.map((d) => `${mdCode(d.stack)} (${d.blocks.join(', ')})`).join(', ')}.`);
   if (!failed.length && !blocked.length) b.add(`No blocking change in ${plural(report.stacks.length, 'stack')}.`);
