@@ -132,7 +132,7 @@ data:
       expect(units).toEqual(whole);
     }
     expect(whole.map((u) => u.kind)).toEqual(['item', 'item', 'item', 'envelope']);
-    expect(JSON.parse(whole[3]!.text)).toEqual({ apiVersion: 'v1', kind: 'List', items: [] });
+    expect(JSON.parse(whole[3].text)).toEqual({ apiVersion: 'v1', kind: 'List', items: [] });
     const yaml = 'a: 1\n---\nitems:\n- x: 1\n  y: |\n    ---not a marker\n- z: 2\nkind: List\n';
     const y1 = new YamlSplitter('f');
     const wholeY = [...y1.push(yaml), ...y1.end()];
@@ -149,7 +149,7 @@ data:
 
 it('the line of a field in JSON text: nested lists and maps, escaped keys, strings that look like structure', () => {
   const text = JSON.stringify({ a: { 'x"y': [1, { b: '}],{' }, [2, 3]], 'k\u00e9': null }, c: [{ d: 'v' }] }, null, 2);
-  const at = (p: Array<string | number>): string => text.split('\n')[jsonLineOf(text, p) - 1]!.trim();
+  const at = (p: Array<string | number>): string => text.split('\n')[jsonLineOf(text, p) - 1].trim();
   expect(at(['a', 'x"y', 1, 'b'])).toBe('"b": "}],{"');
   expect(at(['a', 'x"y', 2, 1])).toBe('3');
   expect(at(['a', 'k\u00e9'])).toBe('"k\u00e9": null');
@@ -354,7 +354,7 @@ stringData:
     const pod = { apiVersion: 'v1', kind: 'Pod', metadata: { name: 'flood' }, spec: { containers: [{ name: 'c', env }] } };
     const r = await auditJson(['-'], { stdin: JSON.stringify(pod, null, 1) });
     expect(r.report.findings).toHaveLength(200);
-    expect(r.report.findings[199]!.source).toBe(`<stdin>:${JSON.stringify(pod, null, 1).split('\n').findIndex((l) => l.includes('"HOST_199"')) + 2}`);
+    expect(r.report.findings[199].source).toBe(`<stdin>:${JSON.stringify(pod, null, 1).split('\n').findIndex((l) => l.includes('"HOST_199"')) + 2}`);
     expect(r.stderr).toMatch(/note: 1 objects with more than 200 findings: only the first 200 of each are reported: <stdin>:1 \(5000\)/);
   });
 

@@ -86,7 +86,9 @@ beforeAll(async () => {
     const url = new URL(req.url ?? '/', 'https://x');
     const sock = req.socket as TLSSocket;
     const cert = sock.authorized ? sock.getPeerCertificate() : undefined;
-    const who = cert?.subject?.CN ? `cert:${cert.subject.CN}` : req.headers.authorization === `Bearer ${TOKEN}` ? 'token' : '';
+    const cn: string | string[] | undefined = cert?.subject.CN;
+    const name = Array.isArray(cn) ? cn[0] : cn;
+    const who = name ? `cert:${name}` : req.headers.authorization === `Bearer ${TOKEN}` ? 'token' : '';
     seen.push({ method: req.method ?? '', path: url.pathname, query: url.searchParams, who });
     const { status, body } = answer(req.method ?? '', url, who);
     res.writeHead(status, { 'content-type': 'application/json' });

@@ -71,11 +71,11 @@ export function classifyToken(raw: string): Ipv4Token | undefined {
   if (hp) {
     const port = Number(hp[2]);
     if (port > 65535) return undefined;
-    return { form: formOf(hp[1]!), address: hp[1]!, port, endpoint: true };
+    return { form: formOf(hp[1]), address: hp[1], port, endpoint: true };
   }
   if (!scheme) {
     const c = CIDR_RE.exec(t);
-    if (c) return { form: c[1]!.startsWith('127.') ? 'loopback' : 'cidr', address: t, endpoint: false };
+    if (c) return { form: c[1].startsWith('127.') ? 'loopback' : 'cidr', address: t, endpoint: false };
   }
   return undefined;
 }

@@ -51,6 +51,11 @@ export function str(v: unknown): string | undefined {
   return typeof v === 'string' ? v : undefined;
 }
 
+/** A scalar as text (string, number, boolean); '' for anything else. */
+export function scalarText(v: unknown): string {
+  return typeof v === 'string' ? v : typeof v === 'number' || typeof v === 'boolean' ? String(v) : '';
+}
+
 export function arr(v: unknown): unknown[] {
   return Array.isArray(v) ? v : [];
 }

@@ -21,7 +21,7 @@ export function jsonLineOf(text: string, path: readonly PathPart[]): number {
   /** does the path of the value about to start match `path` so far? */
   const matched = (): number => {
     let d = 0;
-    for (; d < stack.length && d < path.length; d++) if (stack[d]!.at !== path[d]) break;
+    for (; d < stack.length && d < path.length; d++) if (stack[d].at !== path[d]) break;
     return d;
   };
   const valueStarts = (): boolean => {
@@ -41,7 +41,7 @@ export function jsonLineOf(text: string, path: readonly PathPart[]): number {
       continue;
     }
     if (c === 0x20 || c === 0x09 || c === 0x0d || c === 0x3a) continue;
-    const top = stack[stack.length - 1];
+    const top = stack.at(-1);
     if (c === 0x2c) {
       if (top) {
         if (top.array) top.at = (top.at as number) + 1;
@@ -83,7 +83,7 @@ export function jsonLineOf(text: string, path: readonly PathPart[]): number {
       continue;
     }
     // number, true, false, null
-    while (i + 1 < n && !/[\s,\]}]/.test(text[i + 1]!)) i++;
+    while (i + 1 < n && !/[\s,\]}]/.test(text[i + 1])) i++;
   }
   return best;
 }

@@ -103,7 +103,7 @@ export class JsonScanner {
         const c = s.charCodeAt(j);
         if (this.escape) {
           this.escape = false;
-          if (this.keyChars) this.keyChars.push(s[j]!);
+          if (this.keyChars) this.keyChars.push(s[j]);
         } else if (c === 0x5c) {
           this.escape = true;
           if (this.keyChars) this.keyChars.push('\\');

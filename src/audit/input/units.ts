@@ -28,8 +28,8 @@ export interface Unit {
 
 /** A yaml message without the parts that may quote the input (after the first colon), control characters escaped. */
 function yamlMessage(m: string): string {
-  const first = m.split('\n')[0]!.split(':')[0]!.slice(0, 120);
-  return first.replace(/[\u0000-\u001f\u007f-\u009f]/g, ' ');
+  const first = m.split('\n')[0].split(':')[0].slice(0, 120);
+  return first.replace(/\p{Cc}/gu, ' ');
 }
 
 /** Throws unless `v` nests at most MAX_DEPTH maps and lists (iterative: no stack to overflow). */
@@ -93,7 +93,7 @@ export class UnitReader {
     const lc = new LineCounter();
     const docs = parseAllDocuments(u.text, { lineCounter: lc, prettyErrors: false, merge: true });
     for (const doc of Array.isArray(docs) ? docs : []) {
-      const err = doc.errors[0];
+      const err = doc.errors.at(0);
       if (err) throw new AuditInputError(this.file, toFile(lc.linePos(err.pos[0]).line), `YAML: ${yamlMessage(err.message)}`);
       if (doc.contents === null) continue;
       let value: unknown;
@@ -146,7 +146,7 @@ export class UnitReader {
     }
     if (isRecord(value) && Array.isArray(value['items']) && (!isKubeObject(value) || String(value['kind']).endsWith('List'))) {
       const listKind = typeof value['kind'] === 'string' ? value['kind'] : undefined;
-      value['items'].forEach((v, i) => {
+      (value['items'] as unknown[]).forEach((v, i) => {
         const obj = isRecord(v) && listKind ? withListKind(v, listKind, value['apiVersion']) : v;
         this.one(obj, { label: this.label, line: itemLine(i), locate: locateAt(['items', i]) }, false);
       });

@@ -130,7 +130,7 @@ export class YamlSplitter {
       if (m) {
         this.mode = 'items';
         this.split = true;
-        this.indent = m[1]!.length;
+        this.indent = m[1].length;
         this.doc[this.itemsLineIndex] = 'items: []';
         this.gapAfter = this.doc.length;
         this.gapStart = this.lineNo;

@@ -92,7 +92,7 @@ function get(access: ClusterAccess, path: string): Promise<Page> {
 function statusMessage(body: string): string {
   try {
     const s = JSON.parse(body) as unknown;
-    if (isRecord(s) && typeof s['message'] === 'string') return s['message'].replace(/[\u0000-\u001f\u007f-\u009f]/g, ' ').slice(0, 300);
+    if (isRecord(s) && typeof s['message'] === 'string') return s['message'].replace(/\p{Cc}/gu, ' ').slice(0, 300);
   } catch {
     /* not a Status */
   }

@@ -11,7 +11,7 @@ import { execFile } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { dirname, isAbsolute, join } from 'node:path';
 import { parseDocument } from 'yaml';
-import { arr, isRecord, str } from '../types.js';
+import { arr, isRecord, scalarText, str } from '../types.js';
 
 export class LiveError extends Error {
   constructor(message: string) {
@@ -38,7 +38,7 @@ interface Named {
 }
 
 function named(list: unknown, key: string): Named[] {
-  return arr(list).flatMap((e) => (isRecord(e) && typeof e['name'] === 'string' && isRecord(e[key]) ? [{ name: e['name'], value: e[key] as Record<string, unknown> }] : []));
+  return arr(list).flatMap((e) => (isRecord(e) && typeof e['name'] === 'string' && isRecord(e[key]) ? [{ name: e['name'], value: e[key] }] : []));
 }
 
 function readBytes(base: string, file: string, what: string): Buffer {
@@ -124,7 +124,7 @@ async function runExec(exec: Record<string, unknown>, access: ClusterAccess, opt
   if (!command) throw new LiveError('the exec credential plugin has no command');
   const apiVersion = str(exec['apiVersion']) ?? 'client.authentication.k8s.io/v1';
   const env: NodeJS.ProcessEnv = { ...opts.env };
-  for (const e of arr(exec['env'])) if (isRecord(e) && typeof e['name'] === 'string') env[e['name']] = String(e['value'] ?? '');
+  for (const e of arr(exec['env'])) if (isRecord(e) && typeof e['name'] === 'string') env[e['name']] = scalarText(e['value']);
   const spec: Record<string, unknown> = { interactive: false };
   if (exec['provideClusterInfo'] === true) spec['cluster'] = { server: access.server.href, 'certificate-authority-data': access.ca?.toString('base64'), 'insecure-skip-tls-verify': access.insecure };
   env['KUBERNETES_EXEC_INFO'] = JSON.stringify({ apiVersion, kind: 'ExecCredential', spec });
@@ -133,8 +133,8 @@ async function runExec(exec: Record<string, unknown>, access: ClusterAccess, opt
     const child = execFile(command, args, { env, timeout: opts.timeoutMs ?? 60_000, maxBuffer: 4 * 1024 * 1024 }, (err, out, errOut) => {
       if (err) {
         const hint = str(exec['installHint']);
-        const why = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'not found' : `failed (${err.killed ? 'timed out' : `exit ${String((err as { code?: unknown }).code ?? '?')}`})`;
-        reject(new LiveError(`exec credential plugin ${JSON.stringify(command)} ${why}${errOut ? `: ${String(errOut).trim().split('\n')[0]!.slice(0, 200)}` : ''}${hint ? `\n${hint}` : ''}`));
+        const why = (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'not found' : `failed (${err.killed ? 'timed out' : `exit ${scalarText((err as { code?: unknown }).code) || '?'}`})`;
+        reject(new LiveError(`exec credential plugin ${JSON.stringify(command)} ${why}${errOut ? `: ${errOut.trim().split('\n')[0].slice(0, 200)}` : ''}${hint ? `\n${hint}` : ''}`));
       } else resolve(out);
     });
     child.stdin?.end();

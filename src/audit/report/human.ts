@@ -27,11 +27,11 @@ export function humanReport(findings: Finding[], summary: Summary, colour: boole
     lines.push(paint(C.bold + col, `${title} (${group.length})`));
     const rows = group.map((f) => [inert(f.source), inert(objectName(f)), f.code, inert(f.path)]);
     const head = ['SOURCE', 'OBJECT', 'CODE', 'FIELD'];
-    const width = head.map((h, i) => Math.min(60, Math.max(h.length, ...rows.map((r) => r[i]!.length))));
-    const fmt = (r: string[]): string => r.map((c, i) => (i < r.length - 1 ? c.padEnd(width[i]!) : c)).join('  ');
+    const width = head.map((h, i) => Math.min(60, Math.max(h.length, ...rows.map((r) => r[i].length))));
+    const fmt = (r: string[]): string => r.map((c, i) => (i < r.length - 1 ? c.padEnd(width[i]) : c)).join('  ');
     lines.push(paint(C.dim, `  ${fmt(head)}`));
     group.forEach((f, i) => {
-      lines.push(`  ${fmt(rows[i]!)}`);
+      lines.push(`  ${fmt(rows[i])}`);
       lines.push(`      ${inert(f.message)}`);
       lines.push(paint(C.dim, `      fix: ${inert(f.fix)}`));
     });

@@ -15,7 +15,7 @@ const LEVEL = { blocker: 'error', warning: 'warning' } as const;
 /** `dir/a b.yaml:12` -> { uri: 'dir/a%20b.yaml', line: 12 }; undefined for stdin and live input. */
 function fileOf(source: string): { uri: string; absolute: boolean; line?: number } | undefined {
   const m = /^(.*):(\d+)$/.exec(source);
-  const file = m ? m[1]! : source;
+  const file = m ? m[1] : source;
   if (file === 'cluster' || file === '<stdin>' || file === '') return undefined;
   const line = m ? Number(m[2]) : undefined;
   if (file.startsWith('/')) return { uri: pathToFileURL(file).href, absolute: true, ...(line ? { line } : {}) };
@@ -32,7 +32,7 @@ export function sarifReport(findings: Finding[], errors: AuditInputError[], cwd:
     name: code
       .toLowerCase()
       .split('_')
-      .map((w) => w[0]!.toUpperCase() + w.slice(1))
+      .map((w) => w[0].toUpperCase() + w.slice(1))
       .join(''),
     shortDescription: { text: CODES[code].title },
     fullDescription: { text: `${CODES[code].title}. See docs/audit.md#${code.toLowerCase()} in flat6.` },

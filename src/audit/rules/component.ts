@@ -14,7 +14,7 @@
  * controller-manager) stays: every Linux host keeps 127.0.0.1.
  */
 import { cidrFamilyOf, hostFamilyOf } from '../ipv4.js';
-import { arr, isRecord, str, type KubeObject, type PathPart, type RawFinding } from '../types.js';
+import { arr, isRecord, scalarText, str, type KubeObject, type PathPart, type RawFinding } from '../types.js';
 
 export const COMPONENT_KINDS: Record<string, string> = {
   KubeProxyConfiguration: 'kubeproxy.config.k8s.io/',
@@ -99,9 +99,9 @@ function extraArgs(out: RawFinding[], base: PathPart[], value: unknown): void {
   for (const p of pairs) {
     const what = `--${p.name}`;
     if (ARG_ADDRESS.has(p.name)) {
-      for (const part of String(p.value ?? '').split(',')) address(out, p.path, part.trim(), what, { wildcard: 'all', use: 'bind' });
+      for (const part of scalarText(p.value).split(',')) address(out, p.path, part.trim(), what, { wildcard: 'all', use: 'bind' });
     } else if (ARG_URLS.has(p.name)) {
-      for (const part of String(p.value ?? '').split(',')) address(out, p.path, part.trim(), what, { wildcard: 'all', use: 'bind' });
+      for (const part of scalarText(p.value).split(',')) address(out, p.path, part.trim(), what, { wildcard: 'all', use: 'bind' });
     } else if (ARG_CIDR.has(p.name)) cidrs(out, p.path, p.value, what);
   }
 }

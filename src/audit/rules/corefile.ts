@@ -19,7 +19,7 @@ export function corefileHits(key: string, text: string): TextHit[] {
   for (const { line, text: l } of codeLines(text)) {
     const m = /^\s*(forward|proxy)\s+(\S+)\s+(.*)$/.exec(l);
     if (!m) continue;
-    const upstreams = m[3]!.replace(/\{.*$/, '').trim().split(/\s+/).filter(Boolean);
+    const upstreams = m[3].replace(/\{.*$/, '').trim().split(/\s+/).filter(Boolean);
     const v4: string[] = [];
     let other = 0;
     for (const u of upstreams) {

@@ -62,7 +62,7 @@ export function haproxyHits(text: string): TextHit[] {
     }
     const m = /^\s+bind\s+(\S+)/.exec(l);
     if (!m) continue;
-    for (const addr of m[1]!.split(',')) section.push({ line, text: l.trim(), ...bindOf(addr) });
+    for (const addr of m[1].split(',')) section.push({ line, text: l.trim(), ...bindOf(addr) });
   }
   flush();
   return hits;

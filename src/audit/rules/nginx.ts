@@ -19,7 +19,7 @@ function tokenize(text: string): Token[] {
   let i = 0;
   const n = text.length;
   while (i < n) {
-    const c = text[i]!;
+    const c = text[i];
     if (c === '\n') {
       line++;
       i++;
@@ -43,7 +43,7 @@ function tokenize(text: string): Token[] {
       i = j + 1;
     } else {
       let j = i;
-      while (j < n && !/[\s;{}#]/.test(text[j]!)) j++;
+      while (j < n && !/[\s;{}#]/.test(text[j])) j++;
       out.push({ text: text.slice(i, j), line });
       i = j;
     }
@@ -64,9 +64,9 @@ function parse(tokens: Token[]): Directive[] {
   const stack: Directive[][] = [root];
   let cur: Token[] = [];
   for (const t of tokens) {
-    const top = stack[stack.length - 1]!;
+    const top = stack[stack.length - 1];
     if (t.text === ';') {
-      if (cur.length) top.push({ name: cur[0]!.text, args: cur.slice(1).map((x) => x.text), line: cur[0]!.line });
+      if (cur.length) top.push({ name: cur[0].text, args: cur.slice(1).map((x) => x.text), line: cur[0].line });
       cur = [];
     } else if (t.text === '{') {
       const d: Directive = { name: cur[0]?.text ?? '', args: cur.slice(1).map((x) => x.text), line: cur[0]?.line ?? t.line, block: [] };
@@ -93,7 +93,7 @@ function listenOf(arg: string): { family: ListenFamily; port: string } {
   }
   if (/^\d{1,5}$/.test(arg)) return { family: 'ipv4', port: arg };
   const star = /^\*(?::(\d{1,5}))?$/.exec(arg);
-  if (star) return { family: 'ipv4', port: star[1] ?? '80' };
+  if (star) return { family: 'ipv4', port: (star[1] as string | undefined) ?? '80' };
   const t = classifyToken(arg);
   if (t && (t.form === 'wildcard' || t.form === 'address')) return { family: 'ipv4', port: String(t.port ?? 80) };
   if (t && t.form === 'loopback') return { family: 'local', port: String(t.port ?? 80) };
@@ -136,10 +136,10 @@ function serverBlock(server: Directive, hits: TextHit[]): void {
     }
     return;
   }
-  const v6Ports = new Set(listens.map((d) => listenOf(d.args[0]!)).filter((l) => l.family === 'ipv6').map((l) => l.port));
+  const v6Ports = new Set(listens.map((d) => listenOf(d.args[0])).filter((l) => l.family === 'ipv6').map((l) => l.port));
   const reported = new Set<string>();
   for (const d of listens) {
-    const l = listenOf(d.args[0]!);
+    const l = listenOf(d.args[0]);
     if (l.family !== 'ipv4' || v6Ports.has(l.port) || reported.has(l.port)) continue;
     reported.add(l.port);
     const text = `listen ${d.args.join(' ')};`;

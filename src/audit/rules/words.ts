@@ -64,7 +64,7 @@ export function scanWords<R>(words: Array<Word<R>>, ctx: WordContext, defaultNam
     for (const h of list) hits.push({ ...h, ref });
   };
   for (let i = 0; i < words.length; i++) {
-    const w = words[i]!;
+    const w = words[i];
     const text = w.text;
     if (JAVA_RE.test(text)) {
       hits.push({ code: 'JAVA_PREFER_IPV4_STACK', ref: w.ref, name: null, bind: false });
@@ -72,14 +72,14 @@ export function scanWords<R>(words: Array<Word<R>>, ctx: WordContext, defaultNam
     }
     let m = FLAG_EQ_RE.exec(text);
     if (m) {
-      add(w.ref, judge(m[1]!, m[2]!, ctx));
+      add(w.ref, judge(m[1], m[2], ctx));
       continue;
     }
     m = FLAG_RE.exec(text);
     if (m) {
-      const next = words[i + 1];
+      const next = words.at(i + 1);
       if (next && !next.text.startsWith('-')) {
-        add(next.ref, judge(m[1]!, next.text, ctx));
+        add(next.ref, judge(m[1], next.text, ctx));
         i++;
       }
       continue;
@@ -88,7 +88,7 @@ export function scanWords<R>(words: Array<Word<R>>, ctx: WordContext, defaultNam
       const parts = text.includes(',') ? text.split(',') : [text];
       for (const p of parts) {
         const kv = KEY_EQ_RE.exec(p);
-        if (kv) add(w.ref, judge(kv[1]!, kv[2]!, ctx));
+        if (kv) add(w.ref, judge(kv[1], kv[2], ctx));
         else add(w.ref, judge(defaultName, p, ctx));
       }
       continue;
@@ -131,7 +131,7 @@ export function isCommentLine(line: string): boolean {
 export function stripTrailingComment(line: string): string {
   let quote = '';
   for (let i = 0; i < line.length; i++) {
-    const c = line[i]!;
+    const c = line[i];
     if (quote) {
       if (c === quote) quote = '';
     } else if (c === '"' || c === "'") quote = c;
@@ -169,7 +169,7 @@ export function scanText(text: string, skip: ReadonlySet<number> = new Set()): A
     if (open && indent <= open.indent && !(indent === open.indent && /^\s*-\s/.test(l))) open = undefined;
     const ok = OPEN_KEY_RE.exec(l);
     if (ok) {
-      open = { indent: ok[1]!.length, key: ok[2]! };
+      open = { indent: ok[1].length, key: ok[2] };
       continue;
     }
     if (skip.has(line)) continue;
@@ -178,9 +178,9 @@ export function scanText(text: string, skip: ReadonlySet<number> = new Set()): A
     const kv = KEY_VALUE_RE.exec(l);
     const item = kv ? undefined : LIST_ITEM_RE.exec(l);
     const dir = kv || item ? undefined : DIRECTIVE_RE.exec(l);
-    if (kv) [name, value] = [kv[1]!, kv[2]!];
-    else if (item) [name, value] = [open?.key ?? null, item[2]!];
-    else if (dir) [name, value] = [dir[1]!, dir[2]!];
+    if (kv) [name, value] = [kv[1], kv[2]];
+    else if (item) [name, value] = [open?.key ?? null, item[2]];
+    else if (dir) [name, value] = [dir[1], dir[2]];
     const words = value
       .split(TEXT_SPLIT_RE)
       .filter(Boolean)

@@ -6,7 +6,7 @@
  * `containers` list of objects).
  */
 import { familyOf } from '../ipv4.js';
-import { arr, formatPath, isRecord, str, type KubeObject, type PathPart, type RawFinding } from '../types.js';
+import { arr, formatPath, isRecord, scalarText, str, type KubeObject, type PathPart, type RawFinding } from '../types.js';
 import { scanWords, splitWords, type Word, type WordHit } from './words.js';
 import { wordMessage } from './word-message.js';
 
@@ -130,7 +130,7 @@ function containerRules(c: Record<string, unknown>, at: PathPart[], base: PathPa
     if (isRecord(p) && ipv4NotLoopback(p['hostIP'])) {
       push(out, base, [...at, 'ports', i, 'hostIP'], {
         code: 'HOST_PORT_IPV4_HOST_IP',
-        message: `${who} hostPort ${String(p['hostPort'] ?? '')} is bound to hostIP ${JSON.stringify(p['hostIP'])} (IPv4): nothing reaches it over IPv6`,
+        message: `${who} hostPort ${scalarText(p['hostPort'])} is bound to hostIP ${JSON.stringify(p['hostIP'])} (IPv4): nothing reaches it over IPv6`,
       });
     }
   });
