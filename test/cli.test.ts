@@ -12,7 +12,7 @@ import { renderCommand } from '../src/cli/commands/render.js';
 import { schemaCommand } from '../src/cli/commands/schema.js';
 import { validateCommand } from '../src/cli/commands/validate.js';
 import { STACK_SCHEMA } from '../src/spec/schema.js';
-import { atomicLeftovers, cleanupTempDirs, cli, hashTree, hostsOf, readTree, renderStack, SCALE_LAST, stackText, tempDir, TEST_SECRETS, testSecretsFile } from './helpers.js';
+import { atomicLeftovers, cleanupTempDirs, cli, hashTree, hostsOf, readTree, renderStack, ROOT, SCALE_LAST, stackText, tempDir, TEST_SECRETS, testSecretsFile } from './helpers.js';
 
 afterAll(cleanupTempDirs);
 
@@ -416,5 +416,31 @@ describe('a stack path relative to the working directory', () => {
     const r = await cli(['validate', '--stack', 'Pulumi.here.yaml'], { cwd });
     expect(r.code, r.stderr).toBe(0);
     expect(r.stderr).toMatch(/^Pulumi\.here\.yaml:\d+:\d+: warning LAYOUT/m);
+  });
+});
+
+describe('validate checks every section the stack has', () => {
+  it.each([
+    ['aws-lab', 'flat6:aws'],
+    ['oci-lab', 'flat6:oci'],
+    ['metal', 'flat6:addons'],
+  ])('%s: ok, naming %s', async (stack, section) => {
+    const r = await cli(['validate', '--stack', stack]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain(section);
+  });
+  it('a bad flat6:aws field fails validate at its line (before, only pulumi up found it)', async () => {
+    const text = readFileSync(join(ROOT, 'stacks', 'Pulumi.aws-lab.yaml'), 'utf8');
+    expect(text).toMatch(/natGateway: \S+/);
+    const file = join(tempDir('awsbad'), 'Pulumi.awsbad.yaml');
+    writeFileSync(file, text.replace(/natGateway: \S+/, 'natGateway: sometimes'));
+    const r = await cli(['validate', '--stack', file]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/Pulumi\.awsbad\.yaml:\d+:\d+: error SCHEMA_VALUE: flat6:aws\.natGateway: "sometimes" is not one of/);
+  });
+  it('schema --section addons prints the add-ons section', async () => {
+    const r = await cli(['schema', '--section', 'addons']);
+    expect(r.code).toBe(0);
+    expect((JSON.parse(r.stdout) as { title: string }).title).toBe('flat6:addons');
   });
 });

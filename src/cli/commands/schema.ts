@@ -1,6 +1,7 @@
 import { UsageError } from '../../core/diagnostics.js';
 import { AWS_SECTION } from '../../cloud/aws/section.js';
 import { OCI_SECTION } from '../../cloud/oci/section.js';
+import { ADDONS_SECTION } from '../../k8s/section.js';
 import { CLUSTER_SECTION } from '../../spec/schema.js';
 import { jsonSchemaOf, type Section } from '../../spec/section.js';
 import type { Command } from '../main.js';
@@ -10,6 +11,7 @@ export const SECTIONS: ReadonlyMap<string, Section> = new Map<string, Section>([
   ['cluster', CLUSTER_SECTION],
   ['aws', AWS_SECTION],
   ['oci', OCI_SECTION],
+  ['addons', ADDONS_SECTION],
 ]);
 
 export const schemaCommand: Command = {
@@ -24,7 +26,7 @@ Prints a JSON Schema (draft 2020-12) of the value under config: <section key>.
 Point your editor's YAML language server at it, e.g. save it as
 flat6.schema.json and map it to the flat6:cluster key. The same declaration
 checks stack files (flat6 validate) and generates the field tables of
-docs/stack.md and docs/aws.md.`,
+docs/stack.md, docs/aws.md, docs/oci.md and docs/stack.md's flat6:addons section.`,
   run(args, io) {
     const name = (args.values['section'] as string | undefined) ?? 'cluster';
     const section = SECTIONS.get(name);
