@@ -94,7 +94,7 @@ describe('flat6:k8s:Addons under Pulumi mocks', () => {
     expect(recorded.filter((r) => r.type === 'flat6:k8s:Addons').map((r) => r.name)).toEqual(['flat6-addons']);
     const providers = recorded.filter((r) => r.type === 'pulumi:providers:kubernetes');
     expect(providers).toHaveLength(1);
-    expect(providers[0]!.inputs['enableServerSideApply']).toBe('true');
+    expect(providers[0].inputs['enableServerSideApply']).toBe('true');
     for (const o of objects) expect(o.provider, o.name).toMatch(/pulumi:providers:kubernetes::flat6-addons::/);
     expect(recorded).toHaveLength(objects.length + 2);
     expect(new Set(objects.map((o) => o.name)).size).toBe(objects.length);

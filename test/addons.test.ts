@@ -67,7 +67,7 @@ describe('flat6:addons section', () => {
     const e = failure(() => plan(metalWith('dns: { replica: 2 }')));
     expect(e.exitCode).toBe(2);
     expect(e.diagnostics[0]).toMatchObject({ code: 'SCHEMA_UNKNOWN_FIELD', section: 'flat6:addons', path: 'dns.replica', fix: 'did you mean "replicas"?' });
-    expect(e.diagnostics[0]!.location?.line).toBe(METAL.slice(0, METAL.indexOf('  # In-cluster add-ons')).split('\n').length + 1);
+    expect(e.diagnostics[0].location?.line).toBe(METAL.slice(0, METAL.indexOf('  # In-cluster add-ons')).split('\n').length + 1);
   });
 
   it.each([
@@ -86,8 +86,8 @@ describe('flat6:addons section', () => {
     const bad = failure(() => plan(metalWith('dns: { nat64Prefix: "64:ff9b::/100" }')));
     expect(bad.exitCode).toBe(1);
     expect(bad.diagnostics[0]).toMatchObject({ code: 'ADDONS_NAT64', path: 'dns.nat64Prefix' });
-    expect(bad.diagnostics[0]!.location?.line).toBeGreaterThan(30);
-    expect(failure(() => plan(metalWith('dns: { nat64Prefix: "192.0.2.0/24" }'))).diagnostics[0]!.code).toBe('ADDONS_NAT64');
+    expect(bad.diagnostics[0].location?.line).toBeGreaterThan(30);
+    expect(failure(() => plan(metalWith('dns: { nat64Prefix: "192.0.2.0/24" }'))).diagnostics[0].code).toBe('ADDONS_NAT64');
     const aws = stackText('aws-lab').replace('config:\n', 'config:\n  flat6:addons:\n    dns: { nat64Prefix: "64:ff9b::/96" }\n');
     const e = failure(() => plan(aws, 'Pulumi.aws-lab.yaml'));
     expect(e.diagnostics.map((d) => d.code)).toEqual(['ADDONS_NAT64', 'ADDONS_CLOUD', 'ADDONS_CLOUD']);
@@ -132,7 +132,7 @@ describe('manifests', () => {
     const services = objs.filter((o) => o.kind === 'Service') as Array<K8sObject & { spec: Record<string, unknown> }>;
     expect(services).toHaveLength(2);
     for (const s of services) expect(s.spec).toMatchObject({ ipFamilyPolicy: 'SingleStack', ipFamilies: ['IPv6'] });
-    expect(services[0]!.spec).toMatchObject({ clusterIP: '2001:db8:43::a', clusterIPs: ['2001:db8:43::a'] });
+    expect(services[0].spec).toMatchObject({ clusterIP: '2001:db8:43::a', clusterIPs: ['2001:db8:43::a'] });
   });
 
   it('hold no IPv4 address and bind no wildcard', () => {

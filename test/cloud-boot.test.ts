@@ -324,7 +324,7 @@ describe('boot script retries (python3, fake commands, no sleeping)', () => {
       expect(first).toBeGreaterThan(0);
       expect(longest).toBeGreaterThanOrEqual(first);
     }
-    const [joins, wait] = policy['join']!;
+    const [joins, wait] = policy['join'];
     expect((joins - 1) * wait).toBeGreaterThanOrEqual(44 * 60);
   });
 });
@@ -348,9 +348,9 @@ describe('project wiring', () => {
     expect(steps.findIndex((s) => s['run'] === 'npm install')).toBeLessThan(steps.indexOf(pulumiStep));
     expect(wf.permissions).toMatchObject({ 'pull-requests': 'write', 'id-token': 'write' });
     // the first step refuses an empty PULUMI_ORG, which would preview "/<stack>"
-    expect(steps[0]!['env']).toEqual({ PULUMI_ORG: '${{ vars.PULUMI_ORG }}' });
+    expect(steps[0]['env']).toEqual({ PULUMI_ORG: '${{ vars.PULUMI_ORG }}' });
     expect(pulumiStep['with']['stack-name']).toBe('${{ vars.PULUMI_ORG }}/${{ matrix.stack }}');
-    const orgCheck = (org: string): { status: number | null; stdout: string } => spawnSync('bash', ['-c', steps[0]!['run']], { env: { PATH: process.env['PATH'], PULUMI_ORG: org }, encoding: 'utf8' });
+    const orgCheck = (org: string): { status: number | null; stdout: string } => spawnSync('bash', ['-c', steps[0]['run']], { env: { PATH: process.env['PATH'], PULUMI_ORG: org }, encoding: 'utf8' });
     const empty = orgCheck('');
     expect(empty.status).toBe(1);
     expect(empty.stdout).toContain('::error::the repository variable PULUMI_ORG is empty');

@@ -53,8 +53,8 @@ export function stageNode(files: readonly FileEntry[], configPath: string, uplin
     [uplink, mac],
     ['lo', '00:00:00:00:00:00'],
   ]) {
-    mkdirSync(join(sys, name!), { recursive: true });
-    writeFileSync(join(sys, name!, 'address'), `${address}\n`);
+    mkdirSync(join(sys, name), { recursive: true });
+    writeFileSync(join(sys, name, 'address'), `${address}\n`);
   }
   return { root, config: join(root, configPath.replace(/^\//, '')), sys };
 }
@@ -68,8 +68,8 @@ export function runPrepare(script: string, staged: { root: string; config: strin
     });
     let stdout = '';
     let stderr = '';
-    p.stdout.on('data', (d) => (stdout += d));
-    p.stderr.on('data', (d) => (stderr += d));
+    p.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    p.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     p.on('error', fail);
     p.on('close', (code) => ok({ code: code ?? -1, stdout, stderr }));
   });

@@ -147,7 +147,7 @@ describe('VPC layout', () => {
             expect(s.length).toBe(64);
             expect(containsPrefix(l.vpc, s)).toBe(true);
           }
-          for (let i = 0; i < subnets.length; i++) for (let j = i + 1; j < subnets.length; j++) expect(overlaps(subnets[i]!, subnets[j]!)).toBe(false);
+          for (let i = 0; i < subnets.length; i++) for (let j = i + 1; j < subnets.length; j++) expect(overlaps(subnets[i], subnets[j])).toBe(false);
           for (const z of l.zones) {
             expect(containsPrefix(l.nodeTier, z.nodeSubnet)).toBe(true);
             expect(containsPrefix(l.edgeTier, z.edgeSubnet)).toBe(true);
@@ -212,7 +212,7 @@ describe('VPC layout', () => {
           expect(containsAddress(x.reservation, x.address)).toBe(true);
           expect(containsPrefix(x.tier === 'nodes' ? z.nodeSubnet : z.edgeSubnet, x.reservation)).toBe(true);
         }
-        for (let i = 0; i < p.length; i++) for (let j = i + 1; j < p.length; j++) expect(overlaps(p[i]!.reservation, p[j]!.reservation)).toBe(false);
+        for (let i = 0; i < p.length; i++) for (let j = i + 1; j < p.length; j++) expect(overlaps(p[i].reservation, p[j].reservation)).toBe(false);
       }),
       { numRuns: 100 },
     );
@@ -284,7 +284,7 @@ describe('AWS checks', () => {
     const text = LAB_TEXT.replace(/ {2}flat6:aws:[\s\S]*?(?= {2}flat6:cluster:)/, '');
     const ds = diagnosticsOf(text);
     expect(ds.map((d) => d.code)).toEqual(['NO_CLUSTER']);
-    expect(ds[0]!.fix).toContain('workerPools');
+    expect(ds[0].fix).toContain('workerPools');
   });
 });
 

@@ -156,7 +156,7 @@ describe('aws-lab under mocks', () => {
     const subnets = await value(outputs['subnets'] as pulumi.Output<Array<{ tier: string; ipv6Cidr: string }>>);
     expect(subnets.filter((s) => s.tier === 'nodes').map((s) => s.ipv6Cidr)).toEqual(['2001:db8:a100::/64', '2001:db8:a100:1::/64', '2001:db8:a100:2::/64']);
     const commands = await value(outputs['kubeconfigCommands'] as pulumi.Output<string[]>);
-    const cp0 = await value((outputs['controlPlanes'] as pulumi.Output<Array<{ instanceId: string }>>).apply((c) => c[0]!.instanceId));
+    const cp0 = await value((outputs['controlPlanes'] as pulumi.Output<Array<{ instanceId: string }>>).apply((c) => c[0].instanceId));
     expect(commands.join('\n')).toContain(`--instance-ids ${cp0}`);
     expect(commands.join('\n')).toContain('/etc/kubernetes/admin.conf');
   });
@@ -245,7 +245,7 @@ describe('aws-lab under mocks', () => {
       expect(worldRules({ adminPrefixes: ['2001:db8:abcd::/48'], nodeEgress: ['2001:db8:beef::/48'] })).toEqual([]);
       const admin = of('aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule').filter((r) => r.inputs['cidrIpv6'] === '2001:db8:abcd::/48');
       expect(admin).toHaveLength(1);
-      expect(admin[0]!.inputs).toMatchObject({ securityGroupId: 'network-api-id', ipProtocol: 'tcp', fromPort: 6443, toPort: 6443 });
+      expect(admin[0].inputs).toMatchObject({ securityGroupId: 'network-api-id', ipProtocol: 'tcp', fromPort: 6443, toPort: 6443 });
       expect(of('aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule').filter((r) => r.inputs['cidrIpv6'] === '::/0')).toEqual([]);
     });
 
@@ -362,7 +362,7 @@ describe('aws-lab under mocks', () => {
     for (const p of pinned) {
       const r = reservations.filter((x) => x.inputs['cidrBlock'] === `${p.address}/128`);
       expect(r, p.address).toHaveLength(1);
-      expect(r[0]!.inputs).toMatchObject({ reservationType: 'explicit', subnetId: p.subnetId });
+      expect(r[0].inputs).toMatchObject({ reservationType: 'explicit', subnetId: p.subnetId });
     }
     expect(reservations).toHaveLength(pinned.length);
     // The load balancer and the NAT gateway (the other user of edge subnets) come after them.

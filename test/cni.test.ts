@@ -41,8 +41,8 @@ function conflistOf(plan: ClusterPlan, rack: number, slot: number): Conflist {
   const node = plan.nodeAt(rack, slot)!;
   const files = cniRenderer.render(ctxOf(plan), node);
   expect(files.map((f) => f.path)).toEqual([CNI_CONFLIST_PATH]);
-  expect(files[0]!.mode).toBe(0o644);
-  return JSON.parse(files[0]!.content) as Conflist;
+  expect(files[0].mode).toBe(0o644);
+  return JSON.parse(files[0].content) as Conflist;
 }
 
 /** Everything a conflist must say about the node's pod prefix. */
@@ -54,13 +54,13 @@ function expectConflistFor(c: Conflist, podPrefix: string, mtu: number): void {
   expect(c.plugins.map((p) => p.type)).toEqual(['loopback', 'tuning', 'ptp']);
   expect(c.plugins[0]).toEqual({ type: 'loopback' });
   expect(c.plugins[1]).toEqual({ type: 'tuning', sysctl: { 'net.ipv6.conf.all.accept_dad': '0', 'net.ipv6.conf.default.accept_dad': '0' } });
-  const ptp = c.plugins[2]!;
+  const ptp = c.plugins[2];
   expect(ptp.ipMasq).toBe(false);
   expect(ptp.mtu).toBe(mtu);
   expect(ptp.ipam!.type).toBe('host-local');
   expect(ptp.ipam!.ranges).toHaveLength(1);
   expect(ptp.ipam!.ranges[0]).toHaveLength(1);
-  const r = ptp.ipam!.ranges[0]![0]!;
+  const r = ptp.ipam!.ranges[0][0];
   expect(r.subnet).toBe(podPrefix);
   const p = parsePrefix(r.subnet);
   for (const a of [r.rangeStart, r.rangeEnd, r.gateway]) {
@@ -102,13 +102,13 @@ describe('CNI conflist of every node of the bundled stacks', () => {
 
   it('known answers: multirack gpu1 (rack 3, slot 0) and r1-n2', () => {
     const plan = planBundled('multirack');
-    expect(conflistOf(plan, 3, 0).plugins[2]!.ipam!.ranges[0]![0]).toEqual({
+    expect(conflistOf(plan, 3, 0).plugins[2].ipam!.ranges[0][0]).toEqual({
       subnet: '2001:db8:4200:c0::/64',
       rangeStart: '2001:db8:4200:c0::2',
       rangeEnd: '2001:db8:4200:c0:ffff:ffff:ffff:ff7f',
       gateway: '2001:db8:4200:c0::1',
     });
-    expect(conflistOf(plan, 1, 2).plugins[2]!.ipam!.ranges[0]![0]!.subnet).toBe('2001:db8:4200:42::/64');
+    expect(conflistOf(plan, 1, 2).plugins[2].ipam!.ranges[0][0].subnet).toBe('2001:db8:4200:42::/64');
   });
 });
 
@@ -160,8 +160,8 @@ describe('CNI conflist: property over random stacks and nodes', () => {
         const na = plan.nodeAt(a.rack, a.slot)!;
         expectConflistFor(ca, formatPrefix(na.podPrefix), s.mtu);
         expect(containsAddress(plan.podRange, na.podPrefix.base)).toBe(true);
-        const sb = parsePrefix(conflistOf(plan, b.rack, b.slot).plugins[2]!.ipam!.ranges[0]![0]!.subnet);
-        const sa = parsePrefix(ca.plugins[2]!.ipam!.ranges[0]![0]!.subnet);
+        const sb = parsePrefix(conflistOf(plan, b.rack, b.slot).plugins[2].ipam!.ranges[0][0].subnet);
+        const sa = parsePrefix(ca.plugins[2].ipam!.ranges[0][0].subnet);
         expect(overlaps(sa, sb)).toBe(a.rack === b.rack && a.slot === b.slot);
       }),
       { numRuns: 150 },
@@ -175,7 +175,7 @@ describe('the real host-local IPAM plugin with a rendered range', () => {
     const plan = planBundled('multirack');
     const c = conflistOf(plan, 2, 3);
     const dataDir = tempDir('ipam');
-    const conf = { cniVersion: c.cniVersion, name: c.name, ipam: { ...c.plugins[2]!.ipam!, dataDir } };
+    const conf = { cniVersion: c.cniVersion, name: c.name, ipam: { ...c.plugins[2].ipam!, dataDir } };
     const add = (id: string): string => {
       const r = spawnSync(plugin, [], {
         input: JSON.stringify(conf),
@@ -184,9 +184,9 @@ describe('the real host-local IPAM plugin with a rendered range', () => {
       });
       expect(r.status, r.stdout + r.stderr).toBe(0);
       const out = JSON.parse(r.stdout) as { ips: Array<{ address: string; gateway: string }>; routes: Array<{ dst: string }> };
-      expect(out.ips[0]!.gateway).toBe('2001:db8:4200:83::1');
+      expect(out.ips[0].gateway).toBe('2001:db8:4200:83::1');
       expect(out.routes).toEqual([{ dst: '::/0' }]);
-      return out.ips[0]!.address;
+      return out.ips[0].address;
     };
     expect(add('one')).toBe('2001:db8:4200:83::2/64');
     expect(add('two')).toBe('2001:db8:4200:83::3/64');

@@ -105,7 +105,7 @@ async function attachOne(list: Conflist, sysctl: string): Promise<{ node: string
   const res = await cniAdd(list, a);
   const { address, hostVeth } = attachmentOf(res, 'eth0');
   const tentative = await tentativeAfterAdd(pod, 'eth0', node, hostVeth);
-  return { node, pod, a, address, hostVeth, tentative, gateway: res.ips![0]!.gateway! };
+  return { node, pod, a, address, hostVeth, tentative, gateway: res.ips![0].gateway! };
 }
 
 describe.runIf(ROOT_USER)('DAD off the pod start path (rendered conflist and sysctl file)', () => {
@@ -138,10 +138,10 @@ describe.runIf(ROOT_USER)('DAD off the pod start path (rendered conflist and sys
       const st = readState(runDirOf(env, STACK))!;
       const plan = planBundled(STACK);
       const [a, b] = st.nodes;
-      expect(plan.findNode(a!.name)!.rack.index).not.toBe(plan.findNode(b!.name)!.rack.index);
-      const from = st.pods.find((x) => x.node === a!.name)!;
+      expect(plan.findNode(a.name)!.rack.index).not.toBe(plan.findNode(b.name)!.rack.index);
+      const from = st.pods.find((x) => x.node === a.name)!;
       // The new pod: ADD, then the first echo request from the other rack must be answered.
-      const pod = await addPod(st, join(st.dir, 'render'), b!, 1);
+      const pod = await addPod(st, join(st.dir, 'render'), b, 1);
       const ping = inNs(from.ns, [tool('ping'), '-6', '-n', '-c', '1', '-W', '1', pod.address]);
       expect(ping.code, `${from.address} -> ${pod.address}: ${ping.stdout}${ping.stderr}`).toBe(0);
       const back = inNs(pod.ns, [tool('ping'), '-6', '-n', '-c', '1', '-W', '1', from.address]);

@@ -109,7 +109,7 @@ function startEtcd(dataDir: string, pki: string, log: string): ChildProcess {
   ];
   const p = spawn('ip', args, { stdio: ['ignore', 'ignore', 'pipe'] });
   let err = '';
-  p.stderr!.on('data', (d: Buffer) => void (err = (err + d.toString()).slice(-20_000)));
+  p.stderr.on('data', (d: Buffer) => void (err = (err + d.toString()).slice(-20_000)));
   p.on('exit', () => writeFileSync(log, err));
   daemons.push(p);
   return p;
@@ -117,7 +117,7 @@ function startEtcd(dataDir: string, pki: string, log: string): ChildProcess {
 
 function stop(p: ChildProcess): Promise<void> {
   return new Promise((ok) => {
-    if (p.exitCode !== null || p.signalCode !== null) return ok();
+    if (p.exitCode !== null || p.signalCode !== null) { ok(); return; }
     p.once('exit', () => ok());
     p.kill('SIGTERM');
   });
@@ -163,14 +163,14 @@ function runBackupJob(job: ReturnType<typeof cp1CronJob>, pki: string, backup: s
     PKI: pki,
     BACKUP: backup,
     DIR: job.dir,
-    CA: job.pki['etcd-ca']!,
-    CERT: job.pki['etcd-client-cert']!,
-    KEY: job.pki['etcd-client-key']!,
-    ENV_BACKUP_DIR: job.env['BACKUP_DIR']!,
-    ENV_KEEP: job.env['KEEP']!,
-    ROT0: job.rotate[0]!,
-    ROT1: job.rotate[1]!,
-    ROT2: job.rotate[2]!,
+    CA: job.pki['etcd-ca'],
+    CERT: job.pki['etcd-client-cert'],
+    KEY: job.pki['etcd-client-key'],
+    ENV_BACKUP_DIR: job.env['BACKUP_DIR'],
+    ENV_KEEP: job.env['KEEP'],
+    ROT0: job.rotate[0],
+    ROT1: job.rotate[1],
+    ROT2: job.rotate[2],
   };
   expect(job.rotate).toHaveLength(3);
   return run('ip', ['netns', 'exec', NS, 'unshare', '--mount', '--propagation', 'private', '--', 'sh', '-c', setup, 'flat6-backup-job', ...job.snapshot], { env });
@@ -224,7 +224,7 @@ describe.skipIf(!IS_ROOT)('etcd backup and restore over IPv6 with TLS (root, rea
     const snapshots = readdirSync(backup).filter((f) => /^etcd-snapshot-\d{8}T\d{6}Z\.db$/.test(f)).sort();
     expect(snapshots, `keeps ${KEEP}`).toHaveLength(KEEP);
     expect(readdirSync(backup).sort()).toEqual(snapshots); // nothing else left behind
-    const newest = join(backup, snapshots[snapshots.length - 1]!);
+    const newest = join(backup, snapshots[snapshots.length - 1]);
     expect(statSync(newest).mode & 0o777).toBe(0o600);
     expect(statSync(backup).mode & 0o777).toBe(0o700);
 

@@ -111,7 +111,7 @@ describe('OCI checks', () => {
   it.each(fixtures)('%s is refused with its code at the marked line and a fix', (file) => {
     const path = join(BAD, file);
     const text = readFileSync(path, 'utf8');
-    const code = /^# expect ([A-Z0-9_]+)/.exec(text)![1]!;
+    const code = /^# expect ([A-Z0-9_]+)/.exec(text)![1];
     let ds: Diagnostic[] = [];
     try {
       loadCloudStack(loadStack(path));
@@ -129,7 +129,7 @@ describe('OCI checks', () => {
 
   it('every code the OCI checks can report has a fixture', () => {
     const sources = ['src/cloud/oci/config.ts', 'src/cloud/shared/checks.ts', 'src/cloud/select.ts'].map((f) => readFileSync(join(ROOT, f), 'utf8')).join('\n');
-    const literal = [...sources.matchAll(/'((?:OCI|NO)_[A-Z0-9_]+)'/g)].map((m) => m[1]!);
+    const literal = [...sources.matchAll(/'((?:OCI|NO)_[A-Z0-9_]+)'/g)].map((m) => m[1]);
     const shared = [...sources.matchAll(/`\$\{this\.cloud\}_([A-Z0-9_]+)`/g)].map((m) => `OCI_${m[1]}`);
     // NO_CLUSTER is the core's (test/fixtures/bad/NO_CLUSTER.yaml); every other code is new.
     const codes = [...new Set([...literal, ...shared])].filter((c) => c !== 'NO_CLUSTER').sort();
@@ -180,7 +180,7 @@ describe('OCI checks', () => {
       ds = (e as Flat6Error).diagnostics;
     }
     expect(ds.map((d) => d.code)).toEqual(['NO_CLOUD']);
-    expect(ds[0]!.fix).toContain('flat6 render --stack metal');
+    expect(ds[0].fix).toContain('flat6 render --stack metal');
   });
 });
 
@@ -219,7 +219,7 @@ describe('user data', () => {
     // Control planes carry their pinned /80, workers the stand-in their boot script replaces.
     const cni = files.get('/etc/cni/net.d/10-flat6.conflist')!.content;
     if (key === 'worker') expect(cni).toContain('2001:db8:ffff:fff6:8000::/80');
-    else expect(cni).toContain(formatPrefix(l.controlPlanes[Number(key.slice(2))]!.podPrefix));
+    else expect(cni).toContain(formatPrefix(l.controlPlanes[Number(key.slice(2))].podPrefix));
   });
 
   it('kubeadm files pass the kubeadm schema and point at the load balancer literal; no Kubernetes address is IPv4', () => {
@@ -246,10 +246,10 @@ describe('user data', () => {
   });
 
   it('is deterministic, and metadata over 32,000 bytes is refused before anything is created', () => {
-    expect(buildOciUserData(ctx, l, nodes[0]![1], { region: 'us-ashburn-1' }).base64).toBe(built.get('cp0')!.base64);
+    expect(buildOciUserData(ctx, l, nodes[0][1], { region: 'us-ashburn-1' }).base64).toBe(built.get('cp0')!.base64);
     const keys = Array.from({ length: 16 }, (_, i) => `ssh-rsa ${'A'.repeat(2000)}${i} key${i}`).join('\n');
-    expect(() => buildOciUserData(ctx, l, nodes[2]![1], { region: 'us-ashburn-1', sshAuthorizedKeys: keys })).toThrow(OciUserDataError);
-    expect(() => buildOciUserData(ctx, l, nodes[2]![1], { region: 'us-ashburn-1', sshAuthorizedKeys: keys })).toThrow(/at most 32000/);
+    expect(() => buildOciUserData(ctx, l, nodes[2][1], { region: 'us-ashburn-1', sshAuthorizedKeys: keys })).toThrow(OciUserDataError);
+    expect(() => buildOciUserData(ctx, l, nodes[2][1], { region: 'us-ashburn-1', sshAuthorizedKeys: keys })).toThrow(/at most 32000/);
   });
 
   it('NAT64 instance files: Unbound DNS64 on the pinned address with the VCN\'s prefix, Jool over the /96', () => {

@@ -277,9 +277,9 @@ describe('oci-lab under mocks', () => {
       for (const p of ['/etc/sysctl.d/99-flat6.conf', '/etc/modules-load.d/flat6.conf', '/etc/flat6/kubeadm.yaml', '/etc/cni/net.d/10-flat6.conflist', '/etc/netplan/61-flat6-pods.yaml', '/usr/local/sbin/flat6-oci-boot', '/usr/local/lib/flat6/flat6_boot.py', '/etc/flat6/oci-boot.json']) {
         expect(files[p], `${what} ${p}`).toBeDefined();
       }
-      expect(files['/etc/flat6/kubeadm.yaml']!.permissions).toBe('0600');
-      expect(files['/etc/flat6/kubeadm.yaml']!.content).toContain('"[2001:db8:b100:80::6443]:6443"');
-      expect(files['/etc/systemd/resolved.conf.d/60-flat6.conf']!.content).toContain('DNS=2001:db8:b100:80::53');
+      expect(files['/etc/flat6/kubeadm.yaml'].permissions).toBe('0600');
+      expect(files['/etc/flat6/kubeadm.yaml'].content).toContain('"[2001:db8:b100:80::6443]:6443"');
+      expect(files['/etc/systemd/resolved.conf.d/60-flat6.conf'].content).toContain('DNS=2001:db8:b100:80::53');
       expect(doc.runcmd).toEqual([['python3', '/usr/local/sbin/flat6-oci-boot', 'boot', '--config', '/etc/flat6/oci-boot.json']]);
       // The only secrets are the bootstrap token and certificate key, in the 0600 kubeadm file.
       for (const f of doc.write_files.filter((x) => x.path !== '/etc/flat6/kubeadm.yaml')) expect(f.content, f.path).not.toContain(SECRETS.bootstrapToken);

@@ -46,7 +46,7 @@ export function unsecret(v: any, path: string, secrets: string[]): any {
 /** "urn:pulumi:stack::project::a$b$type::name" -> { type, name } */
 export function urnOf(urn: string): { type: string; name: string } {
   const parts = urn.split('::');
-  return { type: parts[2]!.split('$').pop()!, name: parts.slice(3).join('::') };
+  return { type: parts[2].split('$').pop()!, name: parts.slice(3).join('::') };
 }
 
 /** Pulumi's view of a stack file's config: structured values as JSON text. */

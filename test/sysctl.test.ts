@@ -35,7 +35,7 @@ function ourNamespaces(): string[] {
   const r = spawnSync(IP, ['netns', 'list'], { encoding: 'utf8' });
   return r.stdout
     .split('\n')
-    .map((l) => l.split(' ')[0]!)
+    .map((l) => l.split(' ')[0])
     .filter((n) => n.startsWith(PREFIX));
 }
 
@@ -68,7 +68,7 @@ function settings(text: string): Array<[string, string]> {
     .map((l) => {
       const m = /^-?([^=\s]+)\s*=\s*(.*)$/.exec(l);
       if (!m) throw new Error(`not a sysctl line: ${l}`);
-      return [m[1]!, m[2]!.trim()];
+      return [m[1], m[2].trim()];
     });
 }
 
@@ -80,7 +80,7 @@ function optionalDevices(text: string): string[] {
   const devs = new Set<string>();
   for (const l of text.split('\n').map((x) => x.trim())) {
     const m = /^-net[./]ipv6[./]conf[./]([^=\s]+?)[./][a-z_]+\s*=/.exec(l);
-    if (m && m[1] !== 'all' && m[1] !== 'default') devs.add(m[1]!);
+    if (m && m[1] !== 'all' && m[1] !== 'default') devs.add(m[1]);
   }
   return [...devs];
 }

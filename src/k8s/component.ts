@@ -19,6 +19,7 @@ export interface AddonsArgs {
 type Make = (name: string, obj: K8sObject, opts: pulumi.CustomResourceOptions) => pulumi.CustomResource;
 
 /** An object as the args of its typed resource: the plain form of its kind, checked against the Kubernetes schema in tests. */
+// eslint-disable-next-line @typescript-eslint/no-unnecessary-type-parameters -- T is the typed resource's args type, chosen at each call
 function args<T>(o: K8sObject): T {
   return o as unknown as T;
 }

@@ -19,6 +19,7 @@ import { LayoutError } from '../cloud/shared/tiers.js';
 import { projectRoot, secretsFromConfig } from '../cloud/shared/stack-input.js';
 import { addonsOnlyStack, deployAddons } from '../k8s/program.js';
 
+// eslint-disable-next-line @typescript-eslint/require-await -- Pulumi awaits the program's result; the function stays async so a thrown check reaches it as a rejected promise
 export default async function flat6(): Promise<Record<string, unknown>> {
   const stackName = pulumi.getStack();
   const root = projectRoot(pulumi.runtime.getRootDirectory());

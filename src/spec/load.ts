@@ -67,7 +67,7 @@ export interface LoadedStack {
   /** where a dotted path inside flat6:cluster is written (or its nearest written ancestor) */
   locate(path: string): SourceLocation | undefined;
   /** where a path inside another config key (e.g. flat6:aws) is written; `atKey` points at the key of the last segment */
-  locateIn(key: string, path: Path, atKey?: boolean): SourceLocation | undefined;
+  locateIn: (key: string, path: Path, atKey?: boolean) => SourceLocation | undefined;
 }
 
 /** Pulumi's rule for stack names; the name is also written into rendered comments. */

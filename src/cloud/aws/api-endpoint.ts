@@ -53,7 +53,7 @@ export class ApiEndpoint extends pulumi.ComponentResource {
         securityGroups: [args.securityGroupId],
         subnetMappings: args.edgeSubnetIds.map((subnetId, i) => ({
           subnetId,
-          ipv6Address: args.layout.apply((l) => formatAddress(l.zones[i]!.apiAddress)),
+          ipv6Address: args.layout.apply((l) => formatAddress(l.zones[i].apiAddress)),
         })),
         enableCrossZoneLoadBalancing: true,
         tags,

@@ -129,7 +129,7 @@ export function buildCluster(input: AwsStack, secrets: pulumi.Input<Secrets>, op
 
   // Control planes: pinned addresses, so the load balancer and certSANs know them.
   const cpKeys = plan.controlPlanes.map((_, k) => `cp${k}`);
-  const cpAddress = (k: number): pulumi.Output<string> => layout.apply((l) => formatAddress(l.controlPlanes[k]!.address));
+  const cpAddress = (k: number): pulumi.Output<string> => layout.apply((l) => formatAddress(l.controlPlanes[k].address));
   const api = new ApiEndpoint(
     'api',
     {
@@ -172,10 +172,10 @@ export function buildCluster(input: AwsStack, secrets: pulumi.Input<Secrets>, op
       placement: {
         kind: 'control-plane',
         nodes: cpKeys.map((key, k) => {
-          const zone = spec.availabilityZones[k % spec.availabilityZones.length]!;
+          const zone = spec.availabilityZones[k % spec.availabilityZones.length];
           return {
             key,
-            subnetId: network.subnets[zoneIndex.get(zone)!]!.node.id,
+            subnetId: network.subnets[zoneIndex.get(zone)!].node.id,
             address: cpAddress(k),
             userData: userDataOf((l) => awsControlPlaneNode(plan, l, k)),
           };
@@ -217,15 +217,15 @@ export function buildCluster(input: AwsStack, secrets: pulumi.Input<Secrets>, op
     .all(network.subnets.map((s) => pulumi.all([s.node.id, s.node.ipv6CidrBlock, s.edge.id, s.edge.ipv6CidrBlock, s.edge.cidrBlock])))
     .apply((rows) =>
       rows.flatMap(([nodeId, nodeCidr, edgeId, edgeCidr, edgeV4], i) => [
-        { zone: spec.availabilityZones[i]!, tier: 'nodes' as const, id: nodeId, ipv6Cidr: nodeCidr },
-        { zone: spec.availabilityZones[i]!, tier: 'edge' as const, id: edgeId, ipv6Cidr: edgeCidr, ipv4Cidr: edgeV4 },
+        { zone: spec.availabilityZones[i], tier: 'nodes' as const, id: nodeId, ipv6Cidr: nodeCidr },
+        { zone: spec.availabilityZones[i], tier: 'edge' as const, id: edgeId, ipv6Cidr: edgeCidr, ipv4Cidr: edgeV4 },
       ]),
     );
   const controlPlanes = pulumi.all([layout, pulumi.all(controlPlane.instances.map((i) => i.id))]).apply(([l, ids]) =>
-    l.controlPlanes.map((c, k) => ({ key: cpKeys[k]!, instanceId: ids[k]!, address: formatAddress(c.address), zone: c.zone })),
+    l.controlPlanes.map((c, k) => ({ key: cpKeys[k], instanceId: ids[k], address: formatAddress(c.address), zone: c.zone })),
   );
   const workerPools = pulumi.all(pools.map((p) => p.group!.name)).apply((names) =>
-    spec.workerPools.map((p, i) => ({ name: p.name, autoScalingGroup: names[i]!, instanceType: p.instanceType, size: p.desiredSize })),
+    spec.workerPools.map((p, i) => ({ name: p.name, autoScalingGroup: names[i], instanceType: p.instanceType, size: p.desiredSize })),
   );
 
   const outputs: ClusterOutputs = {
@@ -241,7 +241,7 @@ export function buildCluster(input: AwsStack, secrets: pulumi.Input<Secrets>, op
     controlPlanes,
     workerPools,
     layout: layout.apply(layoutSummary),
-    kubeconfigCommands: controlPlane.instances[0]!.id.apply((id) => kubeconfigCommands(spec.region, id, plan.name)),
+    kubeconfigCommands: controlPlane.instances[0].id.apply((id) => kubeconfigCommands(spec.region, id, plan.name)),
   };
   return { provider, network, api, controlPlane, workerPools: pools, outputs };
 }

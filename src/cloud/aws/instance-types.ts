@@ -49,7 +49,7 @@ export function archOf(instanceType: string): Arch {
   const family = familyOf(instanceType) ?? '';
   if (family === 'a1') return 'arm64';
   const m = FAMILY_RE.exec(family);
-  return m && m[3]!.startsWith('g') ? 'arm64' : 'x86_64';
+  return m && m[3].startsWith('g') ? 'arm64' : 'x86_64';
 }
 
 export function checkInstanceType(instanceType: string): InstanceTypeVerdict {

@@ -137,10 +137,10 @@ export function vpcLayout(vpcCidr: string, input: LayoutInput): VpcLayout {
     return { zone, position, ...tierSubnets(vpc, position), edgeIpv4: ipv4Subnet(ipv4, EDGE_IPV4_LENGTH, position) };
   });
   const controlPlanes = Array.from({ length: input.controlPlaneCount }, (_, index): ControlPlaneLayout => {
-    const z = zones[index % zones.length]!;
+    const z = zones[index % zones.length];
     return { index, zone: z.zone, address: controlPlaneAddress(z.nodeSubnet, index) };
   });
-  return { vpc, nodeTier, edgeTier, zones, apiAddress: zones[0]!.apiAddress, controlPlanes };
+  return { vpc, nodeTier, edgeTier, zones, apiAddress: zones[0].apiAddress, controlPlanes };
 }
 
 /** A pinned address is reserved as a single address (an explicit subnet CIDR reservation). */

@@ -101,7 +101,7 @@ export class Network extends pulumi.ComponentResource {
           vpcId,
           availabilityZone: zone,
           ipv6Native: true,
-          ipv6CidrBlock: this.layout.apply((x) => formatPrefix(x.zones[i]!.nodeSubnet)),
+          ipv6CidrBlock: this.layout.apply((x) => formatPrefix(x.zones[i].nodeSubnet)),
           assignIpv6AddressOnCreation: true,
           enableDns64: true,
           enableResourceNameDnsAaaaRecordOnLaunch: true,
@@ -116,7 +116,7 @@ export class Network extends pulumi.ComponentResource {
           vpcId,
           availabilityZone: zone,
           cidrBlock: formatIpv4Prefix(ipv4Subnet(ipv4, EDGE_IPV4_LENGTH, zonePosition(zone, args.region))),
-          ipv6CidrBlock: this.layout.apply((x) => formatPrefix(x.zones[i]!.edgeSubnet)),
+          ipv6CidrBlock: this.layout.apply((x) => formatPrefix(x.zones[i].edgeSubnet)),
           assignIpv6AddressOnCreation: true,
           mapPublicIpOnLaunch: false,
           tags: display(`edge-${zone}`),
@@ -132,7 +132,7 @@ export class Network extends pulumi.ComponentResource {
     // api-<zone letter>), stable when zones or control planes are added.
     const zoneIndex = new Map(args.zones.map((z, i) => [z, i]));
     const pinnedKeys = [
-      ...Array.from({ length: args.controlPlaneCount }, (_, k) => ({ key: `cp${k}`, zone: args.zones[k % args.zones.length]!, tier: 'nodes' as const })),
+      ...Array.from({ length: args.controlPlaneCount }, (_, k) => ({ key: `cp${k}`, zone: args.zones[k % args.zones.length], tier: 'nodes' as const })),
       ...args.zones.map((zone) => ({ key: `api-${letter(zone)}`, zone, tier: 'edge' as const })),
     ];
     this.reservations = pinnedKeys.map(({ key, zone, tier }): PinnedReservation => {
@@ -141,7 +141,7 @@ export class Network extends pulumi.ComponentResource {
         if (!p || p.zone !== zone || p.tier !== tier) throw new Error(`layout has no pinned address ${key} in the ${tier} subnet of ${zone}`);
         return p;
       });
-      const s = this.subnets[zoneIndex.get(zone)!]!;
+      const s = this.subnets[zoneIndex.get(zone)!];
       const reservation = new aws.ec2.SubnetCidrReservation(
         `${name}-reserve-${key}`,
         {
@@ -193,11 +193,11 @@ export class Network extends pulumi.ComponentResource {
       const key = args.natGateway === 'per-zone' ? `${name}-nodes-${letter(s.zone)}` : `${name}-nodes`;
       const table = new aws.ec2.RouteTable(key, { vpcId, tags: display(args.natGateway === 'per-zone' ? `nodes-${s.zone}` : 'nodes') }, child);
       route(`${key}-default-ipv6`, { routeTableId: table.id, destinationIpv6CidrBlock: '::/0', egressOnlyGatewayId: eigw.id });
-      route(`${key}-nat64`, { routeTableId: table.id, destinationIpv6CidrBlock: NAT64_PREFIX, natGatewayId: this.natGateways[i]!.id });
+      route(`${key}-nat64`, { routeTableId: table.id, destinationIpv6CidrBlock: NAT64_PREFIX, natGatewayId: this.natGateways[i].id });
       return table;
     });
     this.subnets.forEach((s, i) => {
-      const table = args.natGateway === 'per-zone' ? nodeTables[i]! : nodeTables[0]!;
+      const table = args.natGateway === 'per-zone' ? nodeTables[i] : nodeTables[0];
       associate(`${name}-nodes-${letter(s.zone)}`, { subnetId: s.node.id, routeTableId: table.id });
     });
 

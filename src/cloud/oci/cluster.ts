@@ -112,7 +112,7 @@ export function buildOciCluster(input: OciStack, secrets: pulumi.Input<Secrets>,
 
   // The limit shows in every preview, before OCI has allocated anything.
   const limit = nodeLimitOf(spec, plan.controlPlanes.length);
-  pulumi.log.info(
+  void pulumi.log.info(
     `flat6: ${limit.nodes} node(s) of at most ${limit.maxNodes} (node subnet: ${limit.nodesByIpv4} IPv4 addresses; ${limit.nodesByIpv6} nodes of one IPv6 address and one /${limit.podPrefixLength}; ${limit.ipv6AddressesPerVnic} IPv6 addresses per VNIC)`,
   );
   const provider = new oci.Provider('oci', { region: spec.region });
@@ -158,7 +158,7 @@ export function buildOciCluster(input: OciStack, secrets: pulumi.Input<Secrets>,
     {
       clusterName: plan.name,
       compartmentId,
-      availabilityDomain: spec.availabilityDomains[0]!,
+      availabilityDomain: spec.availabilityDomains[0],
       subnetId: network.edgeSubnet.id,
       layout,
       machine: machineOf(spec.nat64, [groups.nat64.id]),
@@ -195,7 +195,7 @@ export function buildOciCluster(input: OciStack, secrets: pulumi.Input<Secrets>,
   );
 
   const cpKeys = plan.controlPlanes.map((_, k) => `cp${k}`);
-  const cpAddress = (k: number): pulumi.Output<string> => layout.apply((l) => formatAddress(l.controlPlanes[k]!.address));
+  const cpAddress = (k: number): pulumi.Output<string> => layout.apply((l) => formatAddress(l.controlPlanes[k].address));
   const api = new ApiEndpoint(
     'api',
     {
@@ -232,10 +232,10 @@ export function buildOciCluster(input: OciStack, secrets: pulumi.Input<Secrets>,
         kind: 'control-plane',
         nodes: cpKeys.map((key, k) => ({
           key,
-          availabilityDomain: spec.availabilityDomains[k % spec.availabilityDomains.length]!,
-          ...(spec.faultDomains.length ? { faultDomain: spec.faultDomains[k % spec.faultDomains.length]! } : {}),
+          availabilityDomain: spec.availabilityDomains[k % spec.availabilityDomains.length],
+          ...(spec.faultDomains.length ? { faultDomain: spec.faultDomains[k % spec.faultDomains.length] } : {}),
           address: cpAddress(k),
-          podPrefix: layout.apply((l) => formatPrefix(l.controlPlanes[k]!.podPrefix)),
+          podPrefix: layout.apply((l) => formatPrefix(l.controlPlanes[k].podPrefix)),
           userData: userDataOf((l) => ociControlPlaneNode(plan, l, k)),
         })),
       },
@@ -286,11 +286,11 @@ function outputsOf(spec: OciSpec, clusterName: string, network: Network, nat64: 
     apiAddress: api.address,
     nat64: pulumi.all([nat64.instance.id, nat64.address, nat64.prefixCidr]).apply(([instanceId, address, prefix]) => ({ instanceId, address, prefix })),
     controlPlanes: pulumi.all([layout, pulumi.all(controlPlane.instances.map((i) => i.id))]).apply(([l, ids]) =>
-      l.controlPlanes.map((c, k) => ({ key: cpKeys[k]!, instanceId: ids[k]!, address: formatAddress(c.address), podPrefix: formatPrefix(c.podPrefix), availabilityDomain: c.availabilityDomain })),
+      l.controlPlanes.map((c, k) => ({ key: cpKeys[k], instanceId: ids[k], address: formatAddress(c.address), podPrefix: formatPrefix(c.podPrefix), availabilityDomain: c.availabilityDomain })),
     ),
-    workerPools: pulumi.all(pools.map((p) => p.pool!.id)).apply((ids) => spec.workerPools.map((p, i) => ({ name: p.name, instancePool: ids[i]!, shape: p.shape, size: p.size }))),
+    workerPools: pulumi.all(pools.map((p) => p.pool!.id)).apply((ids) => spec.workerPools.map((p, i) => ({ name: p.name, instancePool: ids[i], shape: p.shape, size: p.size }))),
     layout: layout.apply(layoutSummary),
     nodeLimit: nodeLimitOf(spec, cpKeys.length),
-    kubeconfigCommands: layout.apply((l) => kubeconfigCommands(formatAddress(l.controlPlanes[0]!.address), clusterName)),
+    kubeconfigCommands: layout.apply((l) => kubeconfigCommands(formatAddress(l.controlPlanes[0].address), clusterName)),
   };
 }

@@ -128,8 +128,8 @@ export function vcnLayout(vcnCidr: string, input: LayoutInput): VcnLayout {
   if (input.controlPlaneCount + 1 >= capacity.podPrefixes) throw new LayoutError(`${input.controlPlaneCount} control planes do not fit the node subnet`);
   const controlPlanes = Array.from({ length: input.controlPlaneCount }, (_, index): ControlPlaneLayout => ({
     index,
-    availabilityDomain: input.availabilityDomains[index % input.availabilityDomains.length]!,
-    ...(input.faultDomains.length ? { faultDomain: input.faultDomains[index % input.faultDomains.length]! } : {}),
+    availabilityDomain: input.availabilityDomains[index % input.availabilityDomains.length],
+    ...(input.faultDomains.length ? { faultDomain: input.faultDomains[index % input.faultDomains.length] } : {}),
     address: controlPlaneAddress(nodeSubnet, index),
     podPrefix: subnet(nodeSubnet, POD_PREFIX_LENGTH, 1 + index),
   }));

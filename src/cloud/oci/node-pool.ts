@@ -153,7 +153,7 @@ export class NodePool extends pulumi.ComponentResource {
             `${name}-${n.key}-pods`,
             {
               vnicId,
-              ipAddress: pulumi.output(n.podPrefix).apply((x) => x.split('/')[0]!),
+              ipAddress: pulumi.output(n.podPrefix).apply((x) => x.split('/')[0]),
               cidrPrefixLength: POD_PREFIX_LENGTH,
               ipv6subnetCidr: args.subnetIpv6Cidr,
               displayName: `${display}-pods`,

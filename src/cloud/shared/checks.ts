@@ -120,7 +120,7 @@ export class CloudChecks {
       dns.length === 1 &&
       (() => {
         try {
-          return parseAddress(dns[0]!) === parseAddress(address);
+          return parseAddress(dns[0]) === parseAddress(address);
         } catch {
           return false;
         }

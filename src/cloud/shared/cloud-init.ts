@@ -144,7 +144,7 @@ export function addCertSans(text: string, sans: readonly string[]): string {
 export function splitEndpoint(endpoint: string): { host: string; port: number } {
   const m = /^(?:\[([^\]]+)\]|([^:[\]]+)):(\d{1,5})$/.exec(endpoint);
   if (!m) throw new Error(`API endpoint "${endpoint}" is not host:port`);
-  const host = m[1] ?? m[2]!;
+  const host = m[1] ?? m[2];
   if (m[1] !== undefined) parseAddress(host);
   return { host: m[1] !== undefined ? formatAddress(parseAddress(host)) : host, port: Number(m[3]) };
 }

@@ -48,7 +48,7 @@ function canonical(v: unknown): unknown {
 export function firstDifference(a: unknown, b: unknown, path = ''): string | undefined {
   if (JSON.stringify(canonical(a)) === JSON.stringify(canonical(b))) return undefined;
   if (a && b && typeof a === 'object' && typeof b === 'object' && Array.isArray(a) === Array.isArray(b)) {
-    const keys = new Set([...Object.keys(a as object), ...Object.keys(b as object)]);
+    const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
     for (const k of [...keys].sort()) {
       const d = firstDifference((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k], path ? `${path}.${k}` : k);
       if (d !== undefined) return d;
