@@ -108,7 +108,8 @@ export function labCluster(stack: LoadedStack, opts: SubsetOptions): Raw {
   if (opts.mode || opts.bgpTimers) {
     const routing: Raw = { ...((raw['routing'] as Raw | undefined) ?? {}) };
     if (opts.mode) routing['mode'] = opts.mode;
-    if (opts.bgpTimers) routing['bgp'] = { ...opts.bgpTimers };
+    // The lab's hold, keepalive and connect retry; the stack's error wait and graceful restart stay.
+    if (opts.bgpTimers) routing['bgp'] = { ...((routing['bgp'] as Raw | undefined) ?? {}), ...opts.bgpTimers };
     out['routing'] = routing;
   }
   return out;
