@@ -6,6 +6,10 @@ export interface CliIO {
   cwd: string;
   /** true when stderr is a terminal (progress lines redraw in place) */
   isTTY?: boolean;
+  /** true when stdout is a terminal (colour in reports written there) */
+  stdoutIsTTY?: boolean;
+  /** standard input (`flat6 audit -`); default process.stdin */
+  stdin?: AsyncIterable<Buffer | string>;
 }
 
 export function processIO(): CliIO {
@@ -15,5 +19,7 @@ export function processIO(): CliIO {
     env: process.env,
     cwd: process.cwd(),
     isTTY: process.stderr.isTTY,
+    stdoutIsTTY: process.stdout.isTTY,
+    stdin: process.stdin,
   };
 }

@@ -13,7 +13,7 @@ const FORMATS = ['human', 'json', 'sarif'] as const;
 
 /** Standard input: the CLI's own when a caller provides one (tests), else the process's. */
 function stdinOf(io: CliIO): AsyncIterable<Buffer | string> {
-  return (io as CliIO & { stdin?: AsyncIterable<Buffer | string> }).stdin ?? process.stdin;
+  return io.stdin ?? process.stdin;
 }
 
 export const auditCommand: Command = {
@@ -83,7 +83,7 @@ audited and reported).`,
     const summary = summarize(result.objects, result.findings);
     if (format === 'json') io.stdout(jsonReport(result.findings, summary));
     else if (format === 'sarif') io.stdout(sarifReport(result.findings, result.errors, io.cwd, VERSION));
-    else io.stdout(humanReport(result.findings, summary, color === 'always' || (color === 'auto' && io.isTTY === true && !io.env['NO_COLOR'])));
+    else io.stdout(humanReport(result.findings, summary, color === 'always' || (color === 'auto' && io.stdoutIsTTY === true && !io.env['NO_COLOR'])));
 
     for (const n of result.notes) io.stderr(`note: ${inert(n)}\n`);
     for (const e of result.errors) io.stderr(`flat6 audit: error: ${inert(e.where)}: ${inert(e.message)}\n`);
