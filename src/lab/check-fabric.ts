@@ -204,7 +204,7 @@ export async function checkSpineLoss(ctx: CheckContext, source: PodRecord): Prom
     const resumed = results.every((r) => [...r.replyAt.values()].some((t) => t > restore + backMs));
     ok = resumed && worst(failGaps) < SPINE_LOSS_GOAL_MS && worst(backGaps) < SPINE_LOSS_GOAL_MS;
     const flows = results
-      .map((r, i) => `${targets[i]!.name}: ${r.sent} sent, ${r.replies} answered, gap ${failGaps[i]!.length ? `${failGaps[i]!.map((g) => `${g.ms} ms (${g.lost} lost)`).join(' + ')}` : 'none'} at the loss, ${backGaps[i]!.length ? `${backGaps[i]!.map((g) => `${g.ms} ms (${g.lost} lost)`).join(' + ')}` : 'none'} at the return`)
+      .map((r, i) => `${targets[i]!.name}: ${r.sent} sent, ${r.replies} answered, gap ${failGaps[i]!.length ? failGaps[i]!.map((g) => `${g.ms} ms (${g.lost} lost)`).join(' + ') : 'none'} at the loss, ${backGaps[i]!.length ? backGaps[i]!.map((g) => `${g.ms} ms (${g.lost} lost)`).join(' + ') : 'none'} at the return`)
       .join('; ');
     detail =
       `${lost.name} (carrying ${source.name} -> ${targets[0]!.name}) lost its ${ports.length} links (its ports down, carrier loss at every ToR) for ${secs(SPINE_DOWN_MS)} while ${podText(source)} pinged a pod in each other rack every 10 ms: ` +
