@@ -50,7 +50,19 @@ export interface NodePlan {
   path?: string;
 }
 
-export interface ClusterPlan {
+/** The address plan of a cluster: what the class below computes, read-only to everyone else. */
+export type ClusterPlan = Plan;
+
+/** Run the checks, then build the plan; throws Flat6Error (exit 1) when any check fails. */
+export function createPlan(stack: LoadedStack): ClusterPlan {
+  const { diagnostics, resolved } = checkStack(stack);
+  if (!resolved || diagnostics.some((d) => d.severity === 'error')) {
+    throw new Flat6Error(diagnostics, 1);
+  }
+  return new Plan(stack, resolved, diagnostics);
+}
+
+class Plan {
   readonly spec: ClusterSpec;
   readonly stackName: string;
   readonly name: string;
@@ -76,48 +88,6 @@ export interface ClusterPlan {
   readonly controlPlaneRack: RackPlan;
   readonly controlPlanes: NodePlan[];
   /** warnings from the checks (errors would have thrown) */
-  readonly warnings: Diagnostic[];
-  rackAt(index: number): RackPlan;
-  /** O(1): the plan of the node at (rack index, slot), or undefined if the slot is empty */
-  nodeAt(rackIndex: number, slot: number): NodePlan | undefined;
-  /** O(1) for generated names, O(1) map lookup for listed ones */
-  findNode(name: string): NodePlan | undefined;
-  racks(): Generator<RackPlan>;
-  nodes(): Generator<NodePlan>;
-  nodesOfRack(rack: RackPlan): Generator<NodePlan>;
-}
-
-/** Run the checks, then build the plan; throws Flat6Error (exit 1) when any check fails. */
-export function createPlan(stack: LoadedStack): ClusterPlan {
-  const { diagnostics, resolved } = checkStack(stack);
-  if (!resolved || diagnostics.some((d) => d.severity === 'error')) {
-    throw new Flat6Error(diagnostics, 1);
-  }
-  return new Plan(stack, resolved, diagnostics);
-}
-
-class Plan implements ClusterPlan {
-  readonly spec: ClusterSpec;
-  readonly stackName: string;
-  readonly name: string;
-  readonly kubernetesVersion: string;
-  readonly nodeRange: Prefix;
-  readonly podRange: Prefix;
-  readonly serviceRange: Prefix;
-  readonly podPrefixLength: number;
-  readonly rackSubnetLength: number;
-  readonly rackPodLength: number;
-  readonly dns: bigint[];
-  readonly apiServiceIP: bigint;
-  readonly dnsServiceIP: bigint;
-  readonly vip: bigint;
-  readonly apiPort: number;
-  readonly apiServerPort: number;
-  readonly controlPlaneEndpoint: string;
-  readonly rackCount: number;
-  readonly nodeCount: number;
-  readonly controlPlaneRack: RackPlan;
-  readonly controlPlanes: NodePlan[];
   readonly warnings: Diagnostic[];
 
   private readonly resolved: Resolved;
@@ -195,6 +165,7 @@ class Plan implements ClusterPlan {
     };
   }
 
+  /** O(1): the plan of the node at (rack index, slot), or undefined if the slot is empty */
   nodeAt(rackIndex: number, slot: number): NodePlan | undefined {
     const listed = this.listedRacks.get(rackIndex);
     let node: ListedNodeSpec | undefined;
@@ -224,6 +195,7 @@ class Plan implements ClusterPlan {
     };
   }
 
+  /** O(1) for generated names, O(1) map lookup for listed ones */
   findNode(name: string): NodePlan | undefined {
     const listed = this.listedNodes.get(name);
     if (listed) return this.nodeAt(listed.rack, listed.node.slot);
