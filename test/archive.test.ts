@@ -6,7 +6,7 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, lstatSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, lstatSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { tarBuffer } from '../src/sinks/tar.js';
 import { atomicLeftovers, cleanupTempDirs, cli, readTree, renderStack, tempDir, testSecretsFile } from './helpers.js';
@@ -44,7 +44,22 @@ function extractAll(out: string, ext: string): string {
     expect(a.endsWith(`.${ext}`), a).toBe(true);
     tar(['-xpf', a, '-C', into]);
   }
-  for (const n of readdirSync(out)) if (lstatSync(join(out, n)).isFile() && !n.endsWith(`.${ext}`)) copyFileSync(join(out, n), join(into, n));
+  // plain files beside the archives (plan.json, secrets.yaml, cluster/addons/*.yaml), with their modes
+  const copy = (rel: string): void => {
+    for (const n of readdirSync(join(out, rel))) {
+      const r = rel ? `${rel}/${n}` : n;
+      if (r === 'racks' || r === `fabric.${ext}`) continue;
+      const st = lstatSync(join(out, r));
+      if (st.isDirectory()) {
+        mkdirSync(join(into, r), { recursive: true });
+        copy(r);
+      } else {
+        copyFileSync(join(out, r), join(into, r));
+        chmodSync(join(into, r), st.mode & 0o7777);
+      }
+    }
+  };
+  copy('');
   return into;
 }
 
