@@ -71,13 +71,13 @@ export interface Churn {
 }
 
 /** What changes where when a pod moves, a node is added, a rack is added. */
-export function churnOf(mode: RoutingMode): Churn {
+export function churnOf(mode: RoutingMode, spines = 1): Churn {
   const podMove = "no route changes anywhere: the pod takes an address from its new node's prefix";
   return mode === 'bgp'
     ? {
         podMove: `${podMove}; no BGP update is sent`,
         nodeAdd: "its ToR gains one BGP neighbor and learns one route (the node's pod prefix); none at the spine (the rack pod block already covers it)",
-        rackAdd: 'the spine gains one BGP neighbor (the new ToR) and learns two routes (rack pod block + rack subnet); no change in other racks (they reach it by their default route)',
+        rackAdd: `${spines > 1 ? `each of the ${spines} spines gains` : 'the spine gains'} one BGP neighbor (the new ToR) and learns two routes (rack pod block + rack subnet); no change in other racks (they reach it by their default route)`,
       }
     : {
         podMove,
@@ -89,7 +89,7 @@ export function churnOf(mode: RoutingMode): Churn {
 /** Human lines of `flat6 plan`: routing state per tier and what churn changes. */
 export function routingStatements(plan: ClusterPlan): string[] {
   const t = tierSummary(plan);
-  const c = churnOf(t.mode);
+  const c = churnOf(t.mode, t.spines);
   const how = t.mode === 'bgp' ? 'learned by BGP' : 'static';
   return [
     `routing state per tier (${t.mode} mode; connected routes aside; pod prefixes are routed, pods are not):`,
@@ -129,7 +129,7 @@ export function clusterSummary(plan: ClusterPlan): Record<string, unknown> {
     rackCount: plan.rackCount,
     nodeCount: plan.nodeCount,
     routes: tierSummary(plan),
-    churn: churnOf(plan.spec.routing.mode),
+    churn: churnOf(plan.spec.routing.mode, plan.spec.routing.spines),
     routing: {
       mode: plan.spec.routing.mode,
       fabric: formatPrefix(fabricPrefix(plan)),
