@@ -29,7 +29,7 @@ beforeAll(() => {
 });
 
 /** Whatever a test left up is removed, even after a failed assertion. */
-afterEach(async () => {
+afterEach(() => {
   const st = readState(runDirOf(env, STACK));
   if (st) teardown(st);
 });

@@ -54,6 +54,9 @@ export async function labCheck(state: LabState, log: Log): Promise<LabCheckOutco
   // Faults last: each restores what it broke and waits until the routes are as planned again.
   if (from) await step('link flap', () => checkLinkFlap(ctx, from));
   if (from) await step('spine loss', () => checkSpineLoss(ctx, from));
-  await step('pod attach without DAD', () => Promise.resolve(checkPodAttach(ctx, attachedBefore)));
+  await step('pod attach without DAD', () => {
+    checkPodAttach(ctx, attachedBefore);
+    return Promise.resolve();
+  });
   return results;
 }

@@ -56,7 +56,7 @@ async function check(args: ParsedArgs, io: CliIO): Promise<number> {
   return failed === 0 ? 0 : 1;
 }
 
-async function down(args: ParsedArgs, io: CliIO): Promise<number> {
+function down(args: ParsedArgs, io: CliIO): number {
   const { name } = stackName(args, io);
   labPreflight();
   const dir = runDirOf(io.env, name);
@@ -141,7 +141,7 @@ A run that a killed "lab up" left half built is removed by the next "lab up".`,
     try {
       if (action === 'up') return await up(args, io);
       if (action === 'check') return await check(args, io);
-      if (action === 'down') return await down(args, io);
+      if (action === 'down') return down(args, io);
     } catch (e) {
       if (e instanceof LabError) {
         io.stderr(`flat6 lab ${action}: ${e.message}\n`);
