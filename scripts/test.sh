@@ -5,6 +5,8 @@ cd "$(dirname "$0")/.."
 bash scripts/install-test-deps.sh
 npm run --silent build
 npx tsc --noEmit -p tsconfig.json
+# Lint: typescript-eslint strict, type-checked (eslint.config.js); any problem fails the run.
+npx eslint --max-warnings 0 src test
 report=$(mktemp)
 trap 'rm -f "$report"' EXIT
 status=0

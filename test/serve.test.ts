@@ -119,10 +119,10 @@ function fetchOnce(ns: string, reqs: Req[]): Promise<Res[]> {
       const p = spawn(tool('ip'), ['netns', 'exec', ns, process.execPath, '-e', CLIENT, JSON.stringify(reqs), SERVER, String(port)]);
       let out = '';
       let err = '';
-      p.stdout.on('data', (c) => (out += c));
-      p.stderr.on('data', (c) => (err += c));
+      p.stdout.on('data', (c: Buffer) => (out += c.toString()));
+      p.stderr.on('data', (c: Buffer) => (err += c.toString()));
       p.on('close', (code) => {
-        if (code !== 0) return reject(new Error(`client in ${ns} exited ${code}: ${err}`));
+        if (code !== 0) { reject(new Error(`client in ${ns} exited ${code}: ${err}`)); return; }
         resolve(out.trim().split('\n').map((l) => {
           const j = JSON.parse(l) as { status: number; type?: string; body: string };
           return { status: j.status, type: j.type, body: Buffer.from(j.body, 'base64') };
@@ -309,10 +309,10 @@ setTimeout(() => { console.log('"still open"'); process.exit(0); }, 8000);`;
     ensureRoutes();
     const t0 = Date.now();
     const p = new Promise<string>((resolve) => {
-      import('node:child_process').then(({ spawn }) => {
+      void import('node:child_process').then(({ spawn }) => {
         const c = spawn(tool('ip'), ['netns', 'exec', NS_A, process.execPath, '-e', slow, SERVER, String(port), A]);
         let out = '';
-        c.stdout.on('data', (d) => (out += d));
+        c.stdout.on('data', (d: Buffer) => (out += d.toString()));
         c.on('close', () => resolve(out.trim()));
       });
     });

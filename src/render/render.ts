@@ -25,7 +25,7 @@ export function renderHost(ctx: RenderContext, node: NodePlan): FileEntry[] {
 
 /** Stable JSON: keys in insertion order from our own builders, two-space indent, trailing newline. */
 export function stableJson(v: unknown): string {
-  return JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? x.toString() : x), 2) + '\n';
+  return JSON.stringify(v, (_k, x: unknown) => (typeof x === 'bigint' ? x.toString() : x), 2) + '\n';
 }
 
 export interface RenderOptions {

@@ -132,36 +132,36 @@ export function createServe(opts: ServeOptions): Served {
     };
     try {
       const url = req.url ?? '';
-      if (req.method !== 'GET' && req.method !== 'HEAD') return refuse(405, 'method', 'only GET and HEAD are served');
+      if (req.method !== 'GET' && req.method !== 'HEAD') { refuse(405, 'method', 'only GET and HEAD are served'); return; }
       if ((req.headers['content-length'] !== undefined && req.headers['content-length'] !== '0') || req.headers['transfer-encoding'] !== undefined) {
-        return refuse(413, 'body', 'requests carry no body here');
+        refuse(413, 'body', 'requests carry no body here'); return;
       }
-      if (url.length > limits.maxUrl) return refuse(414, 'url-too-long', `request target longer than ${limits.maxUrl} bytes`);
+      if (url.length > limits.maxUrl) { refuse(414, 'url-too-long', `request target longer than ${limits.maxUrl} bytes`); return; }
       if (url === '/healthz') {
         route = 'healthz';
-        return send(200, 'ok\n');
+        send(200, 'ok\n'); return;
       }
       if (url === '/metrics') {
         route = 'metrics';
-        return send(200, metrics.text(opts.peerMetrics?.() ?? []), 'text/plain; version=0.0.4; charset=utf-8');
+        send(200, metrics.text(opts.peerMetrics?.() ?? []), 'text/plain; version=0.0.4; charset=utf-8'); return;
       }
       if (url === '/v1/plan') {
         route = 'plan';
-        return send(200, planText, 'application/json');
+        send(200, planText, 'application/json'); return;
       }
-      if (!url.startsWith('/v1/hosts/')) return refuse(404, 'no-route', 'no such resource (GET /v1/hosts/<name>.tar, .tar.gz or /cloud-config; /v1/plan; /healthz; /metrics)');
+      if (!url.startsWith('/v1/hosts/')) { refuse(404, 'no-route', 'no such resource (GET /v1/hosts/<name>.tar, .tar.gz or /cloud-config; /v1/plan; /healthz; /metrics)'); return; }
       const m = HOST_PATH.exec(url);
-      if (!m) return refuse(400, 'bad-path', 'malformed host path: /v1/hosts/<name>.tar, /v1/hosts/<name>.tar.gz or /v1/hosts/<name>/cloud-config, <name> a node name (a-z, 0-9, "-"), nothing encoded');
+      if (!m) { refuse(400, 'bad-path', 'malformed host path: /v1/hosts/<name>.tar, /v1/hosts/<name>.tar.gz or /v1/hosts/<name>/cloud-config, <name> a node name (a-z, 0-9, "-"), nothing encoded'); return; }
       const [, name, kind] = m as unknown as [string, string, string];
       route = ROUTE_OF[kind]!;
       const src = clientAddress(req.socket.remoteAddress, req.headers['x-forwarded-for'], trusted);
       const caller = src === undefined ? undefined : nodeByAddress(plan, src);
-      if (!caller) return refuse(403, 'not-a-node', 'your address is not a node address of this cluster', src === undefined ? '' : ` (source ${formatAddress(src)})`);
+      if (!caller) { refuse(403, 'not-a-node', 'your address is not a node address of this cluster', src === undefined ? '' : ` (source ${formatAddress(src)})`); return; }
       if (caller.name !== name) {
-        if (!plan.findNode(name)) return refuse(404, 'unknown-host', `no host ${name} in this cluster`, ` (caller ${caller.name})`);
-        return refuse(403, 'other-host', "a host gets only its own files", ` (caller ${caller.name} asked for ${name})`);
+        if (!plan.findNode(name)) { refuse(404, 'unknown-host', `no host ${name} in this cluster`, ` (caller ${caller.name})`); return; }
+        refuse(403, 'other-host', "a host gets only its own files", ` (caller ${caller.name} asked for ${name})`); return;
       }
-      if (opts.tls?.clientCa && !certNames(req).includes(caller.name)) return refuse(403, 'certificate', `no client certificate for ${caller.name}`);
+      if (opts.tls?.clientCa && !certNames(req).includes(caller.name)) { refuse(403, 'certificate', `no client certificate for ${caller.name}`); return; }
       const hctx = opts.secretsFor ? { ...ctx, secrets: opts.secretsFor(caller) } : ctx;
       const files = renderHostFiles(hctx, caller);
       let body: Buffer;
@@ -170,7 +170,7 @@ export function createServe(opts: ServeOptions): Served {
         body = tarBuffer(files);
         if (kind === '.tar.gz') body = await gzipped(body);
       }
-      return send(200, body, TYPE_OF[kind]);
+      send(200, body, TYPE_OF[kind]); return;
     } catch (e) {
       metrics.refusal('internal');
       opts.log?.(`serve: 500 ${(e as Error).message}`);

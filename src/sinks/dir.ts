@@ -267,6 +267,8 @@ export function currentUmask(): number {
   } catch {
     /* not Linux */
   }
+  // Reading the umask this way sets it twice (a race with other threads); only reached where /proc/self/status has no Umask line.
+  // eslint-disable-next-line @typescript-eslint/no-deprecated
   return process.umask();
 }
 
