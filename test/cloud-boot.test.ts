@@ -345,7 +345,7 @@ describe('project wiring', () => {
     const pulumiStep = steps.find((s) => String(s['uses']).startsWith('pulumi/actions@'))!;
     expect(pulumiStep['with']).toMatchObject({ command: 'preview', diff: true, 'comment-on-pr': true });
     expect(pulumiStep['env']['PULUMI_ACCESS_TOKEN']).toBe('${{ secrets.PULUMI_ACCESS_TOKEN }}');
-    expect(steps.findIndex((s) => s['run'] === 'npm install')).toBeLessThan(steps.indexOf(pulumiStep));
+    expect(steps.findIndex((s) => s['run'] === 'npm ci')).toBeLessThan(steps.indexOf(pulumiStep));
     expect(wf.permissions).toMatchObject({ 'pull-requests': 'write', 'id-token': 'write' });
     // the first step refuses an empty PULUMI_ORG, which would preview "/<stack>"
     expect(steps[0]['env']).toEqual({ PULUMI_ORG: '${{ vars.PULUMI_ORG }}' });

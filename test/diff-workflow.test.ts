@@ -38,15 +38,15 @@ describe('flat6-diff workflow', () => {
 
   it('the test job runs the README\'s test command', () => {
     const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
-    expect(readme).toContain('npm install && npm test');
+    expect(readme).toContain('npm ci && npm test');
     const runs = wf.jobs.test.steps.filter((s: any) => s.run).map((s: any) => s.run);
-    expect(runs.join('\n')).toContain("bash -c 'npm install && npm test'");
+    expect(runs.join('\n')).toContain("bash -c 'npm ci && npm test'");
   });
 
   it('the diff job checks out the head with its history, builds, and comments once per pull request', () => {
     const steps = wf.jobs.diff.steps;
     expect(steps[0]).toMatchObject({ uses: 'actions/checkout@v4', with: { ref: '${{ github.event.pull_request.head.sha }}', 'fetch-depth': 0 } });
-    expect(steps.some((s: any) => s.run === 'npm install')).toBe(true);
+    expect(steps.some((s: any) => s.run === 'npm ci')).toBe(true);
     const diffStep = steps.find((s: any) => s.id === 'diff');
     expect(diffStep.run).toContain('node bin/flat6.js diff --all-stacks --base "$base" --format markdown $flag > flat6-diff.md');
     expect(diffStep.env.ALLOW).toBe("${{ contains(github.event.pull_request.labels.*.name, 'flat6-allow-renumber') }}");
