@@ -9,7 +9,8 @@ import { once } from 'node:events';
 import type { Writable } from 'node:stream';
 import { createGzip, type Gzip } from 'node:zlib';
 import { checkRel } from './dir.js';
-import { DirTracker, TarEncoder, type TarOptions } from './tar.js';
+import { DirTracker } from './dirs.js';
+import { TarEncoder, type TarOptions } from './tar.js';
 
 const BATCH = 1 << 18;
 

@@ -11,6 +11,7 @@ import { chmodSync, closeSync, existsSync, lstatSync, mkdirSync, openSync, readd
 import { basename, dirname, isAbsolute, join, normalize, resolve, sep } from 'node:path';
 import { UsageError } from '../core/diagnostics.js';
 import { isStreamed, type TreeEntry } from '../render/files.js';
+import { DirTracker } from './dirs.js';
 
 export interface WriteResult {
   files: number;
@@ -282,40 +283,21 @@ export function currentUmask(): number {
 export class DirWriter {
   files = 0;
   bytes = 0;
-  private readonly top = new Set<string>();
-  private group = '';
-  private made = new Set<string>();
+  private readonly dirs = new DirTracker();
   constructor(
     readonly root: string,
     private readonly umask: number = currentUmask(),
   ) {}
 
-  private last = '';
-
+  /** Make the directories of `rel` not made yet, each once. */
   private dirOf(rel: string): void {
-    const dir = rel.slice(0, Math.max(0, rel.lastIndexOf('/')));
-    if (dir === this.last) return; // the same directory as the previous file: made already
-    const parts = rel.split('/');
-    parts.pop();
-    if (parts.length === 0) return;
-    const group = parts.length >= 2 ? `${parts[0]}/${parts[1]}` : parts[0]!;
-    if (group !== this.group) {
-      this.group = group;
-      this.made = new Set();
-    }
-    let d = '';
-    for (let i = 0; i < parts.length; i++) {
-      d = i === 0 ? parts[0]! : `${d}/${parts[i]}`;
-      const seen = i === 0 ? this.top : this.made;
-      if (seen.has(d)) continue;
+    for (const d of this.dirs.missing(rel)) {
       try {
         mkdirSync(`${this.root}/${d}`);
       } catch (e) {
         if (!isErrno(e) || e.code !== 'EEXIST') throw e;
       }
-      seen.add(d);
     }
-    this.last = dir;
   }
 
   /** Write one file; `rel` must be a relative path without "." or ".." parts. */

@@ -110,40 +110,6 @@ function padding(n: number): Buffer {
  * only the directories of the current group (first two path parts), so memory
  * stays flat however many files an archive holds.
  */
-const NONE: string[] = [];
-
-export class DirTracker {
-  private readonly top = new Set<string>();
-  private group = '';
-  private made = new Set<string>();
-  private last = '';
-  /** directories of `rel`'s parent chain not yet emitted, outermost first */
-  missing(rel: string): string[] {
-    const dir = rel.slice(0, Math.max(0, rel.lastIndexOf('/')));
-    if (dir === this.last) return NONE;
-    this.last = dir;
-    const parts = rel.split('/');
-    parts.pop();
-    const out: string[] = [];
-    if (parts.length === 0) return out;
-    const group = parts.length >= 2 ? `${parts[0]}/${parts[1]}` : parts[0]!;
-    if (group !== this.group) {
-      this.group = group;
-      this.made = new Set();
-    }
-    let d = '';
-    for (let i = 0; i < parts.length; i++) {
-      d = i === 0 ? parts[0]! : `${d}/${parts[i]}`;
-      const seen = i === 0 ? this.top : this.made;
-      if (!seen.has(d)) {
-        seen.add(d);
-        out.push(d);
-      }
-    }
-    return out;
-  }
-}
-
 /** A whole small archive in memory (one host's files), without directory entries. */
 export function tarBuffer(files: Iterable<{ path: string; mode: number; content: string | Buffer }>, opts: TarOptions = {}): Buffer {
   const enc = new TarEncoder(opts);
