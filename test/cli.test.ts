@@ -134,7 +134,7 @@ describe('plan', () => {
     const p = JSON.parse(r.stdout);
     expect(p.scope).toEqual({ host: SCALE_LAST });
     expect(p.nodeCount).toBe(1_048_576);
-    expect(p.nodes).toEqual([expect.objectContaining({ name: SCALE_LAST, address: '2001:db8:1000:3fff::4f', podPrefix: '2001:db8:400f:ffff::/64' })]);
+    expect(p.nodes).toEqual([expect.objectContaining({ name: SCALE_LAST, address: '2001:db8:401f:ff80::4f', podPrefix: '2001:db8:401f:ffff::/64', rackBlock: '2001:db8:401f:ff80::/57' })]);
     expect(p.racks).toHaveLength(1);
   });
 });

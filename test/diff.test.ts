@@ -120,6 +120,34 @@ describe('renumbering guard', () => {
     expect(stack.counts.renumbered).toBe(2);
   });
 
+  it('switching a stack to the rack layout (network.racks) is RENUMBER for every node, network.racks named as the cause; exit 1', async () => {
+    const dir = fixtureRepo({ [FX]: fixtureStack() });
+    const head = fixtureStack().replace(
+      '      nodes: "2001:db8:100::/56"\n      pods: "2001:db8:4200::/48"\n',
+      '      racks: "2001:db8:100::/56"\n      nodes: "2001:db8:100::/56"\n      pods: "2001:db8:100::/56"\n',
+    );
+    expect(head).toContain('racks: "2001:db8:100::/56"');
+    commit(dir, { [FX]: head });
+    const { code, stack } = await diffJson(dir, ['--stack', 'fx', '--base', 'HEAD~1']);
+    expect(code).toBe(1);
+    expect(stack.blocked).toBe(true);
+    expect(stack.blocks).toContain('RENUMBER');
+    expect(stack.counts.renumbered).toBe(4);
+    expect(stack.renumber.map((r) => r.node).sort()).toEqual(['a-n0', 'a-n1', 'b-n0', 'b-n1']);
+    // rack a's node subnet stays the first /64 of its block; its pod prefixes move into the block
+    const a0 = stack.renumber.find((r) => r.node === 'a-n0')!;
+    expect(a0.changes).toEqual([{ field: 'podPrefix', old: '2001:db8:4200::/64', new: '2001:db8:100:40::/64' }]);
+    const b0 = stack.renumber.find((r) => r.node === 'b-n0')!;
+    expect(b0.changes.map((c) => c.field)).toEqual(['address', 'podPrefix', 'gateway']);
+    expect(b0.changes[0]).toEqual({ field: 'address', old: '2001:db8:100:1::10', new: '2001:db8:100:80::10' });
+    expect(b0.causes.map((c) => c.path)).toContain('network.racks');
+    const text = await diff(dir, ['--stack', 'fx', '--base', 'HEAD~1']);
+    // network.pods changes too (it must contain the rack range): DISRUPTIVE besides RENUMBER
+    expect(text.stdout).toContain('BLOCKED (DISRUPTIVE, RENUMBER)');
+    expect(text.stdout).toContain('RENUMBER: 4 nodes present on both sides');
+    expect(text.stdout).toContain('(network.racks): network.racks changed from (default) to 2001:db8:100::/56');
+  });
+
   it('a layout field that moves every node is named as the cause; DISRUPTIVE for the service range, VIP and control-plane membership', async () => {
     const dir = fixtureRepo({ [FX]: fixtureStack() });
     const head = fixtureStack()

@@ -11,7 +11,9 @@ import { containsAddress, containsPrefix, formatAddress, formatPrefix, last, ove
 import { Flat6Error, formatDiagnostics } from '../src/core/diagnostics.js';
 import { createPlan, nodeSummary, type ClusterPlan, type NodePlan, type RackPlan } from '../src/plan/plan.js';
 import { controlPlaneSlots, MAX_CONTROL_PLANE_NODES } from '../src/plan/racks.js';
+import { expectedSpineRoutes } from '../src/plan/routing.js';
 import { tierSummary } from '../src/plan/summary.js';
+import { nodeByAddress } from '../src/serve/address.js';
 import { parseStack, type LoadedStack } from '../src/spec/load.js';
 import { planBundled, SCALE_LAST, stackText } from './helpers.js';
 
@@ -94,11 +96,12 @@ describe('known answers: scale (1,048,576 nodes) — nodeAt and findNode never m
   const lastNode = {
     name: SCALE_LAST,
     role: 'worker',
-    address: '2001:db8:1000:3fff::4f', // rack /64 number 0x3fff, offset 16 + 63 = 0x4f
-    podPrefix: '2001:db8:400f:ffff::/64', // /64 number 16383 * 64 + 63 = 0xfffff inside the /44
-    subnet: '2001:db8:1000:3fff::/64',
-    gateway: '2001:db8:1000:3fff::1',
-    rackPodBlock: '2001:db8:400f:ffc0::/58',
+    // rack layout: rack 16383 = 0b11111_111111111 is the /57 2001:db8:401f:ff80::/57 of the /43
+    address: '2001:db8:401f:ff80::4f', // first /64 of the rack block, offset 16 + 63 = 0x4f
+    podPrefix: '2001:db8:401f:ffff::/64', // slot 63 of the last /58 of the rack block
+    subnet: '2001:db8:401f:ff80::/64',
+    gateway: '2001:db8:401f:ff80::1',
+    rackPodBlock: '2001:db8:401f:ffc0::/58',
   };
   it('sizes', () => {
     expect(plan.rackCount).toBe(16384);
@@ -111,8 +114,9 @@ describe('known answers: scale (1,048,576 nodes) — nodeAt and findNode never m
     expect(plan.findNode(SCALE_LAST)!.rack.index).toBe(16383);
   });
   it('first nodes and the control plane', () => {
-    expect(brief(plan.findNode('rack0-n0'))).toMatchObject({ role: 'control-plane', address: '2001:db8:1000::10', podPrefix: '2001:db8:4000::/64' });
-    expect(brief(plan.findNode('rack1-n0'))).toMatchObject({ role: 'worker', address: '2001:db8:1000:1::10', podPrefix: '2001:db8:4000:40::/64' });
+    expect(brief(plan.findNode('rack0-n0'))).toMatchObject({ role: 'control-plane', address: '2001:db8:4000::10', podPrefix: '2001:db8:4000:40::/64' });
+    expect(brief(plan.findNode('rack1-n0'))).toMatchObject({ role: 'worker', address: '2001:db8:4000:80::10', podPrefix: '2001:db8:4000:c0::/64' });
+    expect(formatPrefix(plan.rackAt(1).aggregate!)).toBe('2001:db8:4000:80::/57');
     expect(plan.controlPlanes.map((n) => n.name)).toEqual(['rack0-n0', 'rack0-n1', 'rack0-n2']);
   });
   it('positions outside the cluster', () => {
@@ -552,5 +556,125 @@ describe('planning costs what the stack lists, never a number it writes (issue 8
     expect(controlPlaneSlots(2, 1e9).slots).toEqual([0, 1]);
     expect(() => controlPlaneSlots(1e9, 1e9)).toThrow(RangeError);
     expect(controlPlaneSlots(MAX_CONTROL_PLANE_NODES, 1e9).slots).toHaveLength(MAX_CONTROL_PLANE_NODES);
+  });
+});
+
+/** A random stack in the rack layout (network.racks), generated racks. */
+const rackLayoutDef = fc
+  .record({
+    slotBits: fc.integer({ min: 0, max: 6 }),
+    ppl: fc.integer({ min: 64, max: 112 }),
+    rslExtra: fc.integer({ min: 0, max: 3 }),
+    blockExtra: fc.integer({ min: 0, max: 3 }),
+    rangeExtra: fc.integer({ min: 0, max: 2 }),
+    count: fc.integer({ min: 1, max: 24 }),
+    nodesPick: fc.nat(),
+    rangePick: fc.nat(),
+    explicitBlock: fc.boolean(),
+  })
+  .map((r) => {
+    const slots = 2 ** r.slotBits;
+    const rsl = Math.min(64 + r.rslExtra, maxRackSubnetLength(slots));
+    const rackPodLength = r.ppl - r.slotBits;
+    const block = Math.min(rsl, rackPodLength) - 1 - (r.explicitBlock ? r.blockExtra : 0);
+    const rangeLength = block - Math.ceil(Math.log2(r.count)) - r.rangeExtra;
+    // The rack range lies in 2001:db8::/33; services and the default fabric (2001:db8:ffff::/64) in the other half.
+    const space = parsePrefix('2001:db8::/33');
+    const racks = subnet(space, rangeLength, BigInt(r.rangePick) % (1n << BigInt(rangeLength - space.length)));
+    return { ...r, slots, rsl, block, racks, nodes: 1 + (r.nodesPick % slots) };
+  });
+
+function rackLayoutYaml(d: typeof rackLayoutDef extends fc.Arbitrary<infer T> ? T : never): string {
+  const vip = subnet(subnet(d.racks, d.block, 0), d.rsl, 0).base + 2n;
+  return stringify({
+    config: {
+      'flat6:cluster': {
+        name: 'prop',
+        kubernetesVersion: 'v1.33.4',
+        network: {
+          racks: formatPrefix(d.racks),
+          ...(d.explicitBlock ? { rackBlockLength: d.block } : {}),
+          nodes: formatPrefix(d.racks),
+          rackSubnetLength: d.rsl,
+          pods: formatPrefix(d.racks),
+          podPrefixLength: d.ppl,
+          services: '2001:db8:c000::/112',
+          dns: ['2001:db8:53::53'],
+        },
+        layout: { slotsPerRack: d.slots, hostOffset: HOST_OFFSET },
+        controlPlane: { count: 1, vip: formatAddress(vip) },
+        racks: { count: d.count, nodes: d.nodes, namePrefix: 'rk' },
+      },
+    },
+  });
+}
+
+describe('rack layout properties (network.racks)', () => {
+  it('spine routes = racks; every node prefix and node address lies in exactly one rack block; blocks never overlap', () => {
+    fc.assert(
+      fc.property(rackLayoutDef, (d) => {
+        const text = rackLayoutYaml(d);
+        let plan: ClusterPlan;
+        try {
+          plan = createPlan(parseStack('Pulumi.prop.yaml', text));
+        } catch (e) {
+          if (e instanceof Flat6Error) throw new Error(`a valid rack-layout stack was rejected:\n${formatDiagnostics(e.diagnostics)}\n${text}`);
+          throw e;
+        }
+        const racks = [...plan.racks()];
+        expect(racks).toHaveLength(d.count);
+        expect(tierSummary(plan).spine).toBe(d.count);
+        expect(expectedSpineRoutes(plan).length).toBe(d.count);
+        for (const s of [0, plan.spec.routing.spines - 1]) expect(expectedSpineRoutes(plan, racks, s).map((r) => r.to)).toEqual(racks.map((r) => formatPrefix(r.aggregate!)));
+        const blocks = racks.map((r) => r.aggregate!);
+        sortedDisjoint(blocks);
+        for (const r of racks) {
+          const a = r.aggregate!;
+          expect(a.length).toBe(d.block);
+          expect(containsPrefix(d.racks, a)).toBe(true);
+          // fixed positions: the subnet is the block's first /rsl, the pod block its last
+          expect(r.subnet).toEqual(subnet(a, d.rsl, 0));
+          expect(last(r.podBlock)).toBe(last(a));
+          expect(containsPrefix(a, r.podBlock)).toBe(true);
+          expect(overlaps(r.subnet, r.podBlock)).toBe(false);
+        }
+        for (const n of plan.nodes()) {
+          const holding = (covers: (b: Prefix) => boolean): number => blocks.filter(covers).length;
+          expect(holding((b) => containsPrefix(b, n.podPrefix)), `${n.name} pod prefix`).toBe(1);
+          expect(holding((b) => containsAddress(b, n.address)), `${n.name} address`).toBe(1);
+          expect(containsPrefix(n.rack.aggregate!, n.podPrefix) && containsAddress(n.rack.aggregate!, n.address)).toBe(true);
+          expect(nodeByAddress(plan, n.address)?.name).toBe(n.name);
+        }
+      }),
+      { numRuns: 100 },
+    );
+  });
+
+  it('a rack block too small, a rack range too small and a pod range without the rack range are RACK_LAYOUT errors', () => {
+    const codes = (text: string): string[] => {
+      try {
+        createPlan(parseStack('Pulumi.t.yaml', text));
+        return [];
+      } catch (e) {
+        if (e instanceof Flat6Error) return e.diagnostics.filter((x) => x.severity === 'error').map((x) => `${x.code} ${x.path}`);
+        throw e;
+      }
+    };
+    const base = (network: string, count = 2): string => `config:
+  flat6:cluster:
+    name: t
+    kubernetesVersion: v1.33.4
+    network:
+${network}      services: "2001:db8:c000::/112"
+      dns: ["2001:db8:53::53"]
+    layout: { slotsPerRack: 64 }
+    controlPlane: { count: 1, vip: "2001:db8:1::2" }
+    racks: { count: ${count}, nodes: 2 }
+`;
+    const net = (racks: string, extra = '', pods = racks): string => `      racks: "${racks}"\n${extra}      nodes: "${racks}"\n      pods: "${pods}"\n`;
+    expect(codes(base(net('2001:db8:1::/48')))).toEqual([]);
+    expect(codes(base(net('2001:db8:1::/48', '      rackBlockLength: 58\n')))).toEqual(['RACK_LAYOUT network.rackBlockLength']);
+    expect(codes(base(net('2001:db8:1::/57'), 3))).toEqual(['RACK_LAYOUT network.racks']);
+    expect(codes(base(net('2001:db8:1::/48', '', '2001:db8:2::/48')))).toEqual(['RACK_LAYOUT network.pods']);
   });
 });

@@ -445,9 +445,15 @@ describe('the plan states the routing state per tier and what churn changes', ()
     for (const r of plan.racks()) expect(expectedTorRoutes(plan, r).length).toBe(torRoutes(r.nodeCount));
     expect(expectedSpineRoutes(plan).length).toBe(t.spine);
     expect(t.torMax).toBe(torRoutes(4));
-    const scale = tierSummary(planBundled('scale'));
-    expect(scale.spine).toBe(32768);
-    expect(scale.torMax).toBe(66);
+    // scale uses the rack layout: one route per rack at each spine; the ToR also discards its rack block
+    const scalePlan = planBundled('scale');
+    const scale = tierSummary(scalePlan);
+    expect(scale.spine).toBe(16384);
+    expect(scale.spine).toBe(scalePlan.rackCount);
+    expect(scale.spinePerRack).toBe(1);
+    expect(scale.torMax).toBe(67);
+    expect(expectedTorRoutes(scalePlan, scalePlan.rackAt(16383)).length).toBe(scale.torMax);
+    expect(expectedSpineRoutes(scalePlan, [scalePlan.rackAt(0), scalePlan.rackAt(16383)]).map((r) => r.to)).toEqual(['2001:db8:4000::/57', '2001:db8:401f:ff80::/57']);
     expect(existsSync(join('templates', 'routing'))).toBe(true);
   });
 });

@@ -24,6 +24,7 @@ export type CheckCode =
   | 'POD_PREFIX_LENGTH'
   | 'POD_CAPACITY'
   | 'NODE_CAPACITY'
+  | 'RACK_LAYOUT'
   | 'SLOT_RANGE'
   | 'NODE_RESERVED'
   | 'GATEWAY_OUTSIDE'

@@ -42,6 +42,8 @@ const DISRUPTIVE_CLOUD_FIELDS: Partial<Record<string, Record<string, string>>> =
 /** Fields of flat6:cluster whose change moves node addresses, pod prefixes or gateways. */
 export const ADDRESS_FIELDS = [
   'network.nodes',
+  'network.racks',
+  'network.rackBlockLength',
   'network.rackSubnetLength',
   'network.pods',
   'network.podPrefixLength',

@@ -36,7 +36,7 @@ export interface NodeDiff {
 const samePrefix = (a: Prefix, b: Prefix): boolean => a.base === b.base && a.length === b.length;
 
 function rackSame(a: RackPlan, b: RackPlan): boolean {
-  return a.index === b.index && a.gateway === b.gateway && samePrefix(a.subnet, b.subnet) && samePrefix(a.podBlock, b.podBlock);
+  return a.index === b.index && a.gateway === b.gateway && samePrefix(a.subnet, b.subnet) && samePrefix(a.podBlock, b.podBlock) && sameAggregate(a.aggregate, b.aggregate);
 }
 
 /** The nodes of each rack as the stack writes them (a count or the listed nodes), by rack name. */
@@ -206,4 +206,9 @@ export function diffNodes(base: ClusterPlan, head: ClusterPlan, causes: CauseFin
     if (now) d.notes.push(`rack ${name} is now named ${now} (same index ${r.index}): its nodes appear as removed and added, because node names follow the rack name`);
   }
   return d;
+}
+
+/** Same rack block (the rack layout's one spine route), or neither side has one. */
+function sameAggregate(a: Prefix | undefined, b: Prefix | undefined): boolean {
+  return a === undefined || b === undefined ? a === b : samePrefix(a, b);
 }

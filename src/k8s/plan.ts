@@ -39,7 +39,10 @@ export interface AddonsPlan {
   upstreamDns64: boolean;
   nodeRange: string;
   podRange: string;
-  /** length of a rack's pod block: the rack of a pod address is its bits [podRange length, rackPodLength) */
+  /**
+   * length of a rack's pod block (with the rack layout, of its rack block): the
+   * rack of a pod address is its bits [podRange length, rackPodLength)
+   */
   rackPodLength: number;
   mtu: number;
   controlPlanes: ControlPlaneTarget[];
@@ -105,7 +108,7 @@ export function planAddons(stack: LoadedStack, plan: ClusterPlan): AddonsPlan | 
     upstreamDns64: onAws,
     nodeRange: formatPrefix(plan.nodeRange),
     podRange: formatPrefix(plan.podRange),
-    rackPodLength: plan.rackPodLength,
+    rackPodLength: plan.rackBlockLength ?? plan.rackPodLength,
     mtu: plan.spec.network.mtu,
     controlPlanes: plan.controlPlanes.map((n) => ({ name: n.name, address: formatAddress(n.address) })),
   };

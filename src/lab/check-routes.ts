@@ -3,7 +3,7 @@
  * sessions, and that nothing tunnels or encapsulates.
  */
 import type { ClusterPlan } from '../plan/plan.js';
-import { NODE_ROUTES, spineRoutes, torRoutes } from '../plan/summary.js';
+import { hasRackLayout, NODE_ROUTES, spineRoutes, torRoutes } from '../plan/summary.js';
 import { expectedNodeRoutes, expectedSpineRoutes, expectedTorRoutes, nodeProtocol, spineCount, spineName, spineProtocol, torProtocol } from '../plan/routing.js';
 import { ipJson } from '../runtime/exec.js';
 import { pool } from '../runtime/flow.js';
@@ -38,15 +38,15 @@ export async function checkRoutes(ctx: CheckContext): Promise<void> {
     let expected;
     let what: string;
     if (r.kind === 'spine') {
-      want = spineRoutes(plan.rackCount);
+      want = spineRoutes(plan.rackCount, hasRackLayout(plan));
       expected = expectedSpineRoutes(plan, plan.racks(), r.spineIndex ?? 0);
-      what = `pod block + subnet of each of ${plan.rackCount} rack(s)`;
+      what = hasRackLayout(plan) ? `rack block of each of ${plan.rackCount} rack(s)` : `pod block + subnet of each of ${plan.rackCount} rack(s)`;
     } else {
       const rack = plan.rackAt(r.rackIndex!);
-      want = torRoutes(rack.nodeCount);
+      want = torRoutes(rack.nodeCount, hasRackLayout(plan));
       expected = expectedTorRoutes(plan, rack);
       const n = spineCount(plan);
-      what = `${rack.nodeCount} node pod prefix(es), default toward ${n > 1 ? `the ${n} spines (one multipath route)` : 'the spine'}, rack pod block`;
+      what = `${rack.nodeCount} node pod prefix(es), default toward ${n > 1 ? `the ${n} spines (one multipath route)` : 'the spine'}, rack pod block${hasRackLayout(plan) ? ', rack block' : ''}`;
     }
     const d = compareRoutes(expected, rs);
     const ok = rs.length === want && !d.missing.length && !d.extra.length && !d.wrong.length;

@@ -10,7 +10,7 @@ import type { Diagnostic } from '../core/diagnostics.js';
 import type { Prefix } from '../core/ip.js';
 import type { LoadedStack } from '../spec/load.js';
 import { addressParsers, checkIPv4Literals, parseNetwork } from './checks/addresses.js';
-import { checkNodeCapacity, checkPodCapacity, checkPodPrefixLength, checkRackSubnetRoom, checkSlotsPerRack } from './checks/capacity.js';
+import { checkNodeCapacity, checkPodCapacity, checkRackLayout, checkPodPrefixLength, checkRackSubnetRoom, checkSlotsPerRack } from './checks/capacity.js';
 import { createContext, createReporter, type CheckContext } from './checks/context.js';
 import { checkControlPlane, checkControlPlaneSize, checkVipOutsideRanges } from './checks/control-plane.js';
 import { checkPorts } from './checks/ports.js';
@@ -30,6 +30,9 @@ export interface Resolved {
   gateways: Map<number, bigint>;
   /** length of each rack's pod aggregate */
   rackPodLength: number;
+  /** the rack layout: network.racks and the length of each rack block */
+  rackRange?: Prefix;
+  rackBlockLength?: number;
 }
 
 /** Every diagnostic of a stack, and what the planner needs when none is an error. */
@@ -49,6 +52,7 @@ const CHECKS: ReadonlyArray<(c: CheckContext) => void> = [
   checkPodPrefixLength,
   checkPodCapacity,
   checkNodeCapacity,
+  checkRackLayout,
   checkRackSubnetRoom,
   // racks and nodes (fills the gateway overrides the control-plane checks read)
   checkRacks,
@@ -72,7 +76,8 @@ export function checkStack(stack: LoadedStack): StackCheckOutcome {
   for (const check of CHECKS) check(c);
 
   const ds = reporter.diagnostics;
-  const { nodeRange, podRange, serviceRange, vip, dns, gateways, rackPodLength } = c;
-  if (ds.some((d) => d.severity === 'error') || !nodeRange || !podRange || !serviceRange || vip === undefined || c.slotBits === undefined) return { diagnostics: ds };
-  return { diagnostics: ds, resolved: { nodeRange, podRange, serviceRange, vip, dns, gateways, rackPodLength } };
+  const { nodeRange, podRange, serviceRange, vip, dns, gateways, rackPodLength, rackRange, rackLayout, rackBlockLength } = c;
+  if (ds.some((d) => d.severity === 'error') || !nodeRange || !podRange || !serviceRange || vip === undefined || c.slotBits === undefined || (rackLayout && !rackRange)) return { diagnostics: ds };
+  const layout = rackLayout ? { rackRange, rackBlockLength } : {};
+  return { diagnostics: ds, resolved: { nodeRange, podRange, serviceRange, vip, dns, gateways, rackPodLength, ...layout } };
 }

@@ -30,6 +30,12 @@ export interface RackPlan {
   gateway: bigint;
   /** aggregate of every pod prefix in the rack: the one route the spine needs for pods */
   podBlock: Prefix;
+  /**
+   * Rack layout only (network.racks): the rack block holding both the node
+   * subnet (its first /rackSubnetLength) and the pod block (its last
+   * /rackPodLength): the one route the spine holds for the rack.
+   */
+  aggregate?: Prefix;
   /** number of nodes currently in the rack */
   nodeCount: number;
   /** dotted path of the rack in the stack file (list form only) */
@@ -73,6 +79,9 @@ class Plan {
   readonly podPrefixLength: number;
   readonly rackSubnetLength: number;
   readonly rackPodLength: number;
+  /** rack layout only: network.racks and the length of each rack block */
+  readonly rackRange?: Prefix;
+  readonly rackBlockLength?: number;
   readonly dns: bigint[];
   /** first Service address: the kubernetes.default Service */
   readonly apiServiceIP: bigint;
@@ -111,6 +120,8 @@ class Plan {
     this.podPrefixLength = spec.network.podPrefixLength;
     this.rackSubnetLength = spec.network.rackSubnetLength;
     this.rackPodLength = r.rackPodLength;
+    this.rackRange = r.rackRange;
+    this.rackBlockLength = r.rackBlockLength;
     this.dns = r.dns;
     this.apiServiceIP = addressAt(r.serviceRange, 1);
     this.dnsServiceIP = addressAt(r.serviceRange, 10);
@@ -151,7 +162,9 @@ class Plan {
     const listed = this.listedRacks.get(index);
     if (this.spec.racks.kind === 'list' && !listed) throw new RangeError(`no rack at index ${index}`);
     if (this.spec.racks.kind === 'generated' && (index < 0 || index >= this.spec.racks.count)) throw new RangeError(`no rack at index ${index}`);
-    const sn = subnet(r.nodeRange, this.rackSubnetLength, index);
+    const aggregate = r.rackRange && r.rackBlockLength !== undefined ? subnet(r.rackRange, r.rackBlockLength, index) : undefined;
+    const sn = aggregate ? subnet(aggregate, this.rackSubnetLength, 0) : subnet(r.nodeRange, this.rackSubnetLength, index);
+    const podBlock = aggregate ? subnet(aggregate, r.rackPodLength, (1n << BigInt(r.rackPodLength - aggregate.length)) - 1n) : subnet(r.podRange, r.rackPodLength, index);
     const name = listed ? listed.name : `${(this.spec.racks as { namePrefix: string }).namePrefix}${index}`;
     const nodeCount = listed ? rackNodeCount(listed) : (this.spec.racks as { nodes: number }).nodes;
     return {
@@ -159,7 +172,8 @@ class Plan {
       name,
       subnet: sn,
       gateway: r.gateways.get(index) ?? addressAt(sn, this.spec.layout.gatewayOffset),
-      podBlock: subnet(r.podRange, r.rackPodLength, index),
+      podBlock,
+      ...(aggregate ? { aggregate } : {}),
       nodeCount,
       path: listed?.path,
     };
@@ -252,6 +266,7 @@ export function nodeSummary(n: NodePlan): Record<string, unknown> {
     gateway: formatAddress(n.rack.gateway),
     podPrefix: formatPrefix(n.podPrefix),
     rackPodBlock: formatPrefix(n.rack.podBlock),
+    ...(n.rack.aggregate ? { rackBlock: formatPrefix(n.rack.aggregate) } : {}),
     interface: n.interface,
     ...(n.mac ? { mac: n.mac } : {}),
   };

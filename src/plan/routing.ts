@@ -8,7 +8,8 @@
  *
  *   node   announces its pod prefix to its ToR (bgp) / holds a discard route for it
  *   ToR    one route per node + a default toward the spine + the rack pod block (discard)
- *   spine  two routes per rack (pod block + rack subnet); routing.spines of them,
+ *   spine  two routes per rack (pod block + rack subnet), or one (the rack block)
+ *          with the rack layout (network.racks); routing.spines of them,
  *          each linked to every ToR, the ToRs spreading traffic over all (ECMP)
  */
 import { formatAddress, formatPrefix, parsePrefix, subnet, type Prefix } from '../core/ip.js';
@@ -186,6 +187,7 @@ export function expectedTorRoutes(plan: ClusterPlan, rack: RackPlan, nodes: Iter
     def,
     { to: formatPrefix(rack.podBlock), type: 'unreachable', why: `pod block of rack ${rack.name} (discard)` },
   ];
+  if (rack.aggregate) out.push({ to: formatPrefix(rack.aggregate), type: 'unreachable', why: `rack block of rack ${rack.name} (discard: what neither the subnet nor the pod block holds goes nowhere)` });
   for (const n of nodes) out.push({ to: formatPrefix(n.podPrefix), via: formatAddress(n.address), type: 'unicast', why: `pod prefix of ${n.name}` });
   return out;
 }
@@ -194,6 +196,10 @@ export function expectedSpineRoutes(plan: ClusterPlan, racks: Iterable<RackPlan>
   const out: ExpectedRoute[] = [];
   for (const r of racks) {
     const via = formatAddress(fabricLink(plan, r.index, spine).tor);
+    if (r.aggregate) {
+      out.push({ to: formatPrefix(r.aggregate), via, type: 'unicast', why: `rack block of rack ${r.name} (node subnet + pod block)` });
+      continue;
+    }
     out.push({ to: formatPrefix(r.podBlock), via, type: 'unicast', why: `pod block of rack ${r.name}` });
     out.push({ to: formatPrefix(r.subnet), via, type: 'unicast', why: `node subnet of rack ${r.name}` });
   }

@@ -5,7 +5,8 @@
  *
  *   node   announces its pod prefix to its ToR (bgp) / holds a discard route for it
  *   ToR    one route per node + a default toward the spine + the rack pod block (discard)
- *   spine  two routes per rack (pod block + rack subnet); one directory per spine
+ *   spine  two routes per rack (pod block + rack subnet), one (the rack block)
+ *          with network.racks; one directory per spine
  */
 import { formatAddress, formatPrefix } from '../core/ip.js';
 import type { ClusterPlan, RackPlan } from '../plan/plan.js';
@@ -107,6 +108,7 @@ function torFiles(ctx: RenderContext, rack: RackPlan): FileEntry[] {
         mtu: plan.spec.network.mtu,
         gatewayCidr: `${formatAddress(rack.gateway)}/${rack.subnet.length}`,
         podBlock: formatPrefix(rack.podBlock),
+        aggregate: rack.aggregate ? formatPrefix(rack.aggregate) : undefined,
         staticNodeRoutes: mode === 'static' ? nodes.map((n) => ({ name: n.name, slot: n.slot, to: formatPrefix(n.podPrefix), via: formatAddress(n.address) })) : [],
       }),
     },
@@ -123,6 +125,7 @@ function torFiles(ctx: RenderContext, rack: RackPlan): FileEntry[] {
         spineAsn: spineAsn(plan),
         podBlock: formatPrefix(rack.podBlock),
         subnet: formatPrefix(rack.subnet),
+        aggregate: rack.aggregate ? formatPrefix(rack.aggregate) : undefined,
         gateway: formatAddress(rack.gateway),
         spines: uplinks,
         spineCount: uplinks.length,
@@ -155,11 +158,12 @@ function spineFiles(ctx: RenderContext, spine: number): FileEntry[] {
       fabricTor: formatAddress(link.tor),
       podBlock: formatPrefix(r.podBlock),
       subnet: formatPrefix(r.subnet),
+      aggregate: r.aggregate ? formatPrefix(r.aggregate) : undefined,
     };
   });
   const router = spineName(spine);
   const count = spineCount(plan);
-  const common = { router, stack: plan.stackName, mode, rackCount: racks.length, spinePosition: spine + 1, spineCount: count, multiSpine: count > 1 };
+  const common = { router, stack: plan.stackName, mode, rackCount: racks.length, spinePosition: spine + 1, spineCount: count, multiSpine: count > 1, rackLayout: plan.rackRange !== undefined };
   const dir = `fabric/${router}/`;
   const files: FileEntry[] = [
     {

@@ -50,6 +50,17 @@ export function hexGroups(t: string): bigint | undefined {
 
 /** The node whose planned address is `addr`, or undefined (outside the node range, an empty slot, a gateway, ...). */
 export function nodeByAddress(plan: ClusterPlan, addr: bigint): NodePlan | undefined {
+  if (plan.rackRange && plan.rackBlockLength !== undefined) {
+    // Rack layout: the rack block gives the rack; the node subnet is the block's first /rackSubnetLength.
+    if (!containsAddress(plan.rackRange, addr)) return undefined;
+    const blockBits = BigInt(128 - plan.rackBlockLength);
+    const rackIndex = (addr - plan.rackRange.base) >> blockBits;
+    if (rackIndex > BigInt(Number.MAX_SAFE_INTEGER)) return undefined;
+    const offset = addr - (plan.rackRange.base + (rackIndex << blockBits)) - BigInt(plan.spec.layout.hostOffset);
+    if (offset < 0n || offset >= BigInt(plan.spec.layout.slotsPerRack)) return undefined;
+    const node = plan.nodeAt(Number(rackIndex), Number(offset));
+    return node && node.address === addr ? node : undefined;
+  }
   if (!containsAddress(plan.nodeRange, addr)) return undefined;
   const rackBits = BigInt(128 - plan.rackSubnetLength);
   const rackIndex = (addr - plan.nodeRange.base) >> rackBits;

@@ -82,6 +82,13 @@ const network = z
     nodes: ipv6Prefix('Node range, an IPv6 prefix. Rack subnets (one per rack, rackSubnetLength long) are carved from it by rack index.'),
     rackSubnetLength: int(1, 127).default(64).describe('Length of each rack node subnet.'),
     pods: ipv6Prefix('Pod range (kubeadm podSubnet). Each rack gets one aggregate block, each node one pod prefix inside it.'),
+    racks: ipv6Prefix(
+      'Opt-in rack layout: the rack range. Rack i gets the i-th /rackBlockLength block of it, and its node subnet (the first /rackSubnetLength of the block) and its pod block (the last pod block-sized prefix of the block) both lie inside that one aggregate, so the spine holds one route per rack. network.nodes and network.pods must then each contain this range. Unset: node subnets come from network.nodes and pod blocks from network.pods, two routes per rack. Setting or changing it on a live cluster renumbers every node.',
+    ).optional(),
+    rackBlockLength: int(1, 127)
+      .optional()
+      .describe('With network.racks: length of each rack block. It must be shorter than both the rack subnet and the rack pod block.')
+      .meta(computed('min(rackSubnetLength, rack pod block length) - 1')),
     podPrefixLength: int(1, 128).default(64).describe('Per-node pod prefix length: /64 on bare metal, /80 with AWS prefix delegation. At most /120.'),
     services: ipv6Prefix(
       'Service range (kubeadm serviceSubnet). Mask /108 or longer (kubeadm\'s limit); /112 is usual. The API Service is its 1st address, the DNS Service (kubelet clusterDNS) its 10th.',

@@ -15,6 +15,7 @@ export function humanPlan(plan: ClusterPlan, only?: NodePlan): string {
   L(`cluster ${plan.name} (stack ${plan.stackName}), Kubernetes ${plan.kubernetesVersion}`);
   L(`  node range     ${formatPrefix(plan.nodeRange)}   rack subnets /${plan.rackSubnetLength}`);
   L(`  pod range      ${formatPrefix(plan.podRange)}   rack blocks /${plan.rackPodLength}, node prefixes /${plan.podPrefixLength} (${plan.spec.layout.slotsPerRack} slots per rack)`);
+  if (plan.rackRange) L(`  rack range     ${formatPrefix(plan.rackRange)}   one /${plan.rackBlockLength} per rack (its one spine route): node subnet = its first /${plan.rackSubnetLength}, pod block = its last /${plan.rackPodLength}`);
   L(`  service range  ${formatPrefix(plan.serviceRange)}   API ${formatAddress(plan.apiServiceIP)}, DNS ${formatAddress(plan.dnsServiceIP)}`);
   L(`  API endpoint   ${plan.controlPlaneEndpoint} (VIP in rack ${plan.controlPlaneRack.name})`);
   L(`  control plane  ${plan.controlPlanes.map((n) => `${n.name} ${formatAddress(n.address)}`).join(', ')}`);

@@ -70,6 +70,7 @@ export function parseNetwork(stack: LoadedStack, r: Reporter, p: AddressParsers)
   const nodeRange = p.prefix('network.nodes', network.nodes, 'node range');
   const podRange = p.prefix('network.pods', network.pods, 'pod range');
   const serviceRange = p.prefix('network.services', network.services, 'service range');
+  const rackRange = network.racks === undefined ? undefined : p.prefix('network.racks', network.racks, 'rack range');
   const vip = p.address('controlPlane.vip', controlPlane.vip, 'API VIP');
   const dns = parseDnsServers(network.dns, r, p);
   return {
@@ -78,11 +79,19 @@ export function parseNetwork(stack: LoadedStack, r: Reporter, p: AddressParsers)
     serviceRange,
     vip,
     dns,
-    ranges: [
-      ['network.nodes', 'node range', nodeRange],
-      ['network.pods', 'pod range', podRange],
-      ['network.services', 'service range', serviceRange],
-    ],
+    rackRange,
+    // With the rack layout the node and pod ranges both contain the rack range, so they overlap by design.
+    ranges:
+      network.racks === undefined
+        ? [
+            ['network.nodes', 'node range', nodeRange],
+            ['network.pods', 'pod range', podRange],
+            ['network.services', 'service range', serviceRange],
+          ]
+        : [
+            ['network.racks', 'rack range', rackRange],
+            ['network.services', 'service range', serviceRange],
+          ],
   };
 }
 

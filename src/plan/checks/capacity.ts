@@ -3,7 +3,7 @@
  * pod and node ranges hold every rack index in use. O(1): the highest rack
  * index stands for all racks.
  */
-import { formatPrefix, reservedAnycastTop, subnetCount } from '../../core/ip.js';
+import { containsPrefix, formatPrefix, reservedAnycastTop, subnetCount } from '../../core/ip.js';
 import type { CheckContext } from './context.js';
 
 /** slotsPerRack is a power of two (the rack pod block is podPrefixLength - log2(slotsPerRack)). */
@@ -31,7 +31,7 @@ export function checkPodCapacity(c: CheckContext): void {
   const { podRange, slotBits, rackPodLength, rackCount, maxRackIndex } = c;
   const { slotsPerRack } = c.spec.layout;
   const ppl = c.spec.network.podPrefixLength;
-  if (!podRange || slotBits === undefined || ppl < podRange.length) return;
+  if (c.rackLayout || !podRange || slotBits === undefined || ppl < podRange.length) return;
   if (rackPodLength < podRange.length) {
     c.add('POD_CAPACITY', 'layout.slotsPerRack', `one rack of ${slotsPerRack} slots needs a /${rackPodLength} of /${ppl} pod prefixes, larger than the pod range ${formatPrefix(podRange)}`, `widen network.pods to a /${rackPodLength - Math.ceil(Math.log2(Math.max(rackCount, 1)))} or fewer slotsPerRack`);
     return;
@@ -52,7 +52,7 @@ export function checkPodCapacity(c: CheckContext): void {
 export function checkNodeCapacity(c: CheckContext): void {
   const { nodeRange, maxRackIndex } = c;
   const rsl = c.spec.network.rackSubnetLength;
-  if (!nodeRange) return;
+  if (c.rackLayout || !nodeRange) return;
   if (rsl < nodeRange.length) {
     c.add('NODE_CAPACITY', 'network.rackSubnetLength', `rack subnet /${rsl} is larger than the node range ${formatPrefix(nodeRange)}`, `set rackSubnetLength to /${nodeRange.length} or longer`);
   } else if (BigInt(maxRackIndex) >= subnetCount(nodeRange, rsl)) {
@@ -73,5 +73,57 @@ export function checkRackSubnetRoom(c: CheckContext): void {
   }
   if (BigInt(gatewayOffset) >= subnetSize) {
     c.add('LAYOUT', 'layout.gatewayOffset', `gatewayOffset ${gatewayOffset} is outside a /${rsl} rack subnet`, 'use a small offset such as 1');
+  }
+}
+
+/**
+ * The rack layout (network.racks): each rack block holds its node subnet (the
+ * block's first /rackSubnetLength) and its pod block (the block's last
+ * /rackPodLength) without overlap, the rack range holds a block per rack index
+ * in use, and the node and pod ranges each contain the rack range.
+ */
+export function checkRackLayout(c: CheckContext): void {
+  if (!c.rackLayout) return;
+  const { rackRange, rackBlockLength: L, rackPodLength, maxRackIndex, nodeRange, podRange } = c;
+  const rsl = c.spec.network.rackSubnetLength;
+  const declared = c.spec.network.rackBlockLength !== undefined;
+  const where = declared ? 'network.rackBlockLength' : 'network.racks';
+  if (L >= rsl || L >= rackPodLength) {
+    c.add(
+      'RACK_LAYOUT',
+      where,
+      `a rack block /${L} cannot hold the rack subnet /${rsl} and the rack pod block /${rackPodLength} side by side`,
+      `use a rack block of /${Math.min(rsl, rackPodLength) - 1} or shorter (leave network.rackBlockLength unset for that default)`,
+    );
+    return;
+  }
+  if (!rackRange) return;
+  if (L < rackRange.length) {
+    c.add('RACK_LAYOUT', where, `a rack block /${L} is larger than the rack range ${formatPrefix(rackRange)}`, `use a rack range shorter than /${L}`);
+    return;
+  }
+  const fit = subnetCount(rackRange, L);
+  if (BigInt(maxRackIndex) >= fit) {
+    const need = L - Math.ceil(Math.log2(maxRackIndex + 1));
+    c.add(
+      'RACK_LAYOUT',
+      'network.racks',
+      `rack range ${formatPrefix(rackRange)} holds ${fit} rack blocks of /${L}; the stack needs ${maxRackIndex + 1} racks`,
+      `widen network.racks to a /${need} (e.g. ${formatPrefix({ base: rackRange.base & ~((1n << BigInt(128 - need)) - 1n), length: need })})`,
+    );
+  }
+  for (const [path, name, range] of [
+    ['network.nodes', 'node range', nodeRange],
+    ['network.pods', 'pod range', podRange],
+  ] as const) {
+    if (range && !containsPrefix(range, rackRange)) {
+      c.add(
+        'RACK_LAYOUT',
+        path,
+        `${name} ${formatPrefix(range)} does not contain the rack range ${formatPrefix(rackRange)}: with network.racks every node subnet and pod block lies in the rack range`,
+        `set ${path} to ${formatPrefix(rackRange)}`,
+        c.related('network.racks', `rack range ${formatPrefix(rackRange)}`),
+      );
+    }
   }
 }

@@ -52,9 +52,11 @@ export interface ParsedNetwork {
   nodeRange: Prefix | undefined;
   podRange: Prefix | undefined;
   serviceRange: Prefix | undefined;
+  /** network.racks (the opt-in rack layout), undefined when unset or unparsable */
+  rackRange: Prefix | undefined;
   vip: bigint | undefined;
   dns: bigint[];
-  /** node, pod and service ranges, in that order */
+  /** node, pod and service ranges, in that order (rack layout: rack and service ranges) */
   ranges: NamedRange[];
 }
 
@@ -65,6 +67,10 @@ export interface CheckContext extends Reporter, AddressParsers, ParsedNetwork {
   readonly slotBits: number | undefined;
   /** length of each rack's pod aggregate */
   readonly rackPodLength: number;
+  /** true when network.racks is set: each rack's subnet and pod block lie in one rack block */
+  readonly rackLayout: boolean;
+  /** length of each rack block (rack layout only; otherwise 0) */
+  readonly rackBlockLength: number;
   readonly rackCount: number;
   /** highest rack index in use (generated: count - 1) */
   readonly maxRackIndex: number;
@@ -83,9 +89,12 @@ export function createContext(stack: LoadedStack, reporter: Reporter, parsers: A
   const { spec } = stack;
   const { hostOffset, gatewayOffset } = spec.layout;
   const rsl = spec.network.rackSubnetLength;
-  const { nodeRange } = network;
+  const { nodeRange, rackRange } = network;
   const slotBits = log2Exact(spec.layout.slotsPerRack);
   const gateways = new Map<number, bigint>();
+  const rackPodLength = spec.network.podPrefixLength - (slotBits ?? 0);
+  const rackLayout = spec.network.racks !== undefined;
+  const rackBlockLength = rackLayout ? defaultRackBlockLength(spec.network.rackBlockLength, rsl, rackPodLength) : 0;
   return {
     ...reporter,
     ...parsers,
@@ -93,11 +102,17 @@ export function createContext(stack: LoadedStack, reporter: Reporter, parsers: A
     stack,
     spec,
     slotBits,
-    rackPodLength: spec.network.podPrefixLength - (slotBits ?? 0),
+    rackPodLength,
+    rackLayout,
+    rackBlockLength,
     rackCount: rackCountOf(stack),
     maxRackIndex: maxRackIndexOf(stack),
     gateways,
     rackSubnet: (index) => {
+      if (rackLayout) {
+        if (!rackRange || rackBlockLength < rackRange.length || rackBlockLength >= rsl || BigInt(index) >= subnetCount(rackRange, rackBlockLength)) return undefined;
+        return subnet(subnet(rackRange, rackBlockLength, index), rsl, 0);
+      }
       if (!nodeRange || rsl < nodeRange.length || BigInt(index) >= subnetCount(nodeRange, rsl)) return undefined;
       return subnet(nodeRange, rsl, index);
     },
@@ -107,4 +122,9 @@ export function createContext(stack: LoadedStack, reporter: Reporter, parsers: A
     },
     gatewayOf: (index, sn) => gateways.get(index) ?? (BigInt(gatewayOffset) < size(sn) ? addressAt(sn, gatewayOffset) : undefined),
   };
+}
+
+/** Rack block length: network.rackBlockLength, else the longest block that holds a rack subnet and a rack pod block side by side. */
+export function defaultRackBlockLength(declared: number | undefined, rackSubnetLength: number, rackPodLength: number): number {
+  return declared ?? Math.min(rackSubnetLength, rackPodLength) - 1;
 }

@@ -112,7 +112,8 @@ export function checkVipOutsideRanges(c: CheckContext): void {
   if (vip !== undefined && serviceRange && containsAddress(serviceRange, vip)) {
     c.add('VIP_CONFLICT', 'controlPlane.vip', `API VIP ${formatAddress(vip)} lies inside the service range ${formatPrefix(serviceRange)}`, 'the VIP must be a node-segment address');
   }
-  if (vip !== undefined && podRange && containsAddress(podRange, vip)) {
+  // With the rack layout the pod range also holds the node subnets; the VIP is checked against the control-plane rack subnet instead.
+  if (!c.rackLayout && vip !== undefined && podRange && containsAddress(podRange, vip)) {
     c.add('VIP_CONFLICT', 'controlPlane.vip', `API VIP ${formatAddress(vip)} lies inside the pod range ${formatPrefix(podRange)}`, 'the VIP must be a node-segment address');
   }
 }
