@@ -97,8 +97,9 @@ const listed = (gatewayOf) =>
     for (let i = 0; i < 16384; i++) lines.push(`      - { name: rack${i}, index: ${i}, nodes: 64${gatewayOf(i) ? `, gateway: "${gatewayOf(i)}"` : ''} }`);
     return lines.join('\n') + '\n';
   });
-// rack i's subnet is 2001:db8:1000:i::/64 (hex); rack 8191 = 0x1fff, its default gateway ::1.
-repo('changed', listed(() => undefined), listed((i) => (i === 8191 ? '2001:db8:1000:1fff::2' : undefined)));
+// Rack layout: rack i's subnet is the first /64 of the i-th /57 of 2001:db8:4000::/43;
+// rack 8191 = 0b01111_111111111: 2001:db8:400f:ff80::/64, its default gateway ::1.
+repo('changed', listed(() => undefined), listed((i) => (i === 8191 ? '2001:db8:400f:ff80::2' : undefined)));
 
 repo('template', scale, scale, (dir, side) => {
   if (side === 'base') cpSync(join(ROOT, 'templates'), join(dir, 'templates'), { recursive: true });

@@ -4,7 +4,8 @@
 // filters) in a namespace with one /127 port per rack, and one BGP session
 // per ToR. The ToRs are emulated by a second BIRD in a second namespace that
 // holds the ToR end of every link and, per rack, one session that announces
-// what the rendered ToR announces (the rack pod block and the rack subnet).
+// what the rendered ToR announces (the rack block with the rack layout the
+// scale stack uses; else the rack pod block and the rack subnet).
 // The spine is started after the ToRs, as after a spine restart. Root only;
 // uses the compiled dist/ through bin/flat6.js (run `npm run build` first).
 //
@@ -64,12 +65,13 @@ sh(process.execPath, [join(ROOT, 'bin', 'flat6.js'), 'render', '--stack', stack,
 const spineConf = join(tmp, 'out', 'fabric', 'spine', 'etc', 'bird', 'bird.conf');
 const text = readFileSync(spineConf, 'utf8');
 
-// Per rack, from the rendered spine config: its session, addresses, AS numbers and the two prefixes it accepts.
+// Per rack, from the rendered spine config: its session, addresses, AS numbers and the prefixes it accepts
+// (one rack block with the rack layout, else the pod block and the subnet).
 const racks = [];
-const re = /protocol bgp (tor\d+) from timers \{[^}]*?local (\S+) as (\d+);\s+neighbor (\S+) as (\d+);\s+ipv6 \{\s+import where net ~ \[ (\S+), (\S+) \];/g;
-for (const m of text.matchAll(re)) racks.push({ proto: m[1], spine: m[2], spineAs: m[3], tor: m[4], torAs: m[5], nets: [m[6], m[7]] });
+const re = /protocol bgp (tor\d+) from timers \{[^}]*?local (\S+) as (\d+);\s+neighbor (\S+) as (\d+);\s+ipv6 \{\s+import where net (?:~ \[ (\S+), (\S+) \]|= (\S+));/g;
+for (const m of text.matchAll(re)) racks.push({ proto: m[1], spine: m[2], spineAs: m[3], tor: m[4], torAs: m[5], nets: m[8] ? [m[8]] : [m[6], m[7]] });
 if (racks.length !== RACKS) throw new Error(`found ${racks.length} sessions in ${spineConf}, expected ${RACKS}`);
-const want = racks.length * 2;
+const want = racks.reduce((n, r) => n + r.nets.length, 0);
 
 const groups = [];
 for (let k = 0; k * PER_EMULATOR < racks.length; k++) groups.push(racks.slice(k * PER_EMULATOR, (k + 1) * PER_EMULATOR));
@@ -84,7 +86,7 @@ const emuConfs = groups.map((g, k) => {
     '}',
     ...g.map(
       (r) =>
-        `protocol bgp ${r.proto} { local ${r.tor} as ${r.torAs}; neighbor ${r.spine} as ${r.spineAs}; hold time 9; keepalive time 3; connect delay time 1; connect retry time 5; error wait time 1, 5; ipv6 { import none; export where net = ${r.nets[0]} || net = ${r.nets[1]}; }; }`,
+        `protocol bgp ${r.proto} { local ${r.tor} as ${r.torAs}; neighbor ${r.spine} as ${r.spineAs}; hold time 9; keepalive time 3; connect delay time 1; connect retry time 5; error wait time 1, 5; ipv6 { import none; export where ${r.nets.map((n) => `net = ${n}`).join(' || ')}; }; }`,
     ),
   ].join('\n');
   const file = join(tmp, `tors${k}.conf`);

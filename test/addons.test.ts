@@ -94,6 +94,17 @@ describe('flat6:addons section', () => {
   });
 });
 
+describe('the rack layout (network.racks)', () => {
+  it('refuses allowNodeRange: the node range holds every pod block there', () => {
+    const scale = stackText('scale');
+    const withAddons = (allow: boolean): string => `${scale}  flat6:addons:\n    networkPolicy: { allowNodeRange: ${allow} }\n`;
+    const e = failure(() => plan(withAddons(true), 'Pulumi.scale.yaml'));
+    expect(e.exitCode).toBe(1);
+    expect(e.diagnostics[0]).toMatchObject({ code: 'ADDONS_RACK_LAYOUT', path: 'networkPolicy.allowNodeRange' });
+    expect(plan(withAddons(false), 'Pulumi.scale.yaml').rackPodLength).toBe(57);
+  });
+});
+
 describe('manifests', () => {
   const metal = plan(METAL);
   const objs = addonObjects(metal);

@@ -91,6 +91,15 @@ export function planAddons(stack: LoadedStack, plan: ClusterPlan): AddonsPlan | 
     if (config.networkPolicy.allowNodeRange) problem('ADDONS_CLOUD', ['networkPolicy', 'allowNodeRange'], `the node range is the plan's, and ${why}`, 'set networkPolicy.allowNodeRange: false on AWS stacks');
     if (config.conformance.enabled) problem('ADDONS_CLOUD', ['conformance', 'enabled'], `the conformance check finds a pod's rack from the plan's pod range, and ${why}`, 'set conformance.enabled: false on AWS stacks');
   }
+  if (plan.rackRange && config.networkPolicy.allowNodeRange) {
+    // With the rack layout network.nodes must contain the rack range, so it holds every pod block too.
+    problem(
+      'ADDONS_RACK_LAYOUT',
+      ['networkPolicy', 'allowNodeRange'],
+      `with the rack layout (network.racks ${formatPrefix(plan.rackRange)}) the node range ${formatPrefix(plan.nodeRange)} also holds every pod block, so allowing it would let every pod in`,
+      'set networkPolicy.allowNodeRange: false on stacks with network.racks',
+    );
+  }
   if (config.kubeconfig.source === 'file' && config.kubeconfig.path === undefined) {
     problem('ADDONS_KUBECONFIG', ['kubeconfig', 'source'], 'kubeconfig.source is file but no kubeconfig.path is given', 'add kubeconfig.path (e.g. kubeconfig-metal.yaml), or use source: secret');
   }
