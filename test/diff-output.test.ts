@@ -13,7 +13,8 @@ import { join } from 'node:path';
 import { formatMarkdown, GITHUB_COMMENT_LIMIT, mdCode } from '../src/diff/format-markdown.js';
 import { diffLines, unifiedDiff } from '../src/diff/unified.js';
 import { maskSecrets } from '../src/diff/files.js';
-import type { DiffReport } from '../src/diff/types.js';
+import { emptyDiff } from '../src/diff/stack.js';
+import type { DiffReport, StackDiff } from '../src/diff/types.js';
 import { cleanupTempDirs, cli, ROOT, tempDir, TEST_SECRETS, testSecretsFile } from './helpers.js';
 import { commit, diff, diffJson, fixtureRepo, fixtureStack, FX, names, paths } from './diff-helpers.js';
 
@@ -108,27 +109,10 @@ describe('markdown for a pull-request comment', () => {
   });
 });
 
-const emptyStack = {
-  stack: 's',
-  file: 'stacks/Pulumi.s.yaml',
-  base: { kind: 'git', ref: 'main', commit: '0'.repeat(40) },
-  status: 'unchanged',
-  blocked: false,
-  blocks: [],
-  notes: [],
-  cluster: [],
-  templates: [],
+/** An unchanged stack of one host on each side, from the product's own empty diff. */
+const emptyStack: StackDiff = {
+  ...emptyDiff('s', 'stacks/Pulumi.s.yaml', { kind: 'git', ref: 'main', commit: '0'.repeat(40) }),
   counts: { hostsBase: 1, hostsHead: 1, added: 0, removed: 0, renumbered: 0 },
-  added: [],
-  removed: [],
-  renumber: [],
-  racks: { added: [], removed: [], changed: [], addedCount: 0, removedCount: 0, changedCount: 0 },
-  hosts: [],
-  hostCoverage: { inputsChanged: 0, rendered: 0, changed: 0, sampled: false },
-  routers: [],
-  routersAdded: [],
-  routersRemoved: [],
-  routerCoverage: { inputsChanged: 0, rendered: 0, changed: 0, sampled: false },
 };
 
 describe('line diff', () => {
