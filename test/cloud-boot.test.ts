@@ -13,7 +13,6 @@ import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { apiCertSans, awsClusterPlan, awsControlPlaneNode, awsWorkerNode } from '../src/cloud/aws/plan.js';
-import { loadAwsStack, type AwsStack } from '../src/cloud/aws/config.js';
 import { vpcLayout } from '../src/cloud/aws/layout.js';
 import { SENTINEL_BLOCK, SENTINEL_HOSTNAME, SENTINEL_INTERFACE } from '../src/cloud/shared/sentinels.js';
 import { buildUserData, type UserData } from '../src/cloud/aws/userdata.js';
@@ -21,31 +20,12 @@ import { formatPrefix } from '../src/core/ip.js';
 import { validateKubeadmFile } from '../src/kubeschema/schema.js';
 import type { RenderContext } from '../src/render/context.js';
 import { TemplateSet } from '../src/render/templates.js';
-import { parseStack } from '../src/spec/load.js';
-import { kubeadmDocs, runPrepare, stageNode, tempDir } from './cloud-node.js';
+import { AWS_NLB_DNS as NLB_DNS, AWS_SECRETS as SECRETS, AWS_VPC as VPC, awsLab as lab, kubeadmDocs, runPrepare, stageNode, tempDir } from './cloud-node.js';
 
 const BOOT = '/usr/local/sbin/flat6-aws-boot';
 const BOOT_CONFIG = '/etc/flat6/aws-boot.json';
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const LAB_FILE = join(ROOT, 'stacks', 'Pulumi.aws-lab.yaml');
-const LAB_TEXT = readFileSync(LAB_FILE, 'utf8');
-/** Stands for the /56 Amazon assigns (documentation range). */
-const VPC = '2001:db8:a100::/56';
-/** Stands for the API load balancer's DNS name. */
-const NLB_DNS = 'internal-api-nlb-0123abcdef.elb.us-east-2.amazonaws.com';
 const BOOT_SCRIPT = join(dirname(fileURLToPath(import.meta.url)), '..', 'templates', 'aws', 'flat6-aws-boot.py');
-const SECRETS = {
-  bootstrapToken: 'abcdef.0123456789abcdef',
-  certificateKey: '0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef',
-  caCertHashes: [] as string[],
-};
-
-
-function lab(text = LAB_TEXT): AwsStack {
-  return loadAwsStack(parseStack(LAB_FILE, text));
-}
-
-
 
 
 describe('boot script (python3) against a fake metadata service on loopback', () => {
@@ -86,7 +66,6 @@ describe('boot script (python3) against a fake metadata service on loopback', ()
     const port = (server.address() as { port: number }).port;
     return Object.assign(state, { server, port }) as Fake;
   }
-
 
 
   const meta = (address: string, prefix: string): Record<string, string> => ({

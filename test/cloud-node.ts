@@ -5,12 +5,15 @@
  * run with python3 against a metadata service on loopback.
  */
 import { spawn } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { dirname, join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { afterAll, expect } from 'vitest';
 import { parse, parseAllDocuments } from 'yaml';
+import { fileURLToPath } from 'node:url';
+import { loadAwsStack, type AwsStack } from '../src/cloud/aws/config.js';
 import type { FileEntry } from '../src/render/files.js';
+import { parseStack } from '../src/spec/load.js';
 
 const temps: string[] = [];
 afterAll(() => {
@@ -73,4 +76,26 @@ export function runPrepare(script: string, staged: { root: string; config: strin
     p.on('error', fail);
     p.on('close', (code) => ok({ code: code ?? -1, stdout, stderr }));
   });
+}
+
+// ---------------------------------------------------------------------------
+// The bundled AWS lab stack, as the AWS tests use it
+// ---------------------------------------------------------------------------
+
+export const AWS_LAB_FILE = join(resolve(dirname(fileURLToPath(import.meta.url)), '..'), 'stacks', 'Pulumi.aws-lab.yaml');
+export const AWS_LAB_TEXT = readFileSync(AWS_LAB_FILE, 'utf8');
+/** Stands for the /56 Amazon assigns (documentation range). */
+export const AWS_VPC = '2001:db8:a100::/56';
+/** Stands for the API load balancer's DNS name. */
+export const AWS_NLB_DNS = 'internal-api-nlb-0123abcdef.elb.us-east-2.amazonaws.com';
+/** Fake, fixed secrets with no CA pins. */
+export const AWS_SECRETS = {
+  bootstrapToken: 'abcdef.0123456789abcdef',
+  certificateKey: '0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef',
+  caCertHashes: [] as string[],
+};
+
+/** The AWS lab stack (or `text` in its place), loaded and checked. */
+export function awsLab(text = AWS_LAB_TEXT): AwsStack {
+  return loadAwsStack(parseStack(AWS_LAB_FILE, text));
 }

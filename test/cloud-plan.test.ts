@@ -4,14 +4,10 @@
  * the stack file, and the cloud-init user data built from the real renderers.
  * The boot script and the project's wiring: test/cloud-boot.test.ts.
  */
-import { readFileSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { gunzipSync } from 'node:zlib';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { apiCertSans, apiHostName, awsClusterPlan, awsControlPlaneNode, awsWorkerNode, ApiEndpointError } from '../src/cloud/aws/plan.js';
-import { loadAwsStack, type AwsStack } from '../src/cloud/aws/config.js';
 import { archOf, checkInstanceType } from '../src/cloud/aws/instance-types.js';
 import { API_ADDRESS_OFFSET, formatIpv4Prefix, ipv4Subnet, LayoutError, parseIpv4Prefix, pinnedAddresses, vpcLayout, type LayoutInput } from '../src/cloud/aws/layout.js';
 import { SENTINEL_HOSTNAME } from '../src/cloud/shared/sentinels.js';
@@ -23,26 +19,9 @@ import type { NodePlan } from '../src/plan/plan.js';
 import type { RenderContext } from '../src/render/context.js';
 import { renderHost } from '../src/render/render.js';
 import { TemplateSet } from '../src/render/templates.js';
-import { parseStack } from '../src/spec/load.js';
-import { kubeadmDocs, writeFilesOf } from './cloud-node.js';
-
-const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const LAB_FILE = join(ROOT, 'stacks', 'Pulumi.aws-lab.yaml');
-const LAB_TEXT = readFileSync(LAB_FILE, 'utf8');
-/** Stands for the /56 Amazon assigns (documentation range). */
-const VPC = '2001:db8:a100::/56';
-/** Stands for the API load balancer's DNS name. */
-const NLB_DNS = 'internal-api-nlb-0123abcdef.elb.us-east-2.amazonaws.com';
-const SECRETS = {
-  bootstrapToken: 'abcdef.0123456789abcdef',
-  certificateKey: '0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef',
-  caCertHashes: [] as string[],
-};
+import { AWS_LAB_FILE as LAB_FILE, AWS_LAB_TEXT as LAB_TEXT, AWS_NLB_DNS as NLB_DNS, AWS_SECRETS as SECRETS, AWS_VPC as VPC, awsLab as lab, kubeadmDocs, writeFilesOf } from './cloud-node.js';
 
 
-function lab(text = LAB_TEXT): AwsStack {
-  return loadAwsStack(parseStack(LAB_FILE, text));
-}
 
 /** Replace one exact line fragment of the lab stack (fails loudly if the fragment is gone). */
 function variant(from: string, to: string): string {
@@ -302,7 +281,6 @@ describe('user data', () => {
   const built = new Map<string, UserData>(nodes.map(([k, n]) => [k, buildUserData(ctx, n, { certSans })]));
   const apiEndpoint = `${NLB_DNS}:${s.plan.apiPort}`;
   const writeFiles = (u: UserData): ReturnType<typeof writeFilesOf> => writeFilesOf(u.text, [['python3', '/usr/local/sbin/flat6-aws-boot', 'boot', '--config', '/etc/flat6/aws-boot.json']]);
-
 
 
   it.each(nodes.map(([k]) => k))('%s: cloud-config carries exactly the rendered sysctl, kubeadm, CNI and pod-route files', (key) => {
