@@ -111,25 +111,29 @@ def retry(what, action, policy, before_retry=None):
     raise BootFailure("%s: no attempt allowed" % what)
 
 
-def report_failure(message, state_dir=None):
+def report_failure(message, state_dir=None, rerun=None, prefix=None):
     """Make the end of a failed boot impossible to miss: a banner on stderr
-    (cloud-init-output.log and the serial console) and a marker file."""
+    (cloud-init-output.log and the serial console) and a marker file.
+    `rerun` and `prefix` let another cloud's boot script (which loads this one
+    as a library) name its own command and log prefix."""
     state_dir = state_dir or STATE_DIR
+    rerun = rerun or "python3 %s boot --config /etc/flat6/aws-boot.json" % SCRIPT_PATH
+    prefix = prefix or LOG_PREFIX
     rule = "=" * 72
     for line in (
         rule,
         "BOOT FAILED: " + message,
         "This node has NOT joined the cluster. Every attempt is logged above.",
-        "Fix the cause, then run again: python3 %s boot --config /etc/flat6/aws-boot.json" % SCRIPT_PATH,
+        "Fix the cause, then run again: " + rerun,
         rule,
     ):
-        print(LOG_PREFIX + line, file=sys.stderr, flush=True)
+        print(prefix + line, file=sys.stderr, flush=True)
     try:
         os.makedirs(state_dir, exist_ok=True)
         with open(os.path.join(state_dir, "boot-failed"), "w") as f:
             f.write(message + "\n")
     except OSError as e:
-        print(LOG_PREFIX + "could not write %s/boot-failed: %s" % (state_dir, e), file=sys.stderr, flush=True)
+        print(prefix + "could not write %s/boot-failed: %s" % (state_dir, e), file=sys.stderr, flush=True)
 
 
 class Imds:

@@ -71,25 +71,11 @@ StepError = lib.StepError
 library_prepare = lib.prepare
 library_boot = lib.boot
 library_run = lib.run
+library_report_failure = lib.report_failure
 
 
 def report_failure(message, state_dir=None):
-    state_dir = state_dir or lib.STATE_DIR
-    rule = "=" * 72
-    for line in (
-        rule,
-        "BOOT FAILED: " + message,
-        "This node has NOT joined the cluster. Every attempt is logged above.",
-        "Fix the cause, then run again: python3 %s boot --config %s" % (SCRIPT_PATH, CONFIG_PATH),
-        rule,
-    ):
-        print(LOG_PREFIX + line, file=sys.stderr, flush=True)
-    try:
-        os.makedirs(state_dir, exist_ok=True)
-        with open(os.path.join(state_dir, "boot-failed"), "w") as f:
-            f.write(message + "\n")
-    except OSError as e:
-        print(LOG_PREFIX + "could not write %s/boot-failed: %s" % (state_dir, e), file=sys.stderr, flush=True)
+    library_report_failure(message, state_dir, rerun="python3 %s boot --config %s" % (SCRIPT_PATH, CONFIG_PATH), prefix=LOG_PREFIX)
 
 
 class OciImds:
