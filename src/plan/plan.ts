@@ -157,7 +157,18 @@ class Plan {
     this.controlPlanes = cpSlots.map((s) => this.nodeAt(cpRack.index, s)!);
   }
 
+  /** The rack rackAt made last: nodes are visited rack by rack, so nodeAt mostly finds its rack here. */
+  private lastRack?: RackPlan;
+
   rackAt(index: number): RackPlan {
+    const cached = this.lastRack;
+    if (cached !== undefined && cached.index === index) return cached;
+    const rack = this.makeRack(index);
+    this.lastRack = rack;
+    return rack;
+  }
+
+  private makeRack(index: number): RackPlan {
     const r = this.resolved;
     const listed = this.listedRacks.get(index);
     if (this.spec.racks.kind === 'list' && !listed) throw new RangeError(`no rack at index ${index}`);

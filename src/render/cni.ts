@@ -16,7 +16,6 @@ import { formatAddress, formatPrefix, last, reservedAnycastTop } from '../core/i
 import type { NodePlan } from '../plan/plan.js';
 import type { HostRenderer } from './context.js';
 import { MODE_PUBLIC, type FileEntry } from './files.js';
-import { baseContext } from './host.js';
 
 /** Where containerd and CRI-O look for network configs; the lowest name wins. */
 export const CNI_CONFLIST_PATH = 'etc/cni/net.d/10-flat6.conflist';
@@ -33,11 +32,12 @@ export interface PodAddressing {
   rangeEnd: string;
 }
 
-export function podAddressing(node: NodePlan): PodAddressing {
+/** `subnet`: the pod prefix already formatted, when the caller has it. */
+export function podAddressing(node: NodePlan, subnet = formatPrefix(node.podPrefix)): PodAddressing {
   const p = node.podPrefix;
   const top = last(p) - reservedAnycastTop(p);
   return {
-    subnet: formatPrefix(p),
+    subnet,
     gateway: formatAddress(p.base + 1n),
     rangeStart: formatAddress(p.base + 2n),
     rangeEnd: formatAddress(top),
@@ -46,10 +46,14 @@ export function podAddressing(node: NodePlan): PodAddressing {
 
 export const cniRenderer: HostRenderer = {
   kind: 'cni',
-  render(ctx, node): FileEntry[] {
-    const a = podAddressing(node);
+  render(ctx, node, facts): FileEntry[] {
+    const a = podAddressing(node, facts?.podPrefix);
     const c = {
-      ...baseContext(ctx, node),
+      host: node.name,
+      rack: node.rack.name,
+      slot: node.slot,
+      stack: ctx.plan.stackName,
+      cluster: ctx.plan.name,
       network: CNI_NETWORK_NAME,
       mtu: ctx.plan.spec.network.mtu,
       podPrefix: a.subnet,

@@ -1,5 +1,6 @@
 import type { ClusterPlan, NodePlan } from '../plan/plan.js';
 import type { FileEntry } from './files.js';
+import type { HostFacts } from './facts.js';
 import type { Secrets } from './secrets.js';
 import type { TemplateSet } from './templates.js';
 
@@ -13,7 +14,8 @@ export interface RenderContext {
 export interface HostRenderer {
   /** short name, e.g. "netplan" */
   readonly kind: string;
-  render(ctx: RenderContext, node: NodePlan): FileEntry[];
+  /** `facts`: the host's formatted values (src/render/facts.ts), made once per host; made here when not given */
+  render(ctx: RenderContext, node: NodePlan, facts?: HostFacts): FileEntry[];
 }
 
 /** Renders cluster-wide files (fabric routers, plan), paths relative to the output root. */

@@ -2,12 +2,12 @@
  * The host renderers of the core: kernel settings, netplan and kubeadm.
  * Each is a thin mapping from the plan to a template context.
  */
-import { formatAddress, formatPrefix } from '../core/ip.js';
 import type { NodePlan } from '../plan/plan.js';
 import type { HostRenderer, RenderContext } from './context.js';
 import { MODE_PRIVATE, MODE_PUBLIC, type FileEntry } from './files.js';
 import { Flat6Error } from '../core/diagnostics.js';
 import { checkKubeadmFile } from '../kubeschema/check.js';
+import { hostFacts } from './facts.js';
 
 export const KUBEADM_FILE = 'etc/flat6/kubeadm.yaml';
 
@@ -34,7 +34,7 @@ export function interfaceSysctlKey(iface: string, leaf: string): string {
 export const sysctlRenderer: HostRenderer = {
   kind: 'sysctl',
   render(ctx, node): FileEntry[] {
-    const c = { ...baseContext(ctx, node), acceptRA: false, uplinkDadKey: interfaceSysctlKey(node.interface, 'accept_dad') };
+    const c = { host: node.name, rack: node.rack.name, slot: node.slot, stack: ctx.plan.stackName, cluster: ctx.plan.name, acceptRA: false, uplinkDadKey: interfaceSysctlKey(node.interface, 'accept_dad') };
     return [
       { path: 'etc/sysctl.d/99-flat6.conf', mode: MODE_PUBLIC, content: ctx.templates.render('sysctl/99-flat6.conf.hbs', c) },
       { path: 'etc/modules-load.d/flat6.conf', mode: MODE_PUBLIC, content: ctx.templates.render('sysctl/modules-load.conf.hbs', c) },
@@ -44,16 +44,20 @@ export const sysctlRenderer: HostRenderer = {
 
 export const netplanRenderer: HostRenderer = {
   kind: 'netplan',
-  render(ctx, node): FileEntry[] {
+  render(ctx, node, facts = hostFacts(ctx.plan, node)): FileEntry[] {
     const c = {
-      ...baseContext(ctx, node),
+      host: node.name,
+      rack: node.rack.name,
+      slot: node.slot,
+      stack: ctx.plan.stackName,
+      cluster: ctx.plan.name,
       iface: node.interface,
       mac: node.mac,
       acceptRA: false,
       mtu: ctx.plan.spec.network.mtu,
-      addressCidr: `${formatAddress(node.address)}/${node.rack.subnet.length}`,
-      gateway: formatAddress(node.rack.gateway),
-      dns: ctx.plan.dns.map(formatAddress),
+      addressCidr: `${facts.address}/${node.rack.subnet.length}`,
+      gateway: facts.gateway,
+      dns: facts.cluster.dns,
     };
     return [{ path: 'etc/netplan/60-flat6.yaml', mode: MODE_PRIVATE, content: ctx.templates.render('netplan/60-flat6.yaml.hbs', c) }];
   },
@@ -61,12 +65,17 @@ export const netplanRenderer: HostRenderer = {
 
 export const kubeadmRenderer: HostRenderer = {
   kind: 'kubeadm',
-  render(ctx, node): FileEntry[] {
+  render(ctx, node, facts = hostFacts(ctx.plan, node)): FileEntry[] {
     const { plan, secrets } = ctx;
+    const cf = facts.cluster;
     const c = {
-      ...baseContext(ctx, node),
+      host: node.name,
+      rack: node.rack.name,
+      slot: node.slot,
+      stack: plan.stackName,
+      cluster: plan.name,
       controlPlane: node.role === 'control-plane',
-      address: formatAddress(node.address),
+      address: facts.address,
       apiServerPort: plan.apiServerPort,
       criSocket: plan.spec.defaults.criSocket,
       token: secrets.bootstrapToken,
@@ -74,11 +83,11 @@ export const kubeadmRenderer: HostRenderer = {
       caCertHashes: secrets.caCertHashes,
       kubernetesVersion: plan.kubernetesVersion,
       controlPlaneEndpoint: plan.controlPlaneEndpoint,
-      podSubnet: formatPrefix(plan.podRange),
-      serviceSubnet: formatPrefix(plan.serviceRange),
+      podSubnet: cf.podSubnet,
+      serviceSubnet: cf.serviceSubnet,
       dnsDomain: plan.spec.network.dnsDomain,
-      clusterDNS: formatAddress(plan.dnsServiceIP),
-      certSANs: [formatAddress(plan.vip), ...plan.controlPlanes.map((n) => formatAddress(n.address)), ...plan.spec.controlPlane.extraCertSANs],
+      clusterDNS: cf.clusterDNS,
+      certSANs: cf.certSANs,
     };
     const template = node.controlPlaneIndex === 0 ? 'kubeadm/init.yaml.hbs' : 'kubeadm/join.yaml.hbs';
     const content = ctx.templates.render(template, c);

@@ -4,14 +4,16 @@
  */
 import type { NodePlan } from '../plan/plan.js';
 import type { RenderContext } from './context.js';
+import { hostFacts } from './facts.js';
 import { MODE_PUBLIC, type FileEntry, type TreeEntry } from './files.js';
 import { planJsonChunks } from './plan-json.js';
 import { CLUSTER_RENDERERS, HOST_RENDERERS } from './registry.js';
 
 /** Files of one host, paths relative to the host's root (etc/...): what `flat6 serve` hands the host. */
 export function renderHostFiles(ctx: RenderContext, node: NodePlan): FileEntry[] {
+  const facts = hostFacts(ctx.plan, node);
   const out: FileEntry[] = [];
-  for (const r of HOST_RENDERERS) for (const f of r.render(ctx, node)) out.push(f);
+  for (const r of HOST_RENDERERS) for (const f of r.render(ctx, node, facts)) out.push(f);
   return out;
 }
 

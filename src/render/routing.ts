@@ -32,7 +32,7 @@ import {
 } from '../plan/routing.js';
 import type { ClusterRenderer, HostRenderer, RenderContext } from './context.js';
 import { MODE_PRIVATE, MODE_PUBLIC, type FileEntry } from './files.js';
-import { baseContext } from './host.js';
+import { clusterFacts, hostFacts, type ClusterFacts } from './facts.js';
 
 export const NODE_PODS_NETPLAN = 'etc/netplan/61-flat6-pods.yaml';
 export const BIRD_CONF = 'etc/bird/bird.conf';
@@ -40,36 +40,46 @@ export const FABRIC_NETPLAN = 'etc/netplan/60-flat6-fabric.yaml';
 export const ROUTER_SYSCTL = 'etc/sysctl.d/99-flat6-router.conf';
 
 function timers(plan: ClusterPlan): Record<string, number> {
-  return { ...plan.spec.routing.bgp };
+  return clusterFacts(plan).timers;
 }
 
 /** BFD settings as the BIRD templates write them (detectMs: how long until a silent peer is down). */
-function bfd(plan: ClusterPlan): { enabled: boolean; intervalMs: number; multiplier: number; detectMs: number } {
-  const b = plan.spec.routing.bfd;
-  return { ...b, detectMs: b.intervalMs * b.multiplier };
+function bfd(plan: ClusterPlan): ClusterFacts['bfd'] {
+  return clusterFacts(plan).bfd;
 }
 
 /** Per node: the pod prefix discard route (netplan) and, in bgp mode, BIRD. */
 export const routingRenderer: HostRenderer = {
   kind: 'routing',
-  render(ctx, node): FileEntry[] {
+  render(ctx, node, facts = hostFacts(ctx.plan, node)): FileEntry[] {
     const { plan } = ctx;
-    const base = baseContext(ctx, node);
     const files: FileEntry[] = [
       {
         path: NODE_PODS_NETPLAN,
         mode: MODE_PRIVATE,
-        content: ctx.templates.render('routing/node-pods.yaml.hbs', { ...base, iface: node.interface, podPrefix: formatPrefix(node.podPrefix) }),
+        content: ctx.templates.render('routing/node-pods.yaml.hbs', {
+          host: node.name,
+          rack: node.rack.name,
+          slot: node.slot,
+          stack: plan.stackName,
+          cluster: plan.name,
+          iface: node.interface,
+          podPrefix: facts.podPrefix,
+        }),
       },
     ];
     if (plan.spec.routing.mode === 'bgp') {
       const c = {
-        ...base,
+        host: node.name,
+        rack: node.rack.name,
+        slot: node.slot,
+        stack: plan.stackName,
+        cluster: plan.name,
         routerId: nodeRouterId(plan, node),
-        podPrefix: formatPrefix(node.podPrefix),
-        address: formatAddress(node.address),
+        podPrefix: facts.podPrefix,
+        address: facts.address,
         asn: nodeAsn(plan, node),
-        gateway: formatAddress(node.rack.gateway),
+        gateway: facts.gateway,
         torName: torName(node.rack),
         torAsn: torAsn(plan, node.rack.index),
         iface: node.interface,

@@ -20,6 +20,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import Handlebars from 'handlebars';
 import { UsageError } from '../core/diagnostics.js';
+import { compileSubset, type Helpers } from './compile.js';
 
 /** templates/ of this package (two levels above src/render or dist/render). */
 export const BUILTIN_TEMPLATES = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'templates');
@@ -88,7 +89,46 @@ hb.registerHelper('json', (v: unknown) => new hb.SafeString(asciiJson(v)));
 hb.registerHelper('eq', (a: unknown, b: unknown) => a === b);
 hb.registerHelper('flat6token', (v: unknown, format: Format, field: string, template: string) => token(v, format, field, template));
 
-const compiled = new Map<string, Handlebars.TemplateDelegate>();
+/** The same helpers for templates compiled by src/render/compile.ts (json writes the escaped text itself). */
+const SUBSET_HELPERS: Helpers = {
+  json: (v) => asciiJson(v),
+  eq: (a, b) => a === b,
+  flat6token: (v, format, field, template) => token(v, format as Format, field as string, template as string),
+};
+
+type Compiled = (context: object) => string;
+
+const compiled = new Map<string, Compiled>();
+
+/**
+ * Compile a template's source: parsed by Handlebars, plain mustaches guarded,
+ * then compiled by src/render/compile.ts when it stays in that subset (every
+ * bundled template does), else by Handlebars itself.
+ */
+export function compileTemplate(source: string, name: string): Compiled {
+  const ast = parseGuarded(source, name);
+  return compileSubsetOf(ast) ?? hb.compile(ast, HB_OPTIONS);
+}
+
+/** A template's AST with every plain mustache guarded (what both compilers start from). */
+export function parseGuarded(source: string, name: string): hbs.AST.Program {
+  const ast = hb.parse(source);
+  guardMustaches(ast.body, formatOf(name), name);
+  return ast;
+}
+
+/** The subset compiler's function for a guarded AST, or undefined when the template leaves the subset. */
+export function compileSubsetOf(ast: hbs.AST.Program): Compiled | undefined {
+  // Handlebars.compile runs its whitespace control over an AST it is given a second time; the subset compiler sees the same tree.
+  return compileSubset(hb.parse(structuredClone(ast) as unknown as string), SUBSET_HELPERS);
+}
+
+const HB_OPTIONS = { noEscape: true, strict: true, knownHelpers: { json: true, eq: true, flat6token: true } } as const;
+
+/** The template compiled by Handlebars alone (what compileTemplate must equal; tests compare the two). */
+export function compileWithHandlebars(source: string, name: string): Compiled {
+  return hb.compile(parseGuarded(source, name), HB_OPTIONS);
+}
 
 export class TemplateSet {
   readonly overlay?: string;
@@ -122,7 +162,7 @@ export class TemplateSet {
   }
 
   /** template name -> [path, compiled], so the hot path neither joins paths nor looks at the overlay again */
-  private readonly byName = new Map<string, [string, Handlebars.TemplateDelegate]>();
+  private readonly byName = new Map<string, [string, Compiled]>();
 
   render(name: string, context: object): string {
     const known = this.byName.get(name);
@@ -136,9 +176,7 @@ export class TemplateSet {
         throw new UsageError(`cannot read template ${path}: ${(e as Error).message}`);
       }
       try {
-        const ast = hb.parse(source);
-        guardMustaches(ast.body, formatOf(name), name);
-        t = hb.compile(ast, { noEscape: true, strict: true, knownHelpers: { json: true, eq: true, flat6token: true } });
+        t = compileTemplate(source, name);
       } catch (e) {
         throw new UsageError(`template ${path}: ${(e as Error).message.split('\n').slice(0, 4).join(' ')}`);
       }

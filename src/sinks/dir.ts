@@ -305,9 +305,24 @@ export class DirWriter {
     checkRel(rel);
     this.dirOf(rel);
     const p = `${this.root}/${rel}`;
-    if (typeof content === 'string' || Buffer.isBuffer(content)) {
+    if (typeof content === 'string') {
+      // open, one write of the string (no Buffer made here), close: the fewest calls for a new file
+      const fd = openSync(p, 'wx', mode);
+      try {
+        const size = Buffer.byteLength(content);
+        let n = writeSync(fd, content);
+        if (n < size) {
+          // a short write (a full disk, a signal): the rest from a buffer, as writeFileSync would
+          const b = Buffer.from(content);
+          while (n < size) n += writeSync(fd, b, n, size - n);
+        }
+        this.bytes += size;
+      } finally {
+        closeSync(fd);
+      }
+    } else if (Buffer.isBuffer(content)) {
       writeFileSync(p, content, { mode, flag: 'wx' });
-      this.bytes += typeof content === 'string' ? Buffer.byteLength(content) : content.length;
+      this.bytes += content.length;
     } else {
       const fd = openSync(p, 'wx', mode);
       try {

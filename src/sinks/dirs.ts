@@ -16,6 +16,8 @@ export class DirTracker {
     const dir = rel.slice(0, Math.max(0, rel.lastIndexOf('/')));
     if (dir === this.last) return NONE;
     this.last = dir;
+    // a directory of the current group made for an earlier file (a host's files revisit etc/netplan)
+    if (this.made.has(dir) && dir.startsWith(this.group + '/')) return NONE;
     const parts = rel.split('/');
     parts.pop();
     const out: string[] = [];

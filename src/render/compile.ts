@@ -1,0 +1,289 @@
+/**
+ * A direct compiler for the Handlebars subset flat6's templates use: text,
+ * comments, the helpers json, eq and flat6token (the guard of plain
+ * mustaches, src/render/templates.ts), and the blocks if, unless and each
+ * (with else, ../ and @index/@first/@last/@key/@root). It takes the AST
+ * Handlebars itself parses, so whitespace control is Handlebars' own, and
+ * evaluates it with Handlebars 4.7's semantics, statement for statement:
+ * what is true for `if`, how `each` walks arrays, iterables and objects,
+ * when `../` gains a level, own-property lookups, null and undefined written
+ * as nothing. It skips Handlebars' per-call set-up (helper tables, prototype
+ * access control), which dominated rendering a host.
+ *
+ * Anything outside the subset (partials, hashes, block parameters, other
+ * helpers, triple-stash lookups, data beyond the current frame) makes
+ * `compileSubset` return undefined, and the caller compiles with Handlebars.
+ * test/compile.test.ts checks the two agree on every bundled template and on
+ * random templates and contexts.
+ */
+
+/** The helpers a compiled template may call, by name. */
+export type Helpers = Readonly<Record<'json' | 'eq' | 'flat6token', (...args: unknown[]) => unknown>>;
+
+interface Frame {
+  ctx: unknown;
+  /** enclosing contexts, innermost first (depths[0] === ctx); only kept when the template uses ../ */
+  depths: unknown[] | undefined;
+  data: Record<string, unknown> | undefined;
+}
+
+type Value = (f: Frame) => unknown;
+type Emit = (f: Frame) => string;
+type Part = string | Emit;
+
+interface Node {
+  type: string;
+  [k: string]: unknown;
+}
+
+/** Handlebars' nullContext: what `this` is inside a block when the context is null or undefined. */
+const NULL_CONTEXT = Object.seal({});
+
+const hasOwn = (o: unknown, k: string): boolean => Object.prototype.hasOwnProperty.call(o, k);
+
+/** Handlebars' lookupProperty with prototype access denied (its default): own properties only. */
+function lookup(parent: unknown, name: string): unknown {
+  const result = (parent as Record<string, unknown>)[name]; // throws on null/undefined, as Handlebars does
+  if (result === null || result === undefined) return result;
+  return hasOwn(parent, name) ? result : undefined;
+}
+
+/** Handlebars' `if`: false for falsy values and empty arrays (0 included). */
+function truthy(v: unknown): boolean {
+  return !(!v || (Array.isArray(v) && v.length === 0));
+}
+
+/** What `+` makes of a helper's result when Handlebars appends it. */
+function text(v: unknown): string {
+  // eslint-disable-next-line @typescript-eslint/no-base-to-string -- Handlebars writes what + makes of any value
+  return v === null || v === undefined ? '' : String(v);
+}
+
+class Unsupported extends Error {}
+
+function unsupported(): never {
+  throw new Unsupported();
+}
+
+const BLOCKS = new Set(['if', 'unless', 'each']);
+const ARITY: Record<string, number> = { json: 1, eq: 2, flat6token: 4 };
+
+/**
+ * A program (the template, or a block's body or else part) as Handlebars
+ * compiles it: `deep` when it or a program inside it uses ../, and only then
+ * are the enclosing contexts handed to the programs of its blocks.
+ */
+interface Scope {
+  deep: boolean;
+}
+
+class Compiler {
+  usesData = false;
+  private readonly scopes: Scope[] = [];
+  constructor(private readonly helpers: Helpers) {}
+
+  /** Compile a program; `scope` receives whether it is deep once it is compiled. */
+  program(node: unknown, scope: Scope = { deep: false }): Emit {
+    if (node === undefined || node === null) return () => '';
+    const p = node as Node;
+    if (p.type !== 'Program' || (Array.isArray(p['blockParams']) && p['blockParams'].length > 0)) unsupported();
+    const parent = this.scopes[this.scopes.length - 1];
+    this.scopes.push(scope);
+    const parts: Part[] = [];
+    for (const s of p['body'] as Node[]) {
+      const part = this.statement(s);
+      if (part === '') continue;
+      const prev = parts[parts.length - 1];
+      if (typeof part === 'string' && typeof prev === 'string') parts[parts.length - 1] = prev + part;
+      else parts.push(part);
+    }
+    this.scopes.pop();
+    if (parent && scope.deep) parent.deep = true;
+    if (parts.length === 0) return () => '';
+    if (parts.length === 1) {
+      const only = parts[0]!;
+      return typeof only === 'string' ? () => only : only;
+    }
+    return (f) => {
+      let out = '';
+      for (const part of parts) out += typeof part === 'string' ? part : part(f);
+      return out;
+    };
+  }
+
+  private statement(s: Node): Part {
+    switch (s.type) {
+      case 'ContentStatement':
+        return s['value'] as string;
+      case 'CommentStatement':
+        return '';
+      case 'MustacheStatement':
+        return this.mustache(s);
+      case 'BlockStatement':
+        return this.block(s);
+      default:
+        return unsupported();
+    }
+  }
+
+  private helperCall(s: Node): Value {
+    const path = s['path'] as Node;
+    const params = (s['params'] as Node[] | undefined) ?? [];
+    if (s['hash'] || path.type !== 'PathExpression' || path['data'] || path['depth'] !== 0) unsupported();
+    const parts = path['parts'] as string[];
+    const name = parts[0];
+    if (parts.length !== 1 || name === undefined || ARITY[name] !== params.length || !hasOwn(this.helpers, name)) unsupported();
+    const fn = this.helpers[name as keyof Helpers];
+    const args = params.map((p) => this.value(p));
+    if (args.length === 1) {
+      const a = args[0]!;
+      return (f) => fn(a(f));
+    }
+    if (args.length === 2) {
+      const [a, b] = args as [Value, Value];
+      return (f) => fn(a(f), b(f));
+    }
+    // flat6token: its last three arguments are the literals the guard wrote
+    const rest = params.slice(1).map((p) => (p.type === 'StringLiteral' ? (p['value'] as string) : unsupported()));
+    const a = args[0]!;
+    return (f) => fn(a(f), ...rest);
+  }
+
+  private mustache(s: Node): Emit {
+    // A mustache without parameters is either a guarded {{x}} (rewritten before this) or a triple-stash lookup: Handlebars resolves the latter.
+    if (((s['params'] as unknown[] | undefined) ?? []).length === 0) unsupported();
+    const call = this.helperCall(s);
+    return (f) => text(call(f));
+  }
+
+  private block(s: Node): Emit {
+    const path = s['path'] as Node;
+    const params = (s['params'] as Node[] | undefined) ?? [];
+    if (s['hash'] || path.type !== 'PathExpression' || path['data'] || path['depth'] !== 0 || params.length !== 1) unsupported();
+    const parts = path['parts'] as string[];
+    const name = parts[0];
+    if (parts.length !== 1 || name === undefined || !BLOCKS.has(name)) unsupported();
+    const cond = this.value(params[0]!);
+    const fn = this.program(s['program']);
+    const inverse = this.program(s['inverse']);
+    const here = this.scopes[this.scopes.length - 1]!;
+    /** Whether this block's programs get the enclosing contexts: the program holding the block is deep (known once it is compiled). */
+    const usesDepths = (): boolean => here.deep;
+    // `this` inside a block helper is the context, or Handlebars' nullContext when there is none
+    const self = (f: Frame): unknown => (f.ctx === null || f.ctx === undefined ? NULL_CONTEXT : f.ctx);
+    if (name === 'if' || name === 'unless') {
+      const yes = name === 'if' ? fn : inverse;
+      const no = name === 'if' ? inverse : fn;
+      return (f) => {
+        const branch = truthy(cond(f)) ? yes : no;
+        const ctx = self(f);
+        // Same context and no enclosing contexts to hand on: the body's frame is this one.
+        return ctx === f.ctx && !usesDepths() ? branch(f.depths === undefined ? f : { ctx, depths: undefined, data: f.data }) : branch(enter(f, ctx, f.data, usesDepths()));
+      };
+    }
+    return (f) => {
+      let context = cond(f);
+      let out = '';
+      let i = 0;
+      const data: Record<string, unknown> | undefined = f.data === undefined ? undefined : { ...f.data, _parent: f.data };
+      const step = (item: unknown, key: string | number, index: number, last: boolean): void => {
+        if (data) {
+          data['key'] = key;
+          data['index'] = index;
+          data['first'] = index === 0;
+          data['last'] = last;
+        }
+        out += fn(enter(f, item, data, usesDepths()));
+      };
+      if (context !== null && typeof context === 'object') {
+        if (!Array.isArray(context) && typeof (context as { [Symbol.iterator]?: unknown })[Symbol.iterator] === 'function') context = [...(context as Iterable<unknown>)];
+        if (Array.isArray(context)) {
+          const list = context as unknown[];
+          for (const j = list.length; i < j; i++) if (i in list) step(list[i], i, i, i === list.length - 1);
+        } else {
+          const obj = context as Record<string, unknown>;
+          let prior: string | undefined;
+          for (const key of Object.keys(obj)) {
+            if (prior !== undefined) step(obj[prior], prior, i - 1, false);
+            prior = key;
+            i++;
+          }
+          if (prior !== undefined) step(obj[prior], prior, i - 1, true);
+        }
+      }
+      return i === 0 ? inverse(enter(f, self(f), f.data, usesDepths())) : out;
+    };
+  }
+
+  private value(p: Node): Value {
+    switch (p.type) {
+      case 'StringLiteral':
+      case 'NumberLiteral':
+      case 'BooleanLiteral': {
+        const v = p['value'];
+        return () => v;
+      }
+      case 'UndefinedLiteral':
+        return () => undefined;
+      case 'NullLiteral':
+        return () => null;
+      case 'SubExpression':
+        return this.helperCall(p);
+      case 'PathExpression':
+        return this.path(p);
+      default:
+        return unsupported();
+    }
+  }
+
+  private path(p: Node): Value {
+    const parts = p['parts'] as string[];
+    const depth = p['depth'] as number;
+    if (p['data']) {
+      if (depth !== 0) unsupported();
+      this.usesData = true;
+      return (f) => {
+        let v: unknown = f.data;
+        for (const part of parts) v = lookup(v, part);
+        return v;
+      };
+    }
+    if (depth > 0) this.scopes[this.scopes.length - 1]!.deep = true;
+    if (parts.length === 1 && depth === 0) {
+      const name = parts[0]!;
+      return (f) => lookup(f.ctx, name);
+    }
+    return (f) => {
+      let v: unknown = depth === 0 ? f.ctx : f.depths?.[depth];
+      for (const part of parts) v = lookup(v, part);
+      return v;
+    };
+  }
+}
+
+/** The frame of a block's body: Handlebars adds a level for ../ only when the context changes (loosely). */
+function enter(f: Frame, ctx: unknown, data: Record<string, unknown> | undefined, usesDepths: boolean): Frame {
+  if (!usesDepths || f.depths === undefined) return { ctx, depths: undefined, data };
+  // Handlebars compares with != here
+  const push = ctx != f.depths[0] && !(ctx === NULL_CONTEXT && f.depths[0] === null);
+  return { ctx, depths: push ? [ctx, ...f.depths] : f.depths, data };
+}
+
+/**
+ * Compile a Handlebars Program AST (after Handlebars' whitespace control) with
+ * `helpers`; undefined when the template leaves the subset.
+ */
+export function compileSubset(ast: unknown, helpers: Helpers): ((context: unknown) => string) | undefined {
+  const c = new Compiler(helpers);
+  const scope: Scope = { deep: false };
+  let main: Emit;
+  try {
+    main = c.program(ast, scope);
+  } catch (e) {
+    if (e instanceof Unsupported) return undefined;
+    throw e;
+  }
+  const { usesData } = c;
+  const deep = scope.deep;
+  return (context) => main({ ctx: context, depths: deep ? [context] : undefined, data: usesData ? { root: context } : undefined });
+}
