@@ -1,14 +1,17 @@
 /**
  * The flat6 command line. `run(argv, io)` returns the exit status:
  * 0 ok, 1 checks failed, 2 usage or parse error.
+ *
+ * A command module (src/cli/commands/NAME.ts) holds the command's descriptor
+ * (name, usage, help, options); its run() imports the implementation
+ * (NAME-run.ts) when the command runs, so --version and help load none of it.
+ * A module that imports its implementation statically is registered with
+ * registerLazyCommand instead.
  */
-import { isAbsolute, relative } from 'node:path';
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { Flat6Error, formatDiagnostics, inert, UsageError } from '../core/diagnostics.js';
 import type { CliIO } from './io.js';
-import { resolveStackFile } from './stack.js';
-import { loadStack, type LoadedStack } from '../spec/load.js';
-import { createPlan, type ClusterPlan } from '../plan/plan.js';
+import type * as PlanArgs from './plan-args.js';
 
 export interface Command {
   name: string;
@@ -32,39 +35,61 @@ export const STACK_OPTION = { stack: { type: 'string', short: 's' } } as const;
 export const STACK_HELP = `  -s, --stack NAME|FILE  stack to use: a name (stacks/Pulumi.NAME.yaml) or a path.
                          Default: $FLAT6_STACK, else "metal".`;
 
-/** Load the stack file at absolute `file`; diagnostics name it relative to io.cwd when it lies below. */
-export function loadStackAt(io: CliIO, file: string): LoadedStack {
-  const rel = relative(io.cwd, file);
-  return loadStack(file, undefined, rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : file);
+let planArgs: typeof PlanArgs | undefined;
+
+/** Load the stack and plan code (src/cli/plan-args.ts) that planFromArgs below calls. */
+export async function loadPlanArgs(): Promise<typeof PlanArgs> {
+  return (planArgs ??= await import('./plan-args.js'));
 }
 
 /**
- * Load, check and plan the stack named by --stack; diagnostics (warnings too) go to stderr.
- * The file is read at its absolute path (resolved against io.cwd); the path relative to
- * io.cwd only names it in diagnostics. `file` is that absolute path.
+ * planFromArgs of src/cli/plan-args.ts, for command modules that import it from here.
+ * Callable once loadPlanArgs() has resolved (registerLazyCommand's loaders await it);
+ * run modules import src/cli/plan-args.ts directly.
  */
-export function planFromArgs(args: ParsedArgs, io: CliIO): { stack: LoadedStack; plan: ClusterPlan; file: string } {
-  const file = resolveStackFile(io, args.values['stack'] as string | undefined);
-  const stack = loadStackAt(io, file);
-  const plan = createPlan(stack);
-  if (plan.warnings.length) io.stderr(formatDiagnostics(plan.warnings));
-  return { stack, plan, file };
+export function planFromArgs(args: ParsedArgs, io: CliIO): ReturnType<typeof PlanArgs.planFromArgs> {
+  if (!planArgs) throw new Error('planFromArgs called before loadPlanArgs()');
+  return planArgs.planFromArgs(args, io);
 }
 
-const commands = new Map<string, Command>();
+/** Registered commands, in the order of the help; a function until its command module is loaded. */
+const commands = new Map<string, Command | (() => Promise<Command>)>();
 
 export function registerCommand(c: Command): void {
   commands.set(c.name, c);
 }
 
-export function topHelp(): string {
-  const width = Math.max(...[...commands.keys()].map((k) => k.length));
+/**
+ * Register the command `name` whose module `load` imports when the command runs
+ * or help lists it. The stack and plan code is loaded first, for modules that call
+ * planFromArgs of this module.
+ */
+export function registerLazyCommand(name: string, load: () => Promise<Command>): void {
+  commands.set(name, async () => {
+    await loadPlanArgs();
+    return load();
+  });
+}
+
+async function commandNamed(name: string): Promise<Command | undefined> {
+  const c = commands.get(name);
+  if (typeof c !== 'function') return c;
+  const loaded = await c();
+  commands.set(name, loaded);
+  return loaded;
+}
+
+/** The top-level help; loads the modules of commands registered with registerLazyCommand. */
+export async function topHelp(): Promise<string> {
+  const all: Command[] = [];
+  for (const name of [...commands.keys()]) all.push((await commandNamed(name))!);
+  const width = Math.max(...all.map((c) => c.name.length));
   return `flat6 — IPv6-only Kubernetes with flat, routable pod addressing and no overlay.
 
 Usage: flat6 <command> [options]
 
 Commands:
-${[...commands.values()].map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`).join('\n')}
+${all.map((c) => `  ${c.name.padEnd(width)}  ${c.summary}`).join('\n')}
 
 Every command takes --help. Stacks live in stacks/Pulumi.<stack>.yaml under
 config: flat6:cluster (see docs/stack.md, or "flat6 schema").
@@ -79,17 +104,17 @@ export function commandHelp(c: Command): string {
 export async function run(argv: string[], io: CliIO): Promise<number> {
   const [name, ...rest] = argv;
   if (!name || name === '--help' || name === '-h' || name === 'help') {
-    const target = name === 'help' && rest[0] ? commands.get(rest[0]) : undefined;
-    io.stdout(target ? commandHelp(target) : topHelp());
+    const target = name === 'help' && rest[0] ? await commandNamed(rest[0]) : undefined;
+    io.stdout(target ? commandHelp(target) : await topHelp());
     return 0;
   }
   if (name === '--version' || name === '-V') {
     io.stdout('flat6 0.1.0\n');
     return 0;
   }
-  const cmd = commands.get(name);
+  const cmd = await commandNamed(name);
   if (!cmd) {
-    io.stderr(`flat6: unknown command "${name}"\n\n${topHelp()}`);
+    io.stderr(`flat6: unknown command "${name}"\n\n${await topHelp()}`);
     return 2;
   }
   let args: ParsedArgs;
