@@ -7,14 +7,15 @@
  * build them (a null-prototype object can make Handlebars' own loose
  * comparisons throw at places that depend on how it shares compiled programs).
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { renderHostFiles } from '../src/render/render.js';
 import { fabricRenderer } from '../src/render/routing.js';
-import { BUILTIN_TEMPLATES, compileSubsetOf, compileTemplate, compileWithHandlebars, parseGuarded, TemplateSet } from '../src/render/templates.js';
-import { TEST_SECRETS, planBundled } from './helpers.js';
+import { buildTemplateCache } from '../src/render/template-cache.js';
+import { BUILTIN_TEMPLATES, compileProcessed, compileSubsetOf, compileTemplate, compileWithHandlebars, parseGuarded, TemplateSet } from '../src/render/templates.js';
+import { ROOT, TEST_SECRETS, planBundled } from './helpers.js';
 
 const RUNS = Number(process.env['FLAT6_FUZZ_RUNS'] ?? 300);
 
@@ -76,6 +77,19 @@ describe('the subset compiler equals Handlebars', () => {
     const fast = new Map([...names].map((n) => [n, compileTemplate(sources.get(n)!, n)]));
     const slow = new Map([...names].map((n) => [n, compileWithHandlebars(sources.get(n)!, n)]));
     for (const { name, context } of seen) expect(fast.get(name)!(context), name).toBe(slow.get(name)!(context));
+  });
+
+  it("the build's template cache compiles to the same output, and dist/ holds the current one", () => {
+    const cache = buildTemplateCache();
+    expect(Object.keys(cache).sort()).toEqual(names);
+    const seen = capturedContexts();
+    const fromCache = new Map(names.map((n) => [n, compileProcessed(JSON.parse(JSON.stringify(cache[n]!.ast)))]));
+    const slow = new Map(names.map((n) => [n, compileWithHandlebars(sources.get(n)!, n)]));
+    for (const n of names) expect(fromCache.get(n), n).toBeDefined();
+    for (const { name, context } of seen) expect(fromCache.get(name)!(context), name).toBe(slow.get(name)!(context));
+    const built = join(ROOT, 'dist', 'render', 'templates.cache.json');
+    // CI builds dist/ in npm ci; a stale cache is harmless (an entry is used only for its exact source) but means the build step did not run
+    if (existsSync(built)) expect(JSON.parse(readFileSync(built, 'utf8'))).toEqual(cache);
   });
 
   const anyValue = fc.oneof(

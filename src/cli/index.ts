@@ -1,8 +1,9 @@
 /** Entry point: registers every command and runs the CLI on the real process. */
-import { run, registerCommand, registerLazyCommand } from './main.js';
+import { run, registerCommand } from './main.js';
 import { processIO } from './io.js';
 import { planCommand } from './commands/plan.js';
 import { validateCommand } from './commands/validate.js';
+import { renderCommand } from './commands/render.js';
 import { schemaCommand } from './commands/schema.js';
 import { haCommand } from './commands/ha.js';
 import { labCommand } from './commands/lab.js';
@@ -12,9 +13,7 @@ import { diffCommand } from './commands/diff.js';
 
 registerCommand(planCommand);
 registerCommand(validateCommand);
-// render's module imports its implementation statically: it is loaded only when
-// render runs or help lists it.
-registerLazyCommand('render', async () => (await import('./commands/render.js')).renderCommand);
+registerCommand(renderCommand);
 registerCommand(schemaCommand);
 registerCommand(haCommand);
 registerCommand(labCommand);

@@ -5,13 +5,10 @@
  * A command module (src/cli/commands/NAME.ts) holds the command's descriptor
  * (name, usage, help, options); its run() imports the implementation
  * (NAME-run.ts) when the command runs, so --version and help load none of it.
- * A module that imports its implementation statically is registered with
- * registerLazyCommand instead.
  */
 import { parseArgs, type ParseArgsConfig } from 'node:util';
 import { Flat6Error, formatDiagnostics, inert, UsageError } from '../core/diagnostics.js';
 import type { CliIO } from './io.js';
-import type * as PlanArgs from './plan-args.js';
 
 export interface Command {
   name: string;
@@ -35,54 +32,20 @@ export const STACK_OPTION = { stack: { type: 'string', short: 's' } } as const;
 export const STACK_HELP = `  -s, --stack NAME|FILE  stack to use: a name (stacks/Pulumi.NAME.yaml) or a path.
                          Default: $FLAT6_STACK, else "metal".`;
 
-let planArgs: typeof PlanArgs | undefined;
-
-/** Load the stack and plan code (src/cli/plan-args.ts) that planFromArgs below calls. */
-export async function loadPlanArgs(): Promise<typeof PlanArgs> {
-  return (planArgs ??= await import('./plan-args.js'));
-}
-
-/**
- * planFromArgs of src/cli/plan-args.ts, for command modules that import it from here.
- * Callable once loadPlanArgs() has resolved (registerLazyCommand's loaders await it);
- * run modules import src/cli/plan-args.ts directly.
- */
-export function planFromArgs(args: ParsedArgs, io: CliIO): ReturnType<typeof PlanArgs.planFromArgs> {
-  if (!planArgs) throw new Error('planFromArgs called before loadPlanArgs()');
-  return planArgs.planFromArgs(args, io);
-}
-
-/** Registered commands, in the order of the help; a function until its command module is loaded. */
-const commands = new Map<string, Command | (() => Promise<Command>)>();
+/** Registered commands, in the order of the help. */
+const commands = new Map<string, Command>();
 
 export function registerCommand(c: Command): void {
   commands.set(c.name, c);
 }
 
-/**
- * Register the command `name` whose module `load` imports when the command runs
- * or help lists it. The stack and plan code is loaded first, for modules that call
- * planFromArgs of this module.
- */
-export function registerLazyCommand(name: string, load: () => Promise<Command>): void {
-  commands.set(name, async () => {
-    await loadPlanArgs();
-    return load();
-  });
+function commandNamed(name: string): Command | undefined {
+  return commands.get(name);
 }
 
-async function commandNamed(name: string): Promise<Command | undefined> {
-  const c = commands.get(name);
-  if (typeof c !== 'function') return c;
-  const loaded = await c();
-  commands.set(name, loaded);
-  return loaded;
-}
-
-/** The top-level help; loads the modules of commands registered with registerLazyCommand. */
-export async function topHelp(): Promise<string> {
-  const all: Command[] = [];
-  for (const name of [...commands.keys()]) all.push((await commandNamed(name))!);
+/** The top-level help: every command and its summary. */
+export function topHelp(): string {
+  const all = [...commands.values()];
   const width = Math.max(...all.map((c) => c.name.length));
   return `flat6 — IPv6-only Kubernetes with flat, routable pod addressing and no overlay.
 
@@ -104,17 +67,17 @@ export function commandHelp(c: Command): string {
 export async function run(argv: string[], io: CliIO): Promise<number> {
   const [name, ...rest] = argv;
   if (!name || name === '--help' || name === '-h' || name === 'help') {
-    const target = name === 'help' && rest[0] ? await commandNamed(rest[0]) : undefined;
-    io.stdout(target ? commandHelp(target) : await topHelp());
+    const target = name === 'help' && rest[0] ? commandNamed(rest[0]) : undefined;
+    io.stdout(target ? commandHelp(target) : topHelp());
     return 0;
   }
   if (name === '--version' || name === '-V') {
     io.stdout('flat6 0.1.0\n');
     return 0;
   }
-  const cmd = await commandNamed(name);
+  const cmd = commandNamed(name);
   if (!cmd) {
-    io.stderr(`flat6: unknown command "${name}"\n\n${await topHelp()}`);
+    io.stderr(`flat6: unknown command "${name}"\n\n${topHelp()}`);
     return 2;
   }
   let args: ParsedArgs;

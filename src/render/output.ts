@@ -12,7 +12,7 @@ import { ARCHIVE_DIR, renderUnit, type OutputFormat, type Unit, type UnitResult 
 
 export interface OutputOptions {
   format: OutputFormat;
-  /** worker threads; 1 renders on this thread */
+  /** threads rendering: this one plus jobs - 1 workers; 1 renders on this thread alone */
   jobs: number;
   umask: number;
   only?: NodePlan;
@@ -61,14 +61,32 @@ export async function renderOutput(ctx: RenderContext, root: string, opts: Outpu
     }
   };
   const target = { root, format: opts.format, umask: opts.umask, only: opts.only };
+  const units = unitsOf(ctx, opts.only);
   if (opts.jobs <= 1) {
-    for (const u of unitsOf(ctx, opts.only)) done(u, await renderUnit(ctx, u, target));
+    for (const u of units) done(u, await renderUnit(ctx, u, target));
     return sum;
   }
-  const pool = new RenderPool(opts.jobs, { ...opts.worker, root, format: opts.format, umask: opts.umask, only: opts.only?.name });
+  // This thread is one of the jobs: it renders units while jobs - 1 workers start up and then take their share.
+  const pool = new RenderPool(opts.jobs - 1, { ...opts.worker, root, format: opts.format, umask: opts.umask, only: opts.only?.name });
+  let failed = false;
+  const lane = async (take: (u: Unit) => Promise<UnitResult>): Promise<void> => {
+    try {
+      for (let n = units.next(); !n.done && !failed; n = units.next()) done(n.value, await take(n.value));
+    } catch (e) {
+      failed = true;
+      throw e;
+    }
+  };
+  const here = lane(async (u) => {
+    const r = await renderUnit(ctx, u, target);
+    await new Promise<void>((resolve) => setImmediate(resolve)); // let the workers' replies in between this thread's units
+    return r;
+  });
+  const workers = Array.from({ length: pool.size }, (_, i) => lane((u) => pool.run(i, u)));
   try {
-    for (const u of unitsOf(ctx, opts.only)) await pool.submit(u, (r) => done(u, r));
-    await pool.drain();
+    const results = await Promise.allSettled([here, ...workers]);
+    const bad = results.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+    if (bad) throw bad.reason;
   } finally {
     await pool.close();
   }

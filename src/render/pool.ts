@@ -51,14 +51,16 @@ function errorOf(e: NonNullable<WorkerReply['error']>): Error {
   return new Error(`render worker: ${e.message}`);
 }
 
+/**
+ * Worker threads that render units one at a time each: `run` hands a unit to
+ * a worker and settles when it is written. Callers keep at most one unit per
+ * worker in flight (src/render/output.ts), so the queue is bounded.
+ */
 export class RenderPool {
   private readonly workers: Worker[] = [];
-  private readonly idle: Worker[] = [];
-  private readonly waiting: Array<() => void> = [];
   private readonly pending = new Map<number, { resolve: (r: UnitResult) => void; reject: (e: Error) => void }>();
   private nextId = 0;
   private failed?: Error;
-  private inFlight: Promise<UnitResult>[] = [];
 
   constructor(size: number, init: WorkerInit) {
     const script = workerScript();
@@ -68,57 +70,34 @@ export class RenderPool {
       w.on('message', (m: WorkerReply) => {
         const p = this.pending.get(m.id);
         this.pending.delete(m.id);
-        this.idle.push(w);
-        this.waiting.shift()?.();
-        if (m.error) {
-          const err = errorOf(m.error);
-          this.failed ??= err;
-          p?.reject(err);
-          for (const f of this.waiting.splice(0)) f();
-          return;
-        }
-        p?.resolve(m.result);
+        if (m.error) p?.reject(errorOf(m.error));
+        else p?.resolve(m.result);
       });
       w.on('error', (e) => this.fail(e));
       w.on('exit', (code) => {
         if (code !== 0) this.fail(new Error(`render worker exited with status ${code}`));
       });
       this.workers.push(w);
-      this.idle.push(w);
     }
+  }
+
+  get size(): number {
+    return this.workers.length;
   }
 
   private fail(e: Error): void {
     this.failed ??= e;
     for (const p of this.pending.values()) p.reject(e);
     this.pending.clear();
-    for (const f of this.waiting.splice(0)) f();
   }
 
-  /**
-   * Queue a unit: resolves once a worker has taken it (so callers never run
-   * ahead of the workers); `done` settles when the unit is written.
-   */
-  async submit(unit: Unit, done: (r: UnitResult) => void): Promise<void> {
-    while (this.idle.length === 0 && !this.failed) await new Promise<void>((r) => this.waiting.push(r));
-    if (this.failed) throw this.failed;
-    const w = this.idle.shift()!;
+  /** Render `unit` on worker `index` (one unit at a time per worker). */
+  run(index: number, unit: Unit): Promise<UnitResult> {
+    if (this.failed) return Promise.reject(this.failed);
     const id = this.nextId++;
-    const p = new Promise<UnitResult>((resolve, reject) => this.pending.set(id, { resolve, reject })).then((r) => {
-      done(r);
-      return r;
-    });
-    p.catch(() => {});
-    this.inFlight.push(p);
-    if (this.inFlight.length > 64) this.inFlight = this.inFlight.slice(-this.workers.length * 2);
-    w.postMessage({ id, unit } satisfies WorkerRequest);
-  }
-
-  /** Wait for every submitted unit; the first failure rejects. */
-  async drain(): Promise<void> {
-    while (this.pending.size > 0 && !this.failed) await new Promise<void>((r) => this.waiting.push(r));
-    if (this.failed) throw this.failed;
-    await Promise.all(this.inFlight);
+    const p = new Promise<UnitResult>((resolve, reject) => this.pending.set(id, { resolve, reject }));
+    this.workers[index]!.postMessage({ id, unit } satisfies WorkerRequest);
+    return p;
   }
 
   async close(): Promise<void> {

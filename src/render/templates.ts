@@ -16,9 +16,10 @@
  *   {{{x}}}     (triple) writes raw text: flat6's templates never use it.
  */
 import { existsSync, readFileSync, statSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import Handlebars from 'handlebars';
+import type Handlebars from 'handlebars';
 import { UsageError } from '../core/diagnostics.js';
 import { compileSubset, type Helpers } from './compile.js';
 
@@ -84,10 +85,21 @@ function guardMustaches(node: unknown, format: Format, template: string): void {
   }
 }
 
-const hb = Handlebars.create();
-hb.registerHelper('json', (v: unknown) => new hb.SafeString(asciiJson(v)));
-hb.registerHelper('eq', (a: unknown, b: unknown) => a === b);
-hb.registerHelper('flat6token', (v: unknown, format: Format, field: string, template: string) => token(v, format, field, template));
+type HandlebarsEnv = ReturnType<typeof Handlebars.create>;
+let hbEnv: HandlebarsEnv | undefined;
+
+/** Handlebars with flat6's helpers, loaded on first use: a render of the bundled templates from the build's cache never needs it. */
+function handlebars(): HandlebarsEnv {
+  if (!hbEnv) {
+    const H = createRequire(import.meta.url)('handlebars') as typeof Handlebars;
+    const hb = H.create();
+    hb.registerHelper('json', (v: unknown) => new hb.SafeString(asciiJson(v)));
+    hb.registerHelper('eq', (a: unknown, b: unknown) => a === b);
+    hb.registerHelper('flat6token', (v: unknown, format: Format, field: string, template: string) => token(v, format, field, template));
+    hbEnv = hb;
+  }
+  return hbEnv;
+}
 
 /** The same helpers for templates compiled by src/render/compile.ts (json writes the escaped text itself). */
 const SUBSET_HELPERS: Helpers = {
@@ -101,33 +113,73 @@ type Compiled = (context: object) => string;
 const compiled = new Map<string, Compiled>();
 
 /**
+ * The build's template cache (scripts/template-cache.mjs writes it beside the
+ * compiled module): per bundled template, its source and the AST the subset
+ * compiler takes. An entry is used only when the source is exactly the one
+ * being compiled, so an edited template is parsed afresh.
+ */
+export const TEMPLATE_CACHE = 'templates.cache.json';
+type CacheEntry = { source: string; ast: unknown };
+let cache: Record<string, CacheEntry | undefined> | null | undefined;
+
+function cachedAst(source: string, name: string): unknown {
+  if (cache === undefined) {
+    try {
+      cache = JSON.parse(readFileSync(join(dirname(fileURLToPath(import.meta.url)), TEMPLATE_CACHE), 'utf8')) as Record<string, CacheEntry>;
+    } catch {
+      cache = null; // running from src/, or a build without the cache
+    }
+  }
+  const e = cache?.[name];
+  return e !== undefined && e.source === source ? e.ast : undefined;
+}
+
+/**
  * Compile a template's source: parsed by Handlebars, plain mustaches guarded,
  * then compiled by src/render/compile.ts when it stays in that subset (every
- * bundled template does), else by Handlebars itself.
+ * bundled template does), else by Handlebars itself. A bundled template whose
+ * processed AST the build cached skips Handlebars altogether.
  */
 export function compileTemplate(source: string, name: string): Compiled {
+  const hit = cachedAst(source, name);
+  if (hit !== undefined) {
+    const fast = compileProcessed(hit);
+    if (fast) return fast;
+  }
   const ast = parseGuarded(source, name);
-  return compileSubsetOf(ast) ?? hb.compile(ast, HB_OPTIONS);
+  return compileSubsetOf(ast) ?? handlebars().compile(ast, HB_OPTIONS);
 }
 
 /** A template's AST with every plain mustache guarded (what both compilers start from). */
 export function parseGuarded(source: string, name: string): hbs.AST.Program {
-  const ast = hb.parse(source);
+  const ast = handlebars().parse(source);
   guardMustaches(ast.body, formatOf(name), name);
   return ast;
 }
 
+/**
+ * What the subset compiler reads: the guarded AST after the second pass of
+ * whitespace control that Handlebars.compile gives an AST it is handed.
+ */
+export function subsetAst(ast: hbs.AST.Program): hbs.AST.Program {
+  return handlebars().parse(structuredClone(ast) as unknown as string);
+}
+
+/** The subset compiler's function for an AST as subsetAst makes it (or the cache holds it). */
+export function compileProcessed(ast: unknown): Compiled | undefined {
+  return compileSubset(ast, SUBSET_HELPERS);
+}
+
 /** The subset compiler's function for a guarded AST, or undefined when the template leaves the subset. */
 export function compileSubsetOf(ast: hbs.AST.Program): Compiled | undefined {
-  // Handlebars.compile runs its whitespace control over an AST it is given a second time; the subset compiler sees the same tree.
-  return compileSubset(hb.parse(structuredClone(ast) as unknown as string), SUBSET_HELPERS);
+  return compileSubset(subsetAst(ast), SUBSET_HELPERS);
 }
 
 const HB_OPTIONS = { noEscape: true, strict: true, knownHelpers: { json: true, eq: true, flat6token: true } } as const;
 
 /** The template compiled by Handlebars alone (what compileTemplate must equal; tests compare the two). */
 export function compileWithHandlebars(source: string, name: string): Compiled {
-  return hb.compile(parseGuarded(source, name), HB_OPTIONS);
+  return handlebars().compile(parseGuarded(source, name), HB_OPTIONS);
 }
 
 export class TemplateSet {

@@ -7,35 +7,43 @@
 const NONE: string[] = [];
 
 export class DirTracker {
+  /** top-level directories (hosts, fabric, racks ...): kept for the whole run */
   private readonly top = new Set<string>();
+  /** first two parts of the current group (hosts/<host>) */
   private group = '';
+  /** directories made inside the current group */
   private made = new Set<string>();
   private last = '';
+
+  private has(d: string): boolean {
+    return d.includes('/') ? this.made.has(d) : this.top.has(d);
+  }
+
   /** directories of `rel`'s parent chain not yet emitted, outermost first */
   missing(rel: string): string[] {
-    const dir = rel.slice(0, Math.max(0, rel.lastIndexOf('/')));
+    const cut = rel.lastIndexOf('/');
+    if (cut <= 0) return NONE;
+    const dir = rel.slice(0, cut);
     if (dir === this.last) return NONE;
     this.last = dir;
-    // a directory of the current group made for an earlier file (a host's files revisit etc/netplan)
-    if (this.made.has(dir) && dir.startsWith(this.group + '/')) return NONE;
-    const parts = rel.split('/');
-    parts.pop();
-    const out: string[] = [];
-    if (parts.length === 0) return out;
-    const group = parts.length >= 2 ? `${parts[0]}/${parts[1]}` : parts[0]!;
+    const first = dir.indexOf('/');
+    const second = first < 0 ? -1 : dir.indexOf('/', first + 1);
+    const group = second < 0 ? dir : dir.slice(0, second);
     if (group !== this.group) {
       this.group = group;
       this.made = new Set();
     }
-    let d = '';
-    for (let i = 0; i < parts.length; i++) {
-      d = i === 0 ? parts[0]! : `${d}/${parts[i]}`;
-      const seen = i === 0 ? this.top : this.made;
-      if (!seen.has(d)) {
-        seen.add(d);
-        out.push(d);
-      }
+    // walk up from the directory itself to the first one already made: usually one step
+    const out: string[] = [];
+    for (let d = dir; !this.has(d); ) {
+      out.push(d);
+      const up = d.lastIndexOf('/');
+      if (up < 0) break;
+      d = d.slice(0, up);
     }
+    if (out.length === 0) return NONE;
+    out.reverse();
+    for (const d of out) (d.includes('/') ? this.made : this.top).add(d);
     return out;
   }
 }
