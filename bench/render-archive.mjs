@@ -3,7 +3,7 @@
 // the 1,048,576-node scale stack, or fractions of it to show how cost grows.
 // Uses dist/ (`npm run build` first).
 //
-//   node bench/render-archive.mjs [--fractions 0.05,0.1] [--format tar] [--jobs N]
+//   node bench/render-archive.mjs [--fractions 0.05,0.1] [--format tar] [--jobs N] [--dir DIR] [--render-only] [--json]
 //
 // Per fraction f: a copy of the scale stack with round(16384 f) racks of 64
 // nodes, `flat6 render --all-hosts --format F --out DIR` timed by bash's
@@ -12,6 +12,10 @@
 // plain stream (cat of every archive into one file) as the floor a tar
 // stream of those bytes costs. Prints hosts/s, µs per host, the ratio
 // render/plain stream, and the growth from the smallest fraction.
+//   --render-only  skip the plain stream (half the disk space, less time)
+//   --json         print one JSON object instead of the table (for
+//                  bench/render-peer.mjs --million)
+//   --dir DIR      where the work directory goes (default: the OS temp dir)
 import { spawnSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { cpus, loadavg, tmpdir } from 'node:os';
@@ -20,7 +24,7 @@ import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const { values } = parseArgs({ options: { fractions: { type: 'string', default: '0.05,0.1' }, format: { type: 'string', default: 'tar' }, jobs: { type: 'string' }, dir: { type: 'string' } } });
+const { values } = parseArgs({ options: { fractions: { type: 'string', default: '0.05,0.1' }, format: { type: 'string', default: 'tar' }, jobs: { type: 'string' }, dir: { type: 'string' }, 'render-only': { type: 'boolean', default: false }, json: { type: 'boolean', default: false } } });
 if (!existsSync(join(ROOT, 'dist', 'cli', 'index.js'))) {
   console.error('dist/ is missing: run `npm run build` first');
   process.exit(2);
@@ -58,12 +62,29 @@ for (const f of values.fractions.split(',').map(Number)) {
   const archives = archivesOf(out);
   let archiveBytes = 0;
   for (const a of archives) archiveBytes += statSync(a).size;
-  const plain = timed(`sh -c 'cat ${join(out, 'racks')}/* ${join(out, `fabric.${values.format}`)} > ${join(work, 'plain.tar')}'`);
+  const plain = values['render-only'] ? null : timed(`sh -c 'cat ${join(out, 'racks')}/* ${join(out, `fabric.${values.format}`)} > ${join(work, 'plain.tar')}'`);
   rmSync(join(work, 'plain.tar'), { force: true });
   rmSync(out, { recursive: true, force: true });
   rows.push({ f, hosts: racks * 64, files, contentBytes, archiveBytes, archives: archives.length, r, plain });
 }
 
+if (values.json) {
+  const row = (x) => ({
+    fraction: x.f,
+    hosts: x.hosts,
+    files: x.files,
+    contentBytes: x.contentBytes,
+    archiveBytes: x.archiveBytes,
+    archives: x.archives,
+    wallS: x.r.wall,
+    userS: x.r.user,
+    sysS: x.r.sys,
+    peakRssMB: x.r.rss,
+    plainWallS: x.plain?.wall ?? null,
+  });
+  console.log(JSON.stringify({ format: values.format, jobs: values.jobs ? Number(values.jobs) : null, node: process.version, cpus: cpus().length, loadavg: loadavg(), rows: rows.map(row) }));
+  process.exit(0);
+}
 console.log(`flat6 render --all-hosts --format ${values.format}${values.jobs ? ` --jobs ${values.jobs}` : ' (jobs: every CPU)'} of the scale stack cut to fractions of its 16,384 racks x 64 nodes`);
 console.log(`node ${process.version}, ${cpus().length} CPU(s) ${cpus()[0]?.model ?? ''}, load average ${loadavg().map((x) => x.toFixed(2)).join(' ')}`);
 console.log('');
@@ -82,8 +103,8 @@ for (const x of rows) {
       x.r.rss.toFixed(0).padEnd(12),
       Math.round(x.hosts / x.r.wall).toString().padEnd(9),
       ((x.r.wall / x.hosts) * 1e6).toFixed(1).padEnd(8),
-      x.plain.wall.toFixed(2).padEnd(15),
-      (x.r.wall / x.plain.wall).toFixed(1),
+      (x.plain ? x.plain.wall.toFixed(2) : '-').padEnd(15),
+      x.plain ? (x.r.wall / x.plain.wall).toFixed(1) : '-',
     ].join(' '),
   );
 }
