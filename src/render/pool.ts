@@ -25,6 +25,8 @@ export interface WorkerInit {
   umask: number;
   /** name of the one node rendered, if any */
   only?: string;
+  /** hand fabric and rack files back (UnitResult.collected) instead of writing them */
+  collect?: boolean;
 }
 
 export interface WorkerRequest {

@@ -9,7 +9,7 @@ import type { NodePlan, RackPlan } from '../plan/plan.js';
 import { ArchiveWriter } from '../sinks/archive.js';
 import { DirWriter } from '../sinks/dir.js';
 import type { RenderContext } from './context.js';
-import { MODE_PUBLIC } from './files.js';
+import { MODE_PUBLIC, type FileEntry } from './files.js';
 import { planJsonChunks } from './plan-json.js';
 import { renderHost } from './render.js';
 import { CLUSTER_RENDERERS } from './registry.js';
@@ -23,6 +23,24 @@ export interface UnitResult {
   bytes: number;
   /** hosts rendered */
   hosts: number;
+  /** the unit's files, when they were rendered to be written by another thread (files and bytes are 0 then) */
+  collected?: CollectedFiles;
+}
+
+/** Files handed from a worker to the writing thread: their contents back to back in one transferable buffer. */
+export interface CollectedFiles {
+  files: Array<{ path: string; mode: number; size: number }>;
+  data: Uint8Array;
+}
+
+/** Pack files into one buffer of their own (not Node's shared pool), so it can be transferred rather than copied. */
+export function collect(entries: Iterable<FileEntry>): CollectedFiles {
+  const list = [...entries];
+  const files = list.map((f) => ({ path: f.path, mode: f.mode, size: Buffer.byteLength(f.content) }));
+  const data = Buffer.allocUnsafeSlow(files.reduce((n, f) => n + f.size, 0));
+  let off = 0;
+  for (const f of list) off += data.write(f.content, off);
+  return { files, data };
 }
 
 export interface UnitTarget {
@@ -33,6 +51,8 @@ export interface UnitTarget {
   umask: number;
   /** render only this node (and the ToR of its rack) */
   only?: NodePlan;
+  /** directory output: hand fabric and rack files back instead of writing them (plan.json is always written) */
+  collect?: boolean;
 }
 
 export const ARCHIVE_DIR = 'racks';
@@ -88,6 +108,11 @@ export async function renderUnit(ctx: RenderContext, unit: Unit, t: UnitTarget):
     const w = new DirWriter(t.root, t.umask);
     w.write('plan.json', MODE_PUBLIC, planJsonChunks(ctx.plan, t.only));
     return { files: w.files, bytes: w.bytes, hosts: 0 };
+  }
+  if (t.collect && t.format === 'dir') {
+    if (unit.kind === 'fabric') return { files: 0, bytes: 0, hosts: 0, collected: collect(fabricFiles(ctx, t.only)) };
+    const rack = t.only ? t.only.rack : ctx.plan.rackAt(unit.index);
+    return { files: 0, bytes: 0, hosts: t.only ? 1 : rack.nodeCount, collected: collect(rackHosts(ctx, rack, t.only)) };
   }
   if (unit.kind === 'fabric') return { ...(await emit(t, fabricArchive(t.format), fabricFiles(ctx, t.only))), hosts: 0 };
   const rack = t.only ? t.only.rack : ctx.plan.rackAt(unit.index);

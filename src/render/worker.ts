@@ -34,8 +34,8 @@ parentPort!.on('message', (req: WorkerRequest) => {
     parentPort!.postMessage(fail(req.id, setupError));
     return;
   }
-  renderUnit(ctx, req.unit, { root: init.root, format: init.format, umask: init.umask, only }).then(
-    (result) => parentPort!.postMessage({ id: req.id, result } satisfies WorkerReply),
+  renderUnit(ctx, req.unit, { root: init.root, format: init.format, umask: init.umask, only, collect: init.collect }).then(
+    (result) => parentPort!.postMessage({ id: req.id, result } satisfies WorkerReply, result.collected ? [result.collected.data.buffer as ArrayBuffer] : []),
     (e: unknown) => parentPort!.postMessage(fail(req.id, e)),
   );
 });

@@ -301,7 +301,7 @@ export class DirWriter {
   }
 
   /** Write one file; `rel` must be a relative path without "." or ".." parts. */
-  write(rel: string, mode: number, content: string | Buffer | Iterable<string>): void {
+  write(rel: string, mode: number, content: string | Uint8Array | Iterable<string>): void {
     checkRel(rel);
     this.dirOf(rel);
     const p = `${this.root}/${rel}`;
@@ -320,9 +320,14 @@ export class DirWriter {
       } finally {
         closeSync(fd);
       }
-    } else if (Buffer.isBuffer(content)) {
-      writeFileSync(p, content, { mode, flag: 'wx' });
-      this.bytes += content.length;
+    } else if (content instanceof Uint8Array) {
+      const fd = openSync(p, 'wx', mode);
+      try {
+        for (let n = 0; n < content.length; ) n += writeSync(fd, content, n, content.length - n);
+        this.bytes += content.length;
+      } finally {
+        closeSync(fd);
+      }
     } else {
       const fd = openSync(p, 'wx', mode);
       try {
