@@ -37,9 +37,12 @@ export const renderCommand: Command = {
                          and DIR/fabric.tar[.gz] (fabric/<router>/etc/...), written
                          as streams; plan.json and secrets.yaml stay plain files.
                          Extracted into one directory they equal the dir render
-  -j, --jobs N           render racks on N worker threads (default: the number of
-                         CPUs for stacks of ${PARALLEL_MIN_HOSTS} nodes or more, else 1); the
-                         output is byte-identical whatever N
+  -j, --jobs N           threads (default: the number of CPUs for stacks of
+                         ${PARALLEL_MIN_HOSTS} nodes or more, else 1). dir: N-1 worker threads
+                         render racks and one thread creates every file (parallel
+                         file creation is slower on ext4); tar, tar.gz: N workers
+                         each write whole rack archives. The output is
+                         byte-identical whatever N
       --templates DIR    overlay directory: a file there (e.g. netplan/60-flat6.yaml.hbs)
                          replaces the built-in template of the same path
       --secrets FILE     YAML with bootstrapToken, certificateKey and optionally
