@@ -7,31 +7,17 @@
  * build them (a null-prototype object can make Handlebars' own loose
  * comparisons throw at places that depend on how it shares compiled programs).
  */
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { renderHostFiles } from '../src/render/render.js';
 import { fabricRenderer } from '../src/render/routing.js';
-import { buildTemplateCache } from '../src/render/template-cache.js';
+import { buildTemplateCache, bundledTemplateNames } from '../src/render/template-cache.js';
 import { BUILTIN_TEMPLATES, compileProcessed, compileSubsetOf, compileTemplate, compileWithHandlebars, parseGuarded, TemplateSet } from '../src/render/templates.js';
 import { ROOT, TEST_SECRETS, planBundled } from './helpers.js';
 
 const RUNS = Number(process.env['FLAT6_FUZZ_RUNS'] ?? 300);
-
-function bundledTemplates(): string[] {
-  const out: string[] = [];
-  for (const dir of readdirSync(BUILTIN_TEMPLATES)) {
-    let names: string[];
-    try {
-      names = readdirSync(join(BUILTIN_TEMPLATES, dir));
-    } catch {
-      continue;
-    }
-    for (const n of names) if (n.endsWith('.hbs')) out.push(`${dir}/${n}`);
-  }
-  return out.sort();
-}
 
 type Outcome = { text: string } | { error: string };
 
@@ -62,7 +48,7 @@ function capturedContexts(): Array<{ name: string; context: object }> {
 }
 
 describe('the subset compiler equals Handlebars', () => {
-  const names = bundledTemplates();
+  const names = bundledTemplateNames();
   const sources = new Map(names.map((n) => [n, readFileSync(join(BUILTIN_TEMPLATES, n), 'utf8')]));
 
   it('compiles every bundled template itself (none falls back to Handlebars)', () => {

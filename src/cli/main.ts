@@ -39,9 +39,6 @@ export function registerCommand(c: Command): void {
   commands.set(c.name, c);
 }
 
-function commandNamed(name: string): Command | undefined {
-  return commands.get(name);
-}
 
 /** The top-level help: every command and its summary. */
 export function topHelp(): string {
@@ -67,7 +64,7 @@ export function commandHelp(c: Command): string {
 export async function run(argv: string[], io: CliIO): Promise<number> {
   const [name, ...rest] = argv;
   if (!name || name === '--help' || name === '-h' || name === 'help') {
-    const target = name === 'help' && rest[0] ? commandNamed(rest[0]) : undefined;
+    const target = name === 'help' && rest[0] ? commands.get(rest[0]) : undefined;
     io.stdout(target ? commandHelp(target) : topHelp());
     return 0;
   }
@@ -75,7 +72,7 @@ export async function run(argv: string[], io: CliIO): Promise<number> {
     io.stdout('flat6 0.1.0\n');
     return 0;
   }
-  const cmd = commandNamed(name);
+  const cmd = commands.get(name);
   if (!cmd) {
     io.stderr(`flat6: unknown command "${name}"\n\n${topHelp()}`);
     return 2;

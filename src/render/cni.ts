@@ -16,6 +16,7 @@ import { formatAddress, formatPrefix, last, reservedAnycastTop } from '../core/i
 import type { NodePlan } from '../plan/plan.js';
 import type { HostRenderer } from './context.js';
 import { MODE_PUBLIC, type FileEntry } from './files.js';
+import { hostFacts } from './facts.js';
 
 /** Where containerd and CRI-O look for network configs; the lowest name wins. */
 export const CNI_CONFLIST_PATH = 'etc/cni/net.d/10-flat6.conflist';
@@ -46,8 +47,8 @@ export function podAddressing(node: NodePlan, subnet = formatPrefix(node.podPref
 
 export const cniRenderer: HostRenderer = {
   kind: 'cni',
-  render(ctx, node, facts): FileEntry[] {
-    const a = podAddressing(node, facts?.podPrefix);
+  render(ctx, node, facts = hostFacts(ctx.plan, node)): FileEntry[] {
+    const a = podAddressing(node, facts.podPrefix);
     const c = {
       host: node.name,
       rack: node.rack.name,

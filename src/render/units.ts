@@ -109,13 +109,9 @@ export async function renderUnit(ctx: RenderContext, unit: Unit, t: UnitTarget):
     w.write('plan.json', MODE_PUBLIC, planJsonChunks(ctx.plan, t.only));
     return { files: w.files, bytes: w.bytes, hosts: 0 };
   }
-  if (t.collect && t.format === 'dir') {
-    if (unit.kind === 'fabric') return { files: 0, bytes: 0, hosts: 0, collected: collect(fabricFiles(ctx, t.only)) };
-    const rack = t.only ? t.only.rack : ctx.plan.rackAt(unit.index);
-    return { files: 0, bytes: 0, hosts: t.only ? 1 : rack.nodeCount, collected: collect(rackHosts(ctx, rack, t.only)) };
-  }
-  if (unit.kind === 'fabric') return { ...(await emit(t, fabricArchive(t.format), fabricFiles(ctx, t.only))), hosts: 0 };
-  const rack = t.only ? t.only.rack : ctx.plan.rackAt(unit.index);
-  const r = await emit(t, rackArchive(rack.name, t.format), rackHosts(ctx, rack, t.only));
-  return { ...r, hosts: t.only ? 1 : rack.nodeCount };
+  const rack = unit.kind === 'rack' ? (t.only ? t.only.rack : ctx.plan.rackAt(unit.index)) : undefined;
+  const files = rack ? rackHosts(ctx, rack, t.only) : fabricFiles(ctx, t.only);
+  const hosts = rack ? (t.only ? 1 : rack.nodeCount) : 0;
+  if (t.collect && t.format === 'dir') return { files: 0, bytes: 0, hosts, collected: collect(files) };
+  return { ...(await emit(t, rack ? rackArchive(rack.name, t.format) : fabricArchive(t.format), files)), hosts };
 }
