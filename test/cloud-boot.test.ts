@@ -14,13 +14,13 @@ import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { apiCertSans, awsClusterPlan, awsControlPlaneNode, awsWorkerNode } from '../src/cloud/aws/plan.js';
 import { vpcLayout } from '../src/cloud/aws/layout.js';
-import { SENTINEL_BLOCK, SENTINEL_HOSTNAME, SENTINEL_INTERFACE } from '../src/cloud/shared/sentinels.js';
+import { SENTINEL_BLOCK } from '../src/cloud/shared/sentinels.js';
 import { buildUserData, type UserData } from '../src/cloud/aws/userdata.js';
 import { formatPrefix } from '../src/core/ip.js';
 import { validateKubeadmFile } from '../src/kubeschema/schema.js';
 import type { RenderContext } from '../src/render/context.js';
 import { TemplateSet } from '../src/render/templates.js';
-import { AWS_NLB_DNS as NLB_DNS, AWS_SECRETS as SECRETS, AWS_VPC as VPC, awsLab as lab, kubeadmDocs, runPrepare, stageNode, tempDir } from './cloud-node.js';
+import { AWS_NLB_DNS as NLB_DNS, AWS_SECRETS as SECRETS, AWS_VPC as VPC, awsLab as lab, expectNoStandIns, kubeadmDocs, runPrepare, stageNode, tempDir } from './cloud-node.js';
 
 const BOOT = '/usr/local/sbin/flat6-aws-boot';
 const BOOT_CONFIG = '/etc/flat6/aws-boot.json';
@@ -100,12 +100,7 @@ describe('boot script (python3) against a fake metadata service on loopback', ()
       expect(statSync(join(root, 'etc/netplan/61-flat6-pods.yaml')).mode & 0o777).toBe(0o600);
       expect(readFileSync(join(root, 'etc/sysctl.d/99-zz-flat6-aws.conf'), 'utf8')).toContain('net.ipv6.conf.ens5.accept_ra = 2');
       // Nothing of the stand-ins is left in any file the node uses.
-      for (const f of built.get('worker')!.bootConfig.files) {
-        const text = readFileSync(join(root, f), 'utf8');
-        expect(text).not.toContain(SENTINEL_HOSTNAME);
-        expect(text).not.toContain(SENTINEL_INTERFACE);
-        expect(text).not.toContain('2001:db8:ffff:fff6');
-      }
+      expectNoStandIns(root, built.get('worker')!.bootConfig.files);
       expect(formatPrefix(SENTINEL_BLOCK)).toBe('2001:db8:ffff:fff6::/64');
     } finally {
       imds.server.close();

@@ -14,6 +14,7 @@ import { fileURLToPath } from 'node:url';
 import { loadAwsStack, type AwsStack } from '../src/cloud/aws/config.js';
 import type { FileEntry } from '../src/render/files.js';
 import { parseStack } from '../src/spec/load.js';
+import { SENTINEL_HOSTNAME, SENTINEL_INTERFACE } from '../src/cloud/shared/sentinels.js';
 
 const temps: string[] = [];
 afterAll(() => {
@@ -81,6 +82,16 @@ export function runPrepare(script: string, staged: { root: string; config: strin
 // ---------------------------------------------------------------------------
 // The bundled AWS lab stack, as the AWS tests use it
 // ---------------------------------------------------------------------------
+
+/** After a boot script's prepare step: none of the build-time stand-ins (hostname, interface, address block) is left in `files` under `root`. */
+export function expectNoStandIns(root: string, files: readonly string[]): void {
+  for (const f of files) {
+    const text = readFileSync(join(root, f), 'utf8');
+    expect(text).not.toContain(SENTINEL_HOSTNAME);
+    expect(text).not.toContain(SENTINEL_INTERFACE);
+    expect(text).not.toContain('2001:db8:ffff:fff6');
+  }
+}
 
 export const AWS_LAB_FILE = join(resolve(dirname(fileURLToPath(import.meta.url)), '..'), 'stacks', 'Pulumi.aws-lab.yaml');
 export const AWS_LAB_TEXT = readFileSync(AWS_LAB_FILE, 'utf8');

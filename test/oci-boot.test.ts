@@ -16,11 +16,10 @@ import { loadOciStack } from '../src/cloud/oci/config.js';
 import { vcnLayout } from '../src/cloud/oci/layout.js';
 import { ociClusterPlan, ociControlPlaneNode, ociWorkerNode } from '../src/cloud/oci/plan.js';
 import { buildOciUserData, type OciUserData } from '../src/cloud/oci/userdata.js';
-import { SENTINEL_HOSTNAME, SENTINEL_INTERFACE } from '../src/cloud/shared/sentinels.js';
 import { validateKubeadmFile } from '../src/kubeschema/schema.js';
 import { TemplateSet } from '../src/render/templates.js';
 import { parseStack } from '../src/spec/load.js';
-import { kubeadmDocs, runPrepare, stageNode, tempDir } from './cloud-node.js';
+import { expectNoStandIns, kubeadmDocs, runPrepare, stageNode, tempDir } from './cloud-node.js';
 
 const BOOT = '/usr/local/sbin/flat6-oci-boot';
 const BOOT_CONFIG = '/etc/flat6/oci-boot.json';
@@ -101,12 +100,7 @@ describe('boot script', () => {
         expect(statSync(join(root, 'etc/flat6/kubeadm.yaml')).mode & 0o777).toBe(0o600);
         // Written by the shared library (the AWS boot script), under its name.
         expect(readFileSync(join(root, 'etc/sysctl.d/99-zz-flat6-aws.conf'), 'utf8')).toContain('net.ipv6.conf.ens3.accept_ra = 2');
-        for (const f of built.get('worker')!.bootConfig.files) {
-          const text = readFileSync(join(root, f), 'utf8');
-          expect(text).not.toContain(SENTINEL_HOSTNAME);
-          expect(text).not.toContain(SENTINEL_INTERFACE);
-          expect(text).not.toContain('2001:db8:ffff:fff6');
-        }
+        expectNoStandIns(root, built.get('worker')!.bootConfig.files);
       } finally {
         imds.server.close();
       }
