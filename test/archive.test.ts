@@ -8,7 +8,12 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { chmodSync, copyFileSync, existsSync, lstatSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
-import { tarBuffer } from '../src/sinks/tar.js';
+import { readFileSync } from 'node:fs';
+import { gunzipSync } from 'node:zlib';
+import fc from 'fast-check';
+import { ArchiveWriter } from '../src/sinks/archive.js';
+import { DirTracker } from '../src/sinks/dirs.js';
+import { tarBuffer, TarEncoder } from '../src/sinks/tar.js';
 import { atomicLeftovers, cleanupTempDirs, cli, readTree, renderStack, tempDir, testSecretsFile } from './helpers.js';
 
 afterAll(cleanupTempDirs);
@@ -143,5 +148,43 @@ describe('tar writer', () => {
       expect(tree.get(x.path)!.mode).toBe(x.mode);
       expect(existsSync(dirname(join(into, x.path)))).toBe(true);
     }
+  });
+
+  it('the archive writer, encoding in place, writes the bytes of the encoder entry by entry (tar and tar.gz, pax paths, files larger than a batch)', async () => {
+    const dir = tempDir('tarb');
+    const part = fc.constantFrom('etc', 'hosts', 'h0', 'netplan', 'd'.repeat(120), 'x'.repeat(140), 'ü');
+    const file = fc.record({
+      dirs: fc.array(part, { minLength: 1, maxLength: 3 }),
+      name: fc.constantFrom('a.conf', 'b.yaml', 'f'.repeat(90)),
+      mode: fc.constantFrom(0o644, 0o600, 0o755),
+      content: fc.oneof(fc.string({ maxLength: 700 }), fc.constantFrom('', 'q'.repeat(512), 'é'.repeat(300), 'z'.repeat(300_000))),
+    });
+    let n = 0;
+    await fc.assert(
+      fc.asyncProperty(fc.uniqueArray(file, { maxLength: 12, selector: (f) => [...f.dirs, f.name].join('/') }), fc.constantFrom('tar' as const, 'tar.gz' as const), async (list, format) => {
+        const files = list.map((f) => ({ path: [...f.dirs, f.name].join('/'), mode: f.mode, content: f.content }));
+        // what the writer must produce: the encoder's parts, directories first, as before in-place encoding
+        const enc = new TarEncoder();
+        const dirs = new DirTracker();
+        const parts: Buffer[] = [];
+        for (const f of files) {
+          for (const d of dirs.missing(f.path)) parts.push(...enc.dir(d));
+          parts.push(...enc.file(f.path, f.mode, Buffer.from(f.content, 'utf8')));
+        }
+        parts.push(enc.end());
+        const path = join(dir, `t${n++}.${format}`);
+        const w = new ArchiveWriter(path, format);
+        for (const f of files) {
+          const wait = w.file(f.path, f.mode, f.content);
+          if (wait) await wait;
+        }
+        await w.close();
+        const bytes = format === 'tar' ? readFileSync(path) : gunzipSync(readFileSync(path));
+        expect(bytes.equals(Buffer.concat(parts))).toBe(true);
+        expect(w.files).toBe(files.length);
+        expect(w.bytes).toBe(files.reduce((t, f) => t + Buffer.byteLength(f.content), 0));
+      }),
+      { numRuns: 60 },
+    );
   });
 });

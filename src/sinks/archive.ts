@@ -1,7 +1,9 @@
 /**
  * Archive sink: one .tar (blocking writes) or .tar.gz (a zlib stream with
- * backpressure) file, in batches of about BATCH bytes, so memory stays flat
- * whatever the archive holds. Directory entries are written once each, before
+ * backpressure) file, in batches of BATCH bytes, so memory stays flat
+ * whatever the archive holds. Entries are encoded straight into the batch
+ * buffer (no buffer per header or per file), which kept the workers' memory
+ * down at a million hosts. Directory entries are written once each, before
  * the first file below them.
  */
 import { closeSync, createWriteStream, openSync, writeSync, type WriteStream } from 'node:fs';
@@ -10,7 +12,7 @@ import type { Writable } from 'node:stream';
 import { createGzip, type Gzip } from 'node:zlib';
 import { checkRel } from './dir.js';
 import { DirTracker } from './dirs.js';
-import { TarEncoder, type TarOptions } from './tar.js';
+import { BLOCK, TarEncoder, type EntryType, type TarOptions } from './tar.js';
 
 const BATCH = 1 << 18;
 
@@ -27,8 +29,9 @@ export class ArchiveWriter {
   private readonly out?: WriteStream;
   private readonly head?: Writable;
   private readonly gzip?: Gzip;
-  private batch: Buffer[] = [];
-  private batched = 0;
+  /** entries are encoded straight into this buffer (headers, content, padding), handed on when full */
+  private buf = Buffer.allocUnsafeSlow(BATCH);
+  private pos = 0;
   private failed?: Error;
 
   constructor(
@@ -49,53 +52,85 @@ export class ArchiveWriter {
     this.head = this.gzip;
   }
 
-  private push(parts: Buffer[]): Promise<void> | undefined {
-    for (const p of parts) {
-      if (p.length === 0) continue;
-      this.batch.push(p);
-      this.batched += p.length;
-    }
-    return this.batched >= BATCH ? this.flush() : undefined;
-  }
-
-  private take(): Buffer | undefined {
-    if (this.batched === 0) return undefined;
-    const buf = this.batch.length === 1 ? this.batch[0]! : Buffer.concat(this.batch, this.batched);
-    this.batch = [];
-    this.batched = 0;
-    return buf;
-  }
-
-  private flush(): Promise<void> | undefined {
+  /** Hand `b` on: written at once (tar) or to the gzip stream, resolving when it has room again. */
+  private send(b: Buffer): Promise<void> | undefined {
     if (this.failed) throw this.failed;
-    const buf = this.take();
-    if (!buf) return undefined;
+    if (b.length === 0) return undefined;
     if (this.fd !== undefined) {
-      for (let off = 0; off < buf.length; ) off += writeSync(this.fd, buf, off, buf.length - off);
+      for (let off = 0; off < b.length; ) off += writeSync(this.fd, b, off, b.length - off);
       return undefined;
     }
-    if (this.head!.write(buf)) return undefined;
+    if (this.head!.write(b)) return undefined;
     return Promise.race([once(this.head!, 'drain'), once(this.out!, 'error').then(([e]) => Promise.reject(e as Error))]).then(() => {
       if (this.failed) throw this.failed;
     });
   }
 
-  /** Add a file (its parent directories first, 0755); resolves when the batch is handed on. */
+  /** Hand on what the buffer holds; the stream keeps a handed-on buffer, so gzip gets a fresh one. */
+  private flush(): Promise<void> | undefined {
+    if (this.pos === 0) return undefined;
+    const filled = this.buf.subarray(0, this.pos);
+    if (this.fd === undefined) this.buf = Buffer.allocUnsafeSlow(BATCH);
+    this.pos = 0;
+    return this.send(filled);
+  }
+
+  /** Room for `n` more bytes in the buffer (flushing first if needed); false when `n` can never fit. */
+  private room(n: number, waits: Array<Promise<void>>): boolean {
+    if (n > BATCH) return false;
+    if (this.pos + n > BATCH) {
+      const w = this.flush();
+      if (w) waits.push(w);
+    }
+    return true;
+  }
+
+  /** Encode one entry in place: header, then content and zero padding. False when it needs a pax header (the caller takes the general path). */
+  private place(path: string, mode: number, type: EntryType, content: string | Buffer | undefined, size: number, waits: Array<Promise<void>>): boolean {
+    const total = BLOCK + Math.ceil(size / BLOCK) * BLOCK;
+    if (!this.room(total, waits)) return false;
+    const at = this.pos;
+    this.buf.fill(0, at, at + total);
+    if (!this.enc.writeHeader(this.buf, at, path, mode, size, type)) return false;
+    if (typeof content === 'string') this.buf.write(content, at + BLOCK, size, 'utf8');
+    else content?.copy(this.buf, at + BLOCK);
+    this.pos = at + total;
+    return true;
+  }
+
+  /** Append encoded parts (pax headers, entries too large for the buffer) through the buffer. */
+  private append(parts: Buffer[], waits: Array<Promise<void>>): void {
+    for (const p of parts) {
+      if (this.room(p.length, waits)) {
+        p.copy(this.buf, this.pos);
+        this.pos += p.length;
+        continue;
+      }
+      const w1 = this.flush();
+      if (w1) waits.push(w1);
+      const w2 = this.send(p);
+      if (w2) waits.push(w2);
+    }
+  }
+
+  /** Add a file (its parent directories first, 0755); resolves when what it filled is handed on. */
   file(rel: string, mode: number, content: string | Buffer): Promise<void> | undefined {
     checkRel(rel);
-    const parts: Buffer[] = [];
-    for (const d of this.dirs.missing(rel)) parts.push(...this.enc.dir(d));
-    const data = typeof content === 'string' ? Buffer.from(content, 'utf8') : content;
-    parts.push(...this.enc.file(rel, mode, data));
+    const waits: Array<Promise<void>> = [];
+    for (const d of this.dirs.missing(rel)) if (!this.place(`${d}/`, 0o755, '5', undefined, 0, waits)) this.append(this.enc.dir(d), waits);
+    const size = typeof content === 'string' ? Buffer.byteLength(content) : content.length;
+    if (!this.place(rel, mode, '0', content, size, waits)) this.append(this.enc.file(rel, mode, typeof content === 'string' ? Buffer.from(content, 'utf8') : content), waits);
     this.files++;
-    this.bytes += data.length;
-    return this.push(parts);
+    this.bytes += size;
+    if (waits.length === 0) return undefined;
+    return Promise.all(waits).then(() => undefined);
   }
 
   /** Write the end blocks and wait until every byte is on disk (or the first error). */
   async close(): Promise<void> {
-    const wait = this.push([this.enc.end()]);
-    if (wait) await wait;
+    const waits: Array<Promise<void>> = [];
+    this.append([this.enc.end()], waits);
+    await Promise.all(waits);
     const last = this.flush();
     if (last) await last;
     if (this.fd !== undefined) {

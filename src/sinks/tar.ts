@@ -4,7 +4,7 @@
  * root:root, and every timestamp is SOURCE_DATE_EPOCH's (default 0), so the
  * same files always make the same archive bytes.
  */
-const BLOCK = 512;
+export const BLOCK = 512;
 const ZEROS = Buffer.alloc(BLOCK * 2);
 
 function octal(buf: Buffer, offset: number, width: number, value: number): void {
@@ -33,7 +33,7 @@ function defaultMtime(): number {
   return Number.isSafeInteger(e) && e >= 0 && e < 8 ** 11 ? e : 0;
 }
 
-type EntryType = '0' | '5' | 'x';
+export type EntryType = '0' | '5' | 'x';
 
 /** Encodes tar entries into Buffers; holds nothing between calls. */
 export class TarEncoder {
@@ -43,25 +43,34 @@ export class TarEncoder {
   }
 
   private header(path: string, mode: number, size: number, type: EntryType): Buffer {
-    const parts = splitUstar(path);
-    if (!parts) throw new Error(`tar: cannot store ${path} in a ustar header`);
     const h = Buffer.alloc(BLOCK);
-    h.write(parts.name, 0, 100, 'utf8');
-    octal(h, 100, 8, mode & 0o7777);
-    octal(h, 108, 8, 0);
-    octal(h, 116, 8, 0);
-    octal(h, 124, 12, size);
-    octal(h, 136, 12, this.mtime);
-    h.write('        ', 148, 8, 'latin1');
-    h.write(type, 156, 1, 'latin1');
-    h.write('ustar\u000000', 257, 8, 'latin1');
-    h.write('root', 265, 32, 'latin1');
-    h.write('root', 297, 32, 'latin1');
-    h.write(parts.prefix, 345, 155, 'utf8');
-    let sum = 0;
-    for (let i = 0; i < BLOCK; i++) sum += h[i]!;
-    h.write(sum.toString(8).padStart(6, '0') + '\u0000 ', 148, 8, 'latin1');
+    if (!this.writeHeader(h, 0, path, mode, size, type)) throw new Error(`tar: cannot store ${path} in a ustar header`);
     return h;
+  }
+
+  /**
+   * Write the 512-byte header of `path` into `buf` at `at` (those bytes must
+   * be zero); false when ustar cannot hold the path (a pax header is needed).
+   */
+  writeHeader(buf: Buffer, at: number, path: string, mode: number, size: number, type: EntryType): boolean {
+    const parts = splitUstar(path);
+    if (!parts) return false;
+    buf.write(parts.name, at, 100, 'utf8');
+    octal(buf, at + 100, 8, mode & 0o7777);
+    octal(buf, at + 108, 8, 0);
+    octal(buf, at + 116, 8, 0);
+    octal(buf, at + 124, 12, size);
+    octal(buf, at + 136, 12, this.mtime);
+    buf.write('        ', at + 148, 8, 'latin1');
+    buf.write(type, at + 156, 1, 'latin1');
+    buf.write('ustar\u000000', at + 257, 8, 'latin1');
+    buf.write('root', at + 265, 32, 'latin1');
+    buf.write('root', at + 297, 32, 'latin1');
+    buf.write(parts.prefix, at + 345, 155, 'utf8');
+    let sum = 0;
+    for (let i = at; i < at + BLOCK; i++) sum += buf[i]!;
+    buf.write(sum.toString(8).padStart(6, '0') + '\u0000 ', at + 148, 8, 'latin1');
+    return true;
   }
 
   /** pax extended header carrying the path, for paths ustar cannot hold */
