@@ -9,7 +9,7 @@
 // its inventory from `flat6 plan --json` (+ the few stack values the plan JSON
 // does not carry, + the secrets), Jinja2 templates translated mechanically from
 // flat6's own .hbs (so both sides render the same text), then, in one run and
-// alternating: `flat6 render` (--jobs 1 and the default, every CPU) and the
+// alternating: `flat6 render` (--jobs 1 and the default: see flat6 render --help) and the
 // script, each writing a fresh directory. Before every timed run the earlier
 // trees are removed and `sync` is called (untimed, the same for both sides),
 // so no run pays for the previous one's writeback or deletion. On the first
@@ -196,7 +196,7 @@ console.log(`node ${process.version}, ${cpus().length} CPU(s) ${cpus()[0]?.model
 if (SIZES.length) {
   const jinjaVersion = spawnSync(PY, ['-c', 'import jinja2; print(jinja2.__version__)'], { encoding: 'utf8' }).stdout.trim();
   console.log(`flat6 render vs a Jinja2 script (${PY}, jinja2 ${jinjaVersion}), best of ${RUNS}, wall ms; process start-up included on both sides`);
-  console.log('run order per size and run: flat6 --jobs 1, the script, flat6 default jobs (every CPU from 2000 nodes, else 1)');
+  console.log('run order per size and run: flat6 --jobs 1, the script, flat6 default jobs (dir: every CPU from 2,000 nodes, 2 from 200, else 1)');
   console.log('before every timed run: the earlier output trees removed and `sync` called (untimed, the same for flat6 and the script)');
   console.log('checked on the first run of each size, for every host: the script\'s sysctl, netplan and kubeadm files equal flat6\'s (bytes and modes),');
   console.log('and the flat6 --jobs 1 and default-jobs trees are identical (file list, bytes, modes); a mismatch stops the bench');

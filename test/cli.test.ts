@@ -11,7 +11,7 @@ import { planCommand } from '../src/cli/commands/plan.js';
 import { renderCommand } from '../src/cli/commands/render.js';
 import { schemaCommand } from '../src/cli/commands/schema.js';
 import { validateCommand } from '../src/cli/commands/validate.js';
-import { STACK_SCHEMA } from '../src/spec/schema.js';
+import { stackSchema } from '../src/spec/schema.js';
 import { atomicLeftovers, cleanupTempDirs, cli, hashTree, hostsOf, readTree, renderStack, ROOT, SCALE_LAST, stackText, tempDir, TEST_SECRETS, testSecretsFile } from './helpers.js';
 
 afterAll(cleanupTempDirs);
@@ -144,7 +144,7 @@ describe('schema', () => {
     const r = await cli(['schema']);
     expect(r.code).toBe(0);
     const s = JSON.parse(r.stdout);
-    expect(s).toEqual(JSON.parse(JSON.stringify(STACK_SCHEMA)));
+    expect(s).toEqual(JSON.parse(JSON.stringify(stackSchema())));
     expect(s.$schema).toBe('https://json-schema.org/draft/2020-12/schema');
     expect(Object.keys(s.properties)).toEqual(expect.arrayContaining(['name', 'kubernetesVersion', 'network', 'layout', 'controlPlane', 'defaults', 'racks']));
     expect(Object.keys(s.properties.network.properties)).toEqual(expect.arrayContaining(['nodes', 'pods', 'services', 'podPrefixLength', 'rackSubnetLength', 'dns', 'mtu', 'dnsDomain']));

@@ -1,12 +1,16 @@
 /**
  * --jobs: racks rendered on worker threads give the same bytes as one thread,
- * for directory and archive output. Workers run the compiled dist/, built
+ * for directory output (written by the native writer, or by the writer thread
+ * with FLAT6_NATIVE=0) and archive output. Workers run the compiled dist/, built
  * here when it is missing or older than src/render and src/sinks.
  */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
+import fc from 'fast-check';
+import { defaultJobs, PARALLEL_MIN_HOSTS, WRITER_MIN_HOSTS } from '../src/cli/commands/render.js';
+import { grouped } from '../src/render/output.js';
 import { cleanupTempDirs, hashTree, renderStack, ROOT, stackText, writeStack } from './helpers.js';
 
 afterAll(cleanupTempDirs);
@@ -39,5 +43,40 @@ describe('render --jobs', () => {
       expect(hashTree(two)).toBe(hashTree(one));
       expect(hashTree(three)).toBe(hashTree(one));
     }
+  });
+
+  it('dir with the writer thread (a build without the native writer) gives the same tree as one thread', async () => {
+    process.env['FLAT6_NATIVE'] = '0';
+    try {
+      for (const stack of ['multirack', MANY()]) {
+        const one = await renderStack(stack, ['--jobs', '1']);
+        expect(hashTree(await renderStack(stack, ['--jobs', '2']))).toBe(hashTree(one));
+        expect(hashTree(await renderStack(stack, ['--jobs', '3']))).toBe(hashTree(one));
+      }
+    } finally {
+      delete process.env['FLAT6_NATIVE'];
+    }
+  });
+});
+
+describe('default --jobs', () => {
+  it('is one thread for small renders, this thread and the writer for directories of a few hundred hosts, every CPU for large ones', () => {
+    expect(defaultJobs('dir', 1, 8)).toBe(1);
+    expect(defaultJobs('dir', WRITER_MIN_HOSTS - 1, 8)).toBe(1);
+    expect(defaultJobs('dir', WRITER_MIN_HOSTS, 8)).toBe(2);
+    expect(defaultJobs('dir', WRITER_MIN_HOSTS, 1)).toBe(1);
+    expect(defaultJobs('tar', WRITER_MIN_HOSTS, 8)).toBe(1);
+    expect(defaultJobs('dir', PARALLEL_MIN_HOSTS, 8)).toBe(8);
+    expect(defaultJobs('tar.gz', PARALLEL_MIN_HOSTS, 2)).toBe(2);
+  });
+});
+
+describe('progress figures', () => {
+  it('group digits as en-US does', () => {
+    fc.assert(
+      fc.property(fc.nat({ max: Number.MAX_SAFE_INTEGER }), (n) => {
+        expect(grouped(n)).toBe(n.toLocaleString('en-US'));
+      }),
+    );
   });
 });

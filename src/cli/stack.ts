@@ -1,12 +1,12 @@
 /** Finding the stack file a command means. */
 import { existsSync, readdirSync } from 'node:fs';
-import { dirname, isAbsolute, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { isAbsolute, join, resolve } from 'node:path';
 import { UsageError } from '../core/diagnostics.js';
+import { packageRoot } from '../core/package-root.js';
 import type { CliIO } from './io.js';
 
 export const DEFAULT_STACK = 'metal';
-export const PACKAGE_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+export const PACKAGE_ROOT = packageRoot(import.meta.url);
 
 /** stacks/ of the current directory when it has one, else the stacks bundled with flat6. */
 export function stacksDir(io: CliIO): string {

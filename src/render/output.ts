@@ -8,12 +8,13 @@ import { join } from 'node:path';
 import type { NodePlan } from '../plan/plan.js';
 import type { RenderContext } from './context.js';
 import { RenderPool, type WorkerInit } from './pool.js';
-import { DirWriter } from '../sinks/dir.js';
-import { ARCHIVE_DIR, renderUnit, type OutputFormat, type CollectedFiles, type Unit, type UnitResult, type UnitTarget } from './units.js';
+import { ARCHIVE_DIR, renderUnit, type OutputFormat, type Unit, type UnitResult, type UnitTarget } from './units.js';
+import { WriteThread, writeWorkerScript } from './write-thread.js';
+import { hasNativeWriter, NativeDirWriter } from '../sinks/native-writer.js';
 
 export interface OutputOptions {
   format: OutputFormat;
-  /** threads: directories are written by this thread with jobs - 1 workers rendering beside it; archives by jobs workers; 1 renders on this thread alone */
+  /** threads: directories are written by one writer while this thread and jobs - 2 workers render; archives by jobs workers; 1 renders and writes on this thread alone */
   jobs: number;
   umask: number;
   only?: NodePlan;
@@ -97,45 +98,34 @@ async function runLanes(units: Iterator<Unit>, lanes: Lane[], done: Done): Promi
 }
 
 /**
- * Directory output on several threads: workers render racks and hand their
- * files back; this thread writes every file, and renders units itself only
- * while the workers start. One thread creates all the
- * directories and files: creating them from two threads at once cost 2-3x the
- * time on ext4 (kernel contention), where on tmpfs it saved little.
+ * Directory output on several threads: one writer creates every directory
+ * and file, while this thread and jobs - 2 render workers render units and
+ * hand their files to it. The writer is the native one
+ * (src/sinks/native-writer.ts, on a libuv pool thread) where the build has
+ * it, else a writer thread (src/render/write-thread.ts). Only the writer
+ * creates files: creating them from two threads at once cost 2-3x the time on
+ * ext4 here (kernel contention). A build with neither renders on this thread
+ * alone.
  */
 async function renderDirParallel(ctx: RenderContext, units: Iterator<Unit>, target: UnitTarget, opts: OutputOptions, done: Done): Promise<void> {
-  const pool = new RenderPool(opts.jobs - 1, { ...opts.worker, root: target.root, format: 'dir', umask: target.umask, only: opts.only?.name, collect: true });
-  const write = (c: CollectedFiles, hosts: number): UnitResult => {
-    const w = new DirWriter(target.root, target.umask);
-    let off = 0;
-    for (const f of c.files) {
-      w.write(f.path, f.mode, c.data.subarray(off, off + f.size));
-      off += f.size;
-    }
-    return { files: w.files, bytes: w.bytes, hosts };
-  };
-  // This thread renders units only until the first worker hands files back: from then on writing is its whole job.
-  let workersUp = false;
-  const here: Lane = {
-    active: () => !workersUp,
-    take: async (u) => {
-      const r = await renderUnit(ctx, u, target);
-      await new Promise<void>((resolve) => setImmediate(resolve)); // let the workers' replies in between this thread's units
-      return r;
-    },
-  };
-  // Two units queued per worker, so a worker renders the next while this thread writes the last.
-  const fromWorker = (i: number): Lane => ({
-    take: async (u) => {
-      const r = await pool.run(i, u);
-      workersUp = true;
-      return r.collected ? write(r.collected, r.hosts) : r;
-    },
-  });
+  const native = hasNativeWriter() ? new NativeDirWriter(target.root, target.umask) : undefined;
+  const script = native ? undefined : writeWorkerScript();
+  const thread = script === undefined ? undefined : new WriteThread(script, { root: target.root, umask: target.umask });
+  const writer = native ?? thread;
+  if (!writer) {
+    for (let n = units.next(); !n.done; n = units.next()) done(n.value, await renderUnit(ctx, n.value, target));
+    return;
+  }
+  const pool = opts.jobs > 2 ? new RenderPool(opts.jobs - 2, { ...opts.worker, root: target.root, format: 'dir', umask: target.umask, only: opts.only?.name, collect: true }) : undefined;
+  const write = async (r: UnitResult): Promise<UnitResult> => (r.collected ? { ...(await writer.write(r.collected)), hosts: r.hosts } : r);
+  // Three lanes on this thread: up to three rendered units wait for the writer, so it never idles and memory stays bounded.
+  const here = (): Lane => ({ take: (u) => renderUnit(ctx, u, { ...target, collect: true }).then(write) });
+  // Two units queued per worker, so a worker renders the next while the writer writes the last.
+  const fromWorker = (i: number): Lane => ({ take: (u) => pool!.run(i, u).then(write) });
   try {
-    await runLanes(units, [here, ...Array.from({ length: pool.size * 2 }, (_, k) => fromWorker(k % pool.size))], done);
+    await runLanes(units, [here(), here(), here(), ...Array.from({ length: (pool?.size ?? 0) * 2 }, (_, k) => fromWorker(k % pool!.size))], done);
   } finally {
-    await pool.close();
+    await Promise.all([thread?.close(), pool?.close()]);
   }
 }
 
@@ -149,11 +139,19 @@ async function renderArchivesParallel(units: Iterator<Unit>, target: UnitTarget,
   }
 }
 
+/** 1234567 -> "1,234,567" (toLocaleString loads ICU's locale data: milliseconds on the first call). */
+export function grouped(n: number): string {
+  const s = String(n);
+  let out = s.slice(0, ((s.length - 1) % 3) + 1);
+  for (let i = out.length; i < s.length; i += 3) out += `,${s.slice(i, i + 3)}`;
+  return out;
+}
+
 /** "render: 524288/1048576 hosts (50%), 9,512 hosts/s, ETA 55s" */
 export function progressLine(p: Progress): string {
   const rate = p.elapsed > 0 ? p.hosts / p.elapsed : 0;
   const eta = rate > 0 ? (p.total - p.hosts) / rate : 0;
   const pct = Math.floor((p.hosts / p.total) * 100);
   const etaText = eta >= 60 ? `${Math.floor(eta / 60)}m${String(Math.round(eta % 60)).padStart(2, '0')}s` : `${Math.round(eta)}s`;
-  return `render: ${p.hosts}/${p.total} hosts (${pct}%), ${Math.round(rate).toLocaleString('en-US')} hosts/s, ETA ${etaText}`;
+  return `render: ${p.hosts}/${p.total} hosts (${pct}%), ${grouped(Math.round(rate))} hosts/s, ETA ${etaText}`;
 }

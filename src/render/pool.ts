@@ -5,11 +5,11 @@
  * is byte-identical to a single-threaded render.
  */
 import { existsSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { getHeapStatistics } from 'node:v8';
 import { Worker } from 'node:worker_threads';
 import { Flat6Error, UsageError, type Diagnostic } from '../core/diagnostics.js';
+import { packageRoot } from '../core/package-root.js';
 import type { Secrets } from './secrets.js';
 import type { OutputFormat, Unit, UnitResult } from './units.js';
 
@@ -53,11 +53,9 @@ export type WorkerReply =
   | { id: number; result: UnitResult; error?: undefined }
   | { id: number; result?: undefined; error: { kind: 'flat6'; message: string; diagnostics: Diagnostic[]; exitCode: 1 | 2 } | { kind: 'usage' | 'error'; message: string } };
 
-/** The compiled worker script: beside this module in dist/, or dist/render/worker.js when running from src/. */
+/** The compiled worker script, dist/render/worker.js, whether this module runs from src/, dist/ or the CLI bundle. */
 export function workerScript(): string {
-  const here = fileURLToPath(import.meta.url);
-  if (here.endsWith('.js')) return join(dirname(here), 'worker.js');
-  const built = resolve(dirname(here), '..', '..', 'dist', 'render', 'worker.js');
+  const built = join(packageRoot(import.meta.url), 'dist', 'render', 'worker.js');
   if (!existsSync(built)) throw new UsageError(`parallel render needs the compiled worker ${built}: run npm run build, or pass --jobs 1`);
   return built;
 }

@@ -21,10 +21,11 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type Handlebars from 'handlebars';
 import { UsageError } from '../core/diagnostics.js';
+import { packageRoot } from '../core/package-root.js';
 import { compileSubset, type Helpers } from './compile.js';
 
-/** templates/ of this package (two levels above src/render or dist/render). */
-export const BUILTIN_TEMPLATES = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'templates');
+/** templates/ of this package. */
+export const BUILTIN_TEMPLATES = join(packageRoot(import.meta.url), 'templates');
 
 /** Characters a plain {{x}} may write, by the format of the file. */
 const TOKEN = {
@@ -122,10 +123,16 @@ export const TEMPLATE_CACHE = 'templates.cache.json';
 type CacheEntry = { source: string; ast: unknown };
 let cache: Record<string, CacheEntry | undefined> | null | undefined;
 
+/** dist/render/templates.cache.json, read by the compiled modules and the bundle alike; none when running from src/. */
+function templateCacheFile(): string {
+  const here = fileURLToPath(import.meta.url);
+  return here.endsWith('.ts') ? join(dirname(here), TEMPLATE_CACHE) : join(packageRoot(import.meta.url), 'dist', 'render', TEMPLATE_CACHE);
+}
+
 function cachedAst(source: string, name: string): unknown {
   if (cache === undefined) {
     try {
-      cache = JSON.parse(readFileSync(join(dirname(fileURLToPath(import.meta.url)), TEMPLATE_CACHE), 'utf8')) as Record<string, CacheEntry>;
+      cache = JSON.parse(readFileSync(templateCacheFile(), 'utf8')) as Record<string, CacheEntry>;
     } catch {
       cache = null; // running from src/, or a build without the cache
     }

@@ -3,17 +3,16 @@
  * src/runtime/probes/ (TCP listener and client of `flat6 lab check`, the
  * stand-in API server and the client of `flat6 ha failover`). The programs
  * are plain .mjs files run by this Node binary; they are looked up in the
- * package's src/runtime/probes, which is two levels up from both
- * src/runtime/probes.ts (vitest) and dist/runtime/probes.js (the CLI).
+ * package's src/runtime/probes (src/core/package-root.ts finds the package).
  */
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { packageRoot } from '../core/package-root.js';
 import { Daemon } from './daemon.js';
 import { inNs, LabError } from './exec.js';
 
-export const PROBES_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', 'src', 'runtime', 'probes');
+export const PROBES_DIR = join(packageRoot(import.meta.url), 'src', 'runtime', 'probes');
 
 export type ProbeProgram = 'tcp-listener' | 'tcp-client' | 'https-stand-in' | 'https-poller';
 

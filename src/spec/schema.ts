@@ -243,5 +243,7 @@ export const CLUSTER_SECTION = defineSection('flat6:cluster', clusterSchema, {
     'The cluster section of a Pulumi stack file (stacks/Pulumi.<stack>.yaml, under config: flat6:cluster). One source of truth for the address plan, rendered host configs and the Pulumi program.',
 });
 
-/** JSON Schema of the cluster section (`flat6 schema`). */
-export const STACK_SCHEMA: JsonSchema = jsonSchemaOf(CLUSTER_SECTION);
+/** JSON Schema of the cluster section (`flat6 schema`); built on first use, not when a stack is only loaded. */
+export function stackSchema(): JsonSchema {
+  return jsonSchemaOf(CLUSTER_SECTION);
+}

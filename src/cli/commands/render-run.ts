@@ -16,7 +16,7 @@ import { checkOutputTarget, currentUmask, DirWriter, openStage } from '../../sin
 import type { ParsedArgs } from '../main.js';
 import type { CliIO } from '../io.js';
 import { planFromArgs } from '../plan-args.js';
-import { FORMATS, MAX_HOSTS_UNASKED, PARALLEL_MIN_HOSTS, SECRETS_FILE } from './render.js';
+import { defaultJobs, FORMATS, MAX_HOSTS_UNASKED, SECRETS_FILE } from './render.js';
 
 function parseJobs(v: string | undefined): number | undefined {
   if (v === undefined) return undefined;
@@ -56,7 +56,7 @@ export async function runRender(args: ParsedArgs, io: CliIO): Promise<number> {
   const ctx: RenderContext = { plan, templates: new TemplateSet(templatesArg === undefined ? undefined : resolve(io.cwd, templatesArg)), secrets: choice.secrets };
 
   const total = only ? 1 : plan.nodeCount;
-  const jobs = jobsArg ?? (total >= PARALLEL_MIN_HOSTS ? availableParallelism() : 1);
+  const jobs = jobsArg ?? defaultJobs(format as OutputFormat, total, availableParallelism());
   let shown = -1;
   const progress = (p: Progress): void => {
     const step = Math.floor((p.hosts / p.total) * 20);

@@ -5,8 +5,17 @@ import { STACK_HELP, STACK_OPTION, type Command } from '../main.js';
 export const SECRETS_FILE = 'secrets.yaml';
 /** Above this many nodes a whole-cluster render must be asked for by name (--all-hosts). */
 export const MAX_HOSTS_UNASKED = 10_000;
-/** Below this many nodes the default is one thread: starting workers costs more than they save. */
+/** Below this many nodes the default is at most two threads: starting render workers (each loads and plans the stack) costs more than they save. */
 export const PARALLEL_MIN_HOSTS = 2_000;
+/** From this many nodes a directory render hands its files to a writer by default (two threads): below it the two cost the same. */
+export const WRITER_MIN_HOSTS = 200;
+
+/** --jobs when not given: every CPU for large stacks; for directories of a few hundred nodes, this thread and the writer. */
+export function defaultJobs(format: OutputFormat, hosts: number, cpus: number): number {
+  if (hosts >= PARALLEL_MIN_HOSTS) return cpus;
+  if (format === 'dir' && hosts >= WRITER_MIN_HOSTS) return Math.min(2, cpus);
+  return 1;
+}
 export const FORMATS: OutputFormat[] = ['dir', 'tar', 'tar.gz'];
 
 export const renderCommand: Command = {
@@ -38,11 +47,14 @@ export const renderCommand: Command = {
                          as streams; plan.json and secrets.yaml stay plain files.
                          Extracted into one directory they equal the dir render
   -j, --jobs N           threads (default: the number of CPUs for stacks of
-                         ${PARALLEL_MIN_HOSTS} nodes or more, else 1). dir: N-1 worker threads
-                         render racks and one thread creates every file (parallel
-                         file creation is slower on ext4); tar, tar.gz: N workers
-                         each write whole rack archives. The output is
-                         byte-identical whatever N
+                         ${PARALLEL_MIN_HOSTS} nodes or more; for dir, 2 from ${WRITER_MIN_HOSTS} nodes; else 1).
+                         dir with N >= 2: one writer creates every directory and
+                         file (the native writer where the build has it, else a
+                         writer thread; parallel file creation is slower on ext4)
+                         while this thread and N-2 workers render racks; 1: this
+                         thread renders and writes. tar, tar.gz: N workers each
+                         write whole rack archives. The output is byte-identical
+                         whatever N
       --templates DIR    overlay directory: a file there (e.g. netplan/60-flat6.yaml.hbs)
                          replaces the built-in template of the same path
       --secrets FILE     YAML with bootstrapToken, certificateKey and optionally

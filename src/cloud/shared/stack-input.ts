@@ -7,14 +7,14 @@
  * No Pulumi import here: the program hands in what Pulumi gave it.
  */
 import { existsSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
 import { UsageError } from '../../core/diagnostics.js';
+import { packageRoot } from '../../core/package-root.js';
 import { validateSecrets, type Secrets } from '../../render/secrets.js';
 import { CLUSTER_KEY, loadStack, type LoadedStack } from '../../spec/load.js';
 
-/** The package root (where Pulumi.yaml and stacks/ live), from src/cloud/shared or dist/cloud/shared. */
-export const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..', '..');
+/** The package root (where Pulumi.yaml and stacks/ live). */
+export const PROJECT_ROOT = packageRoot(import.meta.url);
 export const STACK_CONFIG_DIR = 'stacks';
 
 /** Pulumi's project directory (where Pulumi.yaml is); the package root when Pulumi names none (unit tests under mocks). */

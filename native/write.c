@@ -1,0 +1,325 @@
+/*
+ * flat6's native file writer: creates a batch of files (one rendered unit,
+ * src/render/units.ts collect) under a directory on a libuv pool thread, so
+ * the thread that renders never waits on the file system, and without the
+ * per-call cost of Node's fs bindings (each directory and file is one
+ * mkdirat, or one openat, write and close, relative to the output root).
+ *
+ *   write(root, umask, paths, meta, data) -> Promise<[files, bytes]>
+ *     root   the output directory (it exists)
+ *     umask  the process umask: a file whose mode it would change is fchmod'ed
+ *     paths  the files' relative paths, each followed by "\0" (checked by the
+ *            caller: no absolute paths, no "." or ".." parts)
+ *     meta   Uint32Array: mode and size of each file, in turn
+ *     data   Uint8Array: the files' contents back to back
+ *
+ * Directories are made as needed (mode 0777 less the umask, as mkdir(2) does
+ * for Node's mkdirSync), each once per batch; an existing one is fine. A file
+ * that exists is an error (O_EXCL), as for the JavaScript writer. The first
+ * error stops the batch and rejects the promise with an Error whose code and
+ * message read like Node's: "EACCES: permission denied, open '<path>'".
+ * src/sinks/native-writer.ts loads this; a build without it writes from
+ * JavaScript.
+ */
+#define NAPI_VERSION 8
+#include <node_api.h>
+#include <uv.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#define MAX_MADE 64
+
+typedef struct {
+  napi_async_work work;
+  napi_deferred deferred;
+  napi_ref meta_ref;
+  napi_ref data_ref;
+  char *root;
+  char *paths;
+  size_t paths_len;
+  const uint32_t *meta;
+  size_t count;
+  const uint8_t *data;
+  size_t data_len;
+  unsigned umask;
+  /* results */
+  size_t files;
+  double bytes;
+  int err;           /* errno of the first failure, 0 if none */
+  const char *op;    /* its system call */
+  char *err_path;    /* its path, relative to root */
+  char *err_detail;  /* or a message of flat6's own */
+} batch_t;
+
+/* Directories made in this batch: only those under the current group (the first two parts, hosts/<host>), plus top-level ones. */
+typedef struct {
+  char *made[MAX_MADE];
+  size_t n;
+} dirset_t;
+
+typedef struct {
+  dirset_t top;  /* top-level directories (hosts, fabric): kept for the whole batch */
+  dirset_t made; /* directories inside the current group */
+  char group[4096];
+} tracker_t;
+
+static int set_has(dirset_t *s, const char *d, size_t len) {
+  for (size_t i = 0; i < s->n; i++)
+    if (strlen(s->made[i]) == len && memcmp(s->made[i], d, len) == 0) return 1;
+  return 0;
+}
+
+static void set_add(dirset_t *s, const char *d, size_t len) {
+  if (s->n == MAX_MADE) free(s->made[--s->n]); /* forget the newest: at worst one more mkdirat that finds it there */
+  char *c = malloc(len + 1);
+  if (!c) return;
+  memcpy(c, d, len);
+  c[len] = 0;
+  s->made[s->n++] = c;
+}
+
+static void set_free(dirset_t *s) {
+  for (size_t i = 0; i < s->n; i++) free(s->made[i]);
+  s->n = 0;
+}
+
+static int tracker_has(tracker_t *t, const char *d, size_t len) {
+  return memchr(d, '/', len) ? set_has(&t->made, d, len) : set_has(&t->top, d, len);
+}
+
+static void tracker_add(tracker_t *t, const char *d, size_t len) {
+  set_add(memchr(d, '/', len) ? &t->made : &t->top, d, len);
+}
+
+static void tracker_free(tracker_t *t) {
+  set_free(&t->top);
+  set_free(&t->made);
+}
+
+static int fail(batch_t *b, int err, const char *op, const char *path, size_t len) {
+  b->err = err;
+  b->op = op;
+  b->err_path = malloc(len + 1);
+  if (b->err_path) {
+    memcpy(b->err_path, path, len);
+    b->err_path[len] = 0;
+  }
+  return -1;
+}
+
+/* Make the directories of path[0..len) that this batch has not made, outermost first. */
+static int make_dirs(batch_t *b, int rootfd, tracker_t *t, char *path, size_t len) {
+  /* a new group (hosts/<host>): forget the last one's directories */
+  const char *s1 = memchr(path, '/', len);
+  size_t glen = len;
+  if (s1) {
+    const char *s2 = memchr(s1 + 1, '/', len - (size_t)(s1 + 1 - path));
+    if (s2) glen = (size_t)(s2 - path);
+  }
+  if (glen >= sizeof t->group) return fail(b, ENAMETOOLONG, "mkdir", path, len);
+  if (strlen(t->group) != glen || memcmp(t->group, path, glen) != 0) {
+    set_free(&t->made);
+    memcpy(t->group, path, glen);
+    t->group[glen] = 0;
+  }
+  /* walk up to the first directory already made, then down again making each */
+  size_t ends[256];
+  size_t n = 0;
+  for (size_t l = len; l > 0 && !tracker_has(t, path, l);) {
+    if (n == 256) return fail(b, ENAMETOOLONG, "mkdir", path, len);
+    ends[n++] = l;
+    while (l > 0 && path[l - 1] != '/') l--;
+    if (l > 0) l--; /* drop the "/" */
+  }
+  while (n > 0) {
+    size_t l = ends[--n];
+    char saved = path[l];
+    path[l] = 0;
+    int r = mkdirat(rootfd, path, 0777);
+    int e = errno;
+    path[l] = saved;
+    if (r != 0 && e != EEXIST) return fail(b, e, "mkdir", path, l);
+    tracker_add(t, path, l);
+  }
+  return 0;
+}
+
+static void execute(napi_env env, void *data) {
+  (void)env;
+  batch_t *b = data;
+  int rootfd = open(b->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (rootfd < 0) {
+    fail(b, errno, "open", ".", 1);
+    return;
+  }
+  tracker_t t;
+  memset(&t, 0, sizeof t);
+  char *p = b->paths;
+  char *end = b->paths + b->paths_len;
+  size_t off = 0;
+  size_t last_dir_len = (size_t)-1;
+  const char *last_dir = NULL;
+  for (size_t i = 0; i < b->count; i++) {
+    char *z = memchr(p, 0, (size_t)(end - p));
+    if (!z) {
+      b->err_detail = strdup("paths and sizes disagree");
+      break;
+    }
+    size_t plen = (size_t)(z - p);
+    uint32_t mode = b->meta[2 * i];
+    uint32_t size = b->meta[2 * i + 1];
+    if (off + size > b->data_len) {
+      b->err_detail = strdup("sizes exceed the data");
+      break;
+    }
+    char *slash = NULL;
+    for (char *c = z; c > p;)
+      if (*--c == '/') {
+        slash = c;
+        break;
+      }
+    if (slash) {
+      size_t dlen = (size_t)(slash - p);
+      if (!(last_dir && dlen == last_dir_len && memcmp(last_dir, p, dlen) == 0)) {
+        if (make_dirs(b, rootfd, &t, p, dlen) != 0) break;
+        last_dir = p;
+        last_dir_len = dlen;
+      }
+    }
+    int fd;
+    do fd = openat(rootfd, p, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, (mode_t)(mode & 07777));
+    while (fd < 0 && errno == EINTR);
+    if (fd < 0) {
+      fail(b, errno, "open", p, plen);
+      break;
+    }
+    const uint8_t *c = b->data + off;
+    size_t left = size;
+    int werr = 0;
+    while (left > 0) {
+      ssize_t w = write(fd, c, left);
+      if (w < 0) {
+        if (errno == EINTR) continue;
+        werr = errno;
+        break;
+      }
+      c += w;
+      left -= (size_t)w;
+    }
+    if (!werr && (mode & b->umask) != 0 && fchmod(fd, (mode_t)(mode & 07777)) != 0) werr = errno;
+    if (close(fd) != 0 && !werr && errno != EINTR) werr = errno;
+    if (werr) {
+      fail(b, werr, "write", p, plen);
+      break;
+    }
+    off += size;
+    b->files++;
+    b->bytes += size;
+    p = z + 1;
+  }
+  tracker_free(&t);
+  close(rootfd);
+}
+
+static void complete(napi_env env, napi_status status, void *data) {
+  batch_t *b = data;
+  napi_value result;
+  if (status == napi_ok && !b->err && !b->err_detail) {
+    napi_value files, bytes;
+    napi_create_array_with_length(env, 2, &result);
+    napi_create_double(env, (double)b->files, &files);
+    napi_create_double(env, b->bytes, &bytes);
+    napi_set_element(env, result, 0, files);
+    napi_set_element(env, result, 1, bytes);
+    napi_resolve_deferred(env, b->deferred, result);
+  } else {
+    char msg[8192];
+    napi_value code = NULL, message, error;
+    if (b->err) {
+      const char *name = uv_err_name(-b->err);
+      snprintf(msg, sizeof msg, "%s: %s, %s '%s/%s'", name, uv_strerror(-b->err), b->op, b->root, b->err_path ? b->err_path : "");
+      napi_create_string_utf8(env, name, NAPI_AUTO_LENGTH, &code);
+    } else {
+      snprintf(msg, sizeof msg, "native writer: %s", b->err_detail ? b->err_detail : "the batch was cancelled");
+    }
+    napi_create_string_utf8(env, msg, NAPI_AUTO_LENGTH, &message);
+    napi_create_error(env, code, message, &error);
+    if (code) napi_set_named_property(env, error, "code", code);
+    napi_reject_deferred(env, b->deferred, error);
+  }
+  napi_delete_reference(env, b->meta_ref);
+  napi_delete_reference(env, b->data_ref);
+  napi_delete_async_work(env, b->work);
+  free(b->root);
+  free(b->paths);
+  free(b->err_path);
+  free(b->err_detail);
+  free(b);
+}
+
+static char *string_arg(napi_env env, napi_value v, size_t *len) {
+  size_t n;
+  if (napi_get_value_string_utf8(env, v, NULL, 0, &n) != napi_ok) return NULL;
+  char *s = malloc(n + 1);
+  if (!s) return NULL;
+  napi_get_value_string_utf8(env, v, s, n + 1, &n);
+  if (len) *len = n;
+  return s;
+}
+
+static napi_value throw_type(napi_env env, const char *msg) {
+  napi_throw_type_error(env, NULL, msg);
+  return NULL;
+}
+
+static napi_value write_batch(napi_env env, napi_callback_info info) {
+  size_t argc = 5;
+  napi_value argv[5];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  if (argc != 5) return throw_type(env, "write(root, umask, paths, meta, data)");
+  batch_t *b = calloc(1, sizeof *b);
+  if (!b) return throw_type(env, "out of memory");
+  uint32_t umask;
+  napi_typedarray_type mt, dt;
+  size_t mlen, dlen;
+  void *mdata, *ddata;
+  napi_value mbuf, dbuf;
+  size_t moff, doff;
+  b->root = string_arg(env, argv[0], NULL);
+  b->paths = string_arg(env, argv[2], &b->paths_len);
+  if (!b->root || !b->paths || napi_get_value_uint32(env, argv[1], &umask) != napi_ok ||
+      napi_get_typedarray_info(env, argv[3], &mt, &mlen, &mdata, &mbuf, &moff) != napi_ok || mt != napi_uint32_array ||
+      napi_get_typedarray_info(env, argv[4], &dt, &dlen, &ddata, &dbuf, &doff) != napi_ok || dt != napi_uint8_array) {
+    free(b->root);
+    free(b->paths);
+    free(b);
+    return throw_type(env, "write(root: string, umask: number, paths: string, meta: Uint32Array, data: Uint8Array)");
+  }
+  b->umask = umask;
+  b->meta = mdata;
+  b->count = mlen / 2;
+  b->data = ddata;
+  b->data_len = dlen;
+  napi_create_reference(env, argv[3], 1, &b->meta_ref);
+  napi_create_reference(env, argv[4], 1, &b->data_ref);
+  napi_value promise, name;
+  napi_create_promise(env, &b->deferred, &promise);
+  napi_create_string_utf8(env, "flat6.write", NAPI_AUTO_LENGTH, &name);
+  napi_create_async_work(env, NULL, name, execute, complete, b, &b->work);
+  napi_queue_async_work(env, b->work);
+  return promise;
+}
+
+NAPI_MODULE_INIT() {
+  napi_value fn;
+  napi_create_function(env, "write", NAPI_AUTO_LENGTH, write_batch, NULL, &fn);
+  napi_set_named_property(env, exports, "write", fn);
+  return exports;
+}

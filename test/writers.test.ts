@@ -1,0 +1,150 @@
+/**
+ * The three ways a directory render writes files give the same tree: the
+ * JavaScript DirWriter (--jobs 1), the native writer (native/write.c, on a
+ * libuv pool thread) and the writer thread (src/render/write-worker.ts, when
+ * the build has no native writer). Trees are compared with fast-check over
+ * random paths, modes and contents (empty and binary included), and the
+ * native writer's errors read like Node's.
+ */
+import { afterAll, describe, expect, it } from 'vitest';
+import fc from 'fast-check';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { packageRoot } from '../src/core/package-root.js';
+import { DirWriter, currentUmask } from '../src/sinks/dir.js';
+import { hasNativeWriter, NativeDirWriter, NATIVE_WRITER } from '../src/sinks/native-writer.js';
+import { collect, type CollectedFiles } from '../src/render/units.js';
+import { WriteThread, writeWorkerScript } from '../src/render/write-thread.js';
+import { cleanupTempDirs, hashTree, ROOT, tempDir } from './helpers.js';
+
+afterAll(cleanupTempDirs);
+
+const NODE_HEADERS = ['/usr/include/node/node_api.h', join(process.execPath, '..', '..', 'include', 'node', 'node_api.h')];
+
+type Entry = { path: string; mode: number; content: string };
+
+/** Files grouped as the renderers group them: <top>/<group>/<dirs...>/<file>, groups in turn. */
+const treeArb: fc.Arbitrary<Entry[]> = fc
+  .array(
+    fc.record({
+      top: fc.constantFrom('hosts', 'fabric'),
+      group: fc.stringMatching(/^[a-z][a-z0-9-]{0,8}$/),
+      files: fc.array(
+        fc.record({
+          dirs: fc.array(fc.constantFrom('etc', 'sysctl.d', 'netplan', 'cni', 'net.d', 'a b', 'ü'), { maxLength: 4 }),
+          name: fc.stringMatching(/^[a-z0-9][a-z0-9._-]{0,12}$/),
+          mode: fc.constantFrom(0o644, 0o600, 0o755, 0o640, 0o666, 0o400),
+          content: fc.oneof(fc.constant(''), fc.string({ maxLength: 300 }), fc.string({ unit: 'binary', maxLength: 2000 })),
+        }),
+        { minLength: 1, maxLength: 8 },
+      ),
+    }),
+    { minLength: 1, maxLength: 6 },
+  )
+  .map((groups) => {
+    // one entry per path: a later file may not reuse a path or sit below a path that is a file
+    const seen = new Set<string>();
+    const out: Entry[] = [];
+    for (const g of groups)
+      for (const f of g.files) {
+        const path = [g.top, g.group, ...f.dirs, f.name].join('/');
+        const parts = path.split('/');
+        const clash = parts.some((_, i) => seen.has(parts.slice(0, i + 1).join('/'))) || [...seen].some((s) => s.startsWith(`${path}/`));
+        if (clash) continue;
+        seen.add(path);
+        out.push({ path, mode: f.mode, content: f.content });
+      }
+    return out;
+  });
+
+function writeJs(entries: Entry[]): string {
+  const dir = tempDir('js');
+  const w = new DirWriter(dir, currentUmask());
+  for (const e of entries) w.write(e.path, e.mode, e.content);
+  return dir;
+}
+
+async function writeWith(write: (c: CollectedFiles) => Promise<{ files: number; bytes: number }>, entries: Entry[], dir: string): Promise<{ files: number; bytes: number }> {
+  // two units, as a render hands over racks one by one
+  const half = Math.ceil(entries.length / 2);
+  const a = await write(collect(entries.slice(0, half)));
+  const b = await write(collect(entries.slice(half)));
+  expect(existsSync(dir)).toBe(true);
+  return { files: a.files + b.files, bytes: a.bytes + b.bytes };
+}
+
+describe('native writer', () => {
+  it('is built wherever Node headers are installed (scripts/native.mjs, run by npm run build)', () => {
+    if (!NODE_HEADERS.some((h) => existsSync(h))) return; // no headers: the JavaScript writers do the work
+    expect(existsSync(join(ROOT, NATIVE_WRITER))).toBe(true);
+    expect(hasNativeWriter()).toBe(true);
+  });
+
+  it('writes the same tree as the JavaScript writer (paths, modes, bytes)', async () => {
+    if (!hasNativeWriter()) return;
+    await fc.assert(
+      fc.asyncProperty(treeArb, async (entries) => {
+        const js = writeJs(entries);
+        const dir = tempDir('native');
+        const w = new NativeDirWriter(dir, currentUmask());
+        const r = await writeWith((c) => w.write(c), entries, dir);
+        expect(r.files).toBe(entries.length);
+        expect(r.bytes).toBe(entries.reduce((n, e) => n + Buffer.byteLength(e.content), 0));
+        expect(hashTree(dir)).toBe(hashTree(js));
+      }),
+      { numRuns: 60 },
+    );
+  });
+
+  it('fails like Node: an existing file is EEXIST, a file where a directory should be is ENOTDIR; nothing is written after a failure', async () => {
+    if (!hasNativeWriter()) return;
+    const dir = tempDir('native-err');
+    writeFileSync(join(dir, 'taken'), 'x');
+    mkdirSync(join(dir, 'hosts'));
+    writeFileSync(join(dir, 'hosts', 'plain'), 'x');
+    const w = new NativeDirWriter(dir, currentUmask());
+    await expect(w.write(collect([{ path: 'taken', mode: 0o644, content: 'y' }]))).rejects.toMatchObject({
+      code: 'EEXIST',
+      message: `EEXIST: file already exists, open '${dir}/taken'`,
+    });
+    const w2 = new NativeDirWriter(dir, currentUmask());
+    await expect(w2.write(collect([{ path: 'hosts/plain/etc/x.conf', mode: 0o644, content: 'y' }]))).rejects.toMatchObject({ code: 'ENOTDIR' });
+    await expect(w2.write(collect([{ path: 'later.conf', mode: 0o644, content: 'y' }]))).rejects.toMatchObject({ code: 'ENOTDIR' });
+    expect(existsSync(join(dir, 'later.conf'))).toBe(false);
+  });
+
+  it('refuses a path outside the root before any system call', () => {
+    if (!hasNativeWriter()) return;
+    const dir = tempDir('native-rel');
+    const w = new NativeDirWriter(dir, currentUmask());
+    for (const path of ['../x', '/etc/x', 'a/./b', 'a//b', 'a/'])
+      expect(() => w.write(collect([{ path, mode: 0o644, content: 'y' }]))).toThrow(/refusing to write outside the output directory/);
+  });
+});
+
+describe('writer thread', () => {
+  it('writes the same tree as the JavaScript writer', async () => {
+    const script = writeWorkerScript();
+    expect(script, 'npm run build makes dist/render/write-worker.js').toBeDefined();
+    const entries = fc.sample(treeArb, { numRuns: 8, seed: 7 }).flat();
+    const unique = entries.filter((e, i) => entries.findIndex((o) => o.path === e.path || o.path.startsWith(`${e.path}/`) || e.path.startsWith(`${o.path}/`)) === i);
+    const js = writeJs(unique);
+    const dir = tempDir('thread');
+    const t = new WriteThread(script!, { root: dir, umask: currentUmask() });
+    try {
+      const r = await writeWith((c) => t.write(c), unique, dir);
+      expect(r.files).toBe(unique.length);
+      expect(hashTree(dir)).toBe(hashTree(js));
+      await expect(t.write(collect([unique[0]!]))).rejects.toMatchObject({ code: 'EEXIST' });
+    } finally {
+      await t.close();
+    }
+  });
+});
+
+describe('packageRoot', () => {
+  it('finds the package from src/, whatever the depth of the module', () => {
+    expect(packageRoot(import.meta.url)).toBe(ROOT);
+    expect(packageRoot(new URL('../src/cloud/shared/stack-input.ts', import.meta.url).href)).toBe(ROOT);
+  });
+});
