@@ -5,13 +5,16 @@
  * per-call cost of Node's fs bindings (each directory and file is one
  * mkdirat, or one openat, write and close, relative to the output root).
  *
- *   write(root, umask, paths, meta, data) -> Promise<[files, bytes]>
+ *   write(root, umask, paths, meta, data, stop) -> Promise<[files, bytes]>
  *     root   the output directory (it exists)
  *     umask  the process umask: a file whose mode it would change is fchmod'ed
- *     paths  the files' relative paths, each followed by "\0" (checked by the
- *            caller: no absolute paths, no "." or ".." parts)
+ *     paths  the files' relative paths, each followed by "\0"; a path that
+ *            is absolute or has an empty, "." or ".." part fails the batch
+ *            before anything is written
  *     meta   Uint32Array: mode and size of each file, in turn
  *     data   Uint8Array: the files' contents back to back
+ *     stop   Int32Array(1), one per writer: set by its first failed batch;
+ *            its later batches then write nothing
  *
  * Directories are made as needed (mode 0777 less the umask, as mkdir(2) does
  * for Node's mkdirSync), each once per batch; an existing one is fine. A file
@@ -27,6 +30,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -41,6 +45,8 @@ typedef struct {
   napi_deferred deferred;
   napi_ref meta_ref;
   napi_ref data_ref;
+  napi_ref stop_ref;
+  int32_t *stop;     /* the writer's stop flag: set by the first failure */
   char *root;
   char *paths;
   size_t paths_len;
@@ -151,9 +157,52 @@ static int make_dirs(batch_t *b, int rootfd, tracker_t *t, char *path, size_t le
   return 0;
 }
 
-static void execute(napi_env env, void *data) {
-  (void)env;
-  batch_t *b = data;
+/* A path the JavaScript writer would take: relative, no empty, "." or ".." part (src/sinks/dir.ts checkRel). */
+static int path_ok(const char *p, size_t len) {
+  if (len == 0 || p[0] == '/' || p[len - 1] == '/') return 0;
+  for (size_t i = 0; i < len;) {
+    size_t j = i;
+    while (j < len && p[j] != '/') j++;
+    size_t n = j - i;
+    if (n == 0 || (n == 1 && p[i] == '.') || (n == 2 && p[i] == '.' && p[i + 1] == '.')) return 0;
+    i = j + 1;
+  }
+  return 1;
+}
+
+/* Every path NUL-terminated and acceptable, as many as there are files, and the sizes within the data: checked before anything is written. */
+static int batch_ok(batch_t *b) {
+  char *p = b->paths;
+  char *end = b->paths + b->paths_len;
+  size_t total = 0;
+  for (size_t i = 0; i < b->count; i++) {
+    char *z = memchr(p, 0, (size_t)(end - p));
+    if (!z) {
+      b->err_detail = strdup("native writer: paths and sizes disagree");
+      return 0;
+    }
+    if (!path_ok(p, (size_t)(z - p))) {
+      size_t n = strlen("refusing to write outside the output directory: ") + (size_t)(z - p) + 1;
+      b->err_detail = malloc(n);
+      if (b->err_detail) snprintf(b->err_detail, n, "refusing to write outside the output directory: %s", p);
+      return 0;
+    }
+    total += b->meta[2 * i + 1];
+    p = z + 1;
+  }
+  if (p != end) {
+    b->err_detail = strdup("native writer: paths and sizes disagree");
+    return 0;
+  }
+  if (total > b->data_len) {
+    b->err_detail = strdup("native writer: sizes exceed the data");
+    return 0;
+  }
+  return 1;
+}
+
+static void write_all(batch_t *b) {
+  if (!batch_ok(b)) return;
   int rootfd = open(b->root, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (rootfd < 0) {
     fail(b, errno, "open", ".", 1);
@@ -167,18 +216,10 @@ static void execute(napi_env env, void *data) {
   size_t last_dir_len = (size_t)-1;
   const char *last_dir = NULL;
   for (size_t i = 0; i < b->count; i++) {
-    char *z = memchr(p, 0, (size_t)(end - p));
-    if (!z) {
-      b->err_detail = strdup("paths and sizes disagree");
-      break;
-    }
+    char *z = memchr(p, 0, (size_t)(end - p)); /* found: batch_ok checked every path */
     size_t plen = (size_t)(z - p);
     uint32_t mode = b->meta[2 * i];
     uint32_t size = b->meta[2 * i + 1];
-    if (off + size > b->data_len) {
-      b->err_detail = strdup("sizes exceed the data");
-      break;
-    }
     char *slash = NULL;
     for (char *c = z; c > p;)
       if (*--c == '/') {
@@ -228,6 +269,27 @@ static void execute(napi_env env, void *data) {
   close(rootfd);
 }
 
+/*
+ * One batch at a time in the whole process, in the order the pool takes them:
+ * batches queue here rather than wait for the JavaScript thread to start the
+ * next, and two threads never create files at once. After a batch of the
+ * same writer (the same stop flag) failed, the rest write nothing.
+ */
+static pthread_mutex_t one_writer = PTHREAD_MUTEX_INITIALIZER;
+
+static void execute(napi_env env, void *data) {
+  (void)env;
+  batch_t *b = data;
+  pthread_mutex_lock(&one_writer);
+  if (__atomic_load_n(b->stop, __ATOMIC_ACQUIRE)) {
+    b->err_detail = strdup("native writer: stopped, an earlier batch failed");
+  } else {
+    write_all(b);
+    if (b->err || b->err_detail) __atomic_store_n(b->stop, 1, __ATOMIC_RELEASE);
+  }
+  pthread_mutex_unlock(&one_writer);
+}
+
 static void complete(napi_env env, napi_status status, void *data) {
   batch_t *b = data;
   napi_value result;
@@ -247,7 +309,7 @@ static void complete(napi_env env, napi_status status, void *data) {
       snprintf(msg, sizeof msg, "%s: %s, %s '%s/%s'", name, uv_strerror(-b->err), b->op, b->root, b->err_path ? b->err_path : "");
       napi_create_string_utf8(env, name, NAPI_AUTO_LENGTH, &code);
     } else {
-      snprintf(msg, sizeof msg, "native writer: %s", b->err_detail ? b->err_detail : "the batch was cancelled");
+      snprintf(msg, sizeof msg, "%s", b->err_detail ? b->err_detail : "native writer: the batch was cancelled");
     }
     napi_create_string_utf8(env, msg, NAPI_AUTO_LENGTH, &message);
     napi_create_error(env, code, message, &error);
@@ -256,6 +318,7 @@ static void complete(napi_env env, napi_status status, void *data) {
   }
   napi_delete_reference(env, b->meta_ref);
   napi_delete_reference(env, b->data_ref);
+  napi_delete_reference(env, b->stop_ref);
   napi_delete_async_work(env, b->work);
   free(b->root);
   free(b->paths);
@@ -280,27 +343,31 @@ static napi_value throw_type(napi_env env, const char *msg) {
 }
 
 static napi_value write_batch(napi_env env, napi_callback_info info) {
-  size_t argc = 5;
-  napi_value argv[5];
+  size_t argc = 6;
+  napi_value argv[6];
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  if (argc != 5) return throw_type(env, "write(root, umask, paths, meta, data)");
+  if (argc != 6) return throw_type(env, "write(root, umask, paths, meta, data, stop)");
   batch_t *b = calloc(1, sizeof *b);
   if (!b) return throw_type(env, "out of memory");
   uint32_t umask;
   napi_typedarray_type mt, dt;
   size_t mlen, dlen;
   void *mdata, *ddata;
-  napi_value mbuf, dbuf;
-  size_t moff, doff;
+  napi_typedarray_type st;
+  size_t slen;
+  void *sdata;
+  napi_value mbuf, dbuf, sbuf;
+  size_t moff, doff, soff;
   b->root = string_arg(env, argv[0], NULL);
   b->paths = string_arg(env, argv[2], &b->paths_len);
   if (!b->root || !b->paths || napi_get_value_uint32(env, argv[1], &umask) != napi_ok ||
       napi_get_typedarray_info(env, argv[3], &mt, &mlen, &mdata, &mbuf, &moff) != napi_ok || mt != napi_uint32_array ||
-      napi_get_typedarray_info(env, argv[4], &dt, &dlen, &ddata, &dbuf, &doff) != napi_ok || dt != napi_uint8_array) {
+      napi_get_typedarray_info(env, argv[4], &dt, &dlen, &ddata, &dbuf, &doff) != napi_ok || dt != napi_uint8_array ||
+      napi_get_typedarray_info(env, argv[5], &st, &slen, &sdata, &sbuf, &soff) != napi_ok || st != napi_int32_array || slen != 1) {
     free(b->root);
     free(b->paths);
     free(b);
-    return throw_type(env, "write(root: string, umask: number, paths: string, meta: Uint32Array, data: Uint8Array)");
+    return throw_type(env, "write(root: string, umask: number, paths: string, meta: Uint32Array, data: Uint8Array, stop: Int32Array(1))");
   }
   b->umask = umask;
   b->meta = mdata;
@@ -309,6 +376,8 @@ static napi_value write_batch(napi_env env, napi_callback_info info) {
   b->data_len = dlen;
   napi_create_reference(env, argv[3], 1, &b->meta_ref);
   napi_create_reference(env, argv[4], 1, &b->data_ref);
+  b->stop = sdata;
+  napi_create_reference(env, argv[5], 1, &b->stop_ref);
   napi_value promise, name;
   napi_create_promise(env, &b->deferred, &promise);
   napi_create_string_utf8(env, "flat6.write", NAPI_AUTO_LENGTH, &name);

@@ -8,10 +8,11 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { packageRoot } from '../src/core/package-root.js';
-import { DirWriter, currentUmask } from '../src/sinks/dir.js';
+import { checkRel, DirWriter, currentUmask } from '../src/sinks/dir.js';
 import { hasNativeWriter, NativeDirWriter, NATIVE_WRITER } from '../src/sinks/native-writer.js';
 import { collect, type CollectedFiles } from '../src/render/units.js';
 import { WriteThread, writeWorkerScript } from '../src/render/write-thread.js';
@@ -113,12 +114,55 @@ describe('native writer', () => {
     expect(existsSync(join(dir, 'later.conf'))).toBe(false);
   });
 
-  it('refuses a path outside the root before any system call', () => {
+  it('stops a writer at its first failure: its batches still queued write nothing, another writer goes on', async () => {
+    if (!hasNativeWriter()) return;
+    const native = createRequire(import.meta.url)(join(ROOT, NATIVE_WRITER)) as {
+      write(root: string, umask: number, paths: string, meta: Uint32Array, data: Uint8Array, stop: Int32Array): Promise<[number, number]>;
+    };
+    const dir = tempDir('native-stop');
+    writeFileSync(join(dir, 'taken'), 'x');
+    const stop = new Int32Array(1);
+    const one = (path: string, s: Int32Array): Promise<[number, number]> => native.write(dir, currentUmask(), `${path}\0`, new Uint32Array([0o644, 1]), new Uint8Array([65]), s);
+    await expect(one('taken', stop)).rejects.toMatchObject({ code: 'EEXIST' });
+    expect(stop[0]).toBe(1);
+    await expect(one('after', stop)).rejects.toThrow('native writer: stopped, an earlier batch failed');
+    expect(existsSync(join(dir, 'after'))).toBe(false);
+    await expect(one('other', new Int32Array(1))).resolves.toEqual([1, 1]);
+    expect(existsSync(join(dir, 'other'))).toBe(true);
+    expect(() => native.write(dir, 0, 'x\0', new Uint32Array(2), new Uint8Array(0), new Int32Array(2))).toThrow(TypeError);
+  });
+
+  it('accepts exactly the paths the JavaScript writer accepts', async () => {
+    if (!hasNativeWriter()) return;
+    await fc.assert(
+      fc.asyncProperty(fc.string({ unit: fc.constantFrom('a', '.', '/', 'é'), minLength: 1, maxLength: 8 }), async (path) => {
+        let js = true;
+        try {
+          checkRel(path);
+        } catch {
+          js = false;
+        }
+        const dir = tempDir('native-path');
+        const native = await new NativeDirWriter(dir, currentUmask()).write(collect([{ path, mode: 0o644, content: 'y' }])).then(
+          () => true,
+          (e: unknown) => (e instanceof Error && e.message.startsWith('refusing to write outside') ? false : Promise.reject(e as Error)),
+        );
+        expect(native).toBe(js);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('refuses a path outside the root, or a unit with one, before writing anything', async () => {
     if (!hasNativeWriter()) return;
     const dir = tempDir('native-rel');
     const w = new NativeDirWriter(dir, currentUmask());
-    for (const path of ['../x', '/etc/x', 'a/./b', 'a//b', 'a/'])
-      expect(() => w.write(collect([{ path, mode: 0o644, content: 'y' }]))).toThrow(/refusing to write outside the output directory/);
+    for (const path of ['../x', '/etc/x', 'a/./b', 'a//b', 'a/', 'a/..', '.', ''])
+      await expect(new NativeDirWriter(dir, currentUmask()).write(collect([{ path: 'ok/first', mode: 0o644, content: 'y' }, { path, mode: 0o644, content: 'y' }]))).rejects.toThrow(
+        `refusing to write outside the output directory: ${path}`,
+      );
+    await expect(w.write(collect([{ path: 'a\0b', mode: 0o644, content: 'y' }]))).rejects.toThrow('native writer: paths and sizes disagree');
+    expect(readdirSync(dir)).toEqual([]);
   });
 });
 

@@ -33,14 +33,32 @@ export interface CollectedFiles {
   data: Uint8Array;
 }
 
-/** Pack files into one buffer of their own (not Node's shared pool), so it can be transferred rather than copied. */
+/** Bytes the last collected unit needed: the next one starts with room for a little more, so it rarely grows. */
+let lastCollected = 64 * 1024;
+
+/**
+ * Pack files into one buffer of their own (not Node's shared pool), so it can
+ * be transferred rather than copied. Each file is encoded as soon as it is
+ * rendered, so its string dies young instead of being kept (and promoted by
+ * the garbage collector) until the whole unit is rendered.
+ */
 export function collect(entries: Iterable<FileEntry>): CollectedFiles {
-  const list = [...entries];
-  const files = list.map((f) => ({ path: f.path, mode: f.mode, size: Buffer.byteLength(f.content) }));
-  const data = Buffer.allocUnsafeSlow(files.reduce((n, f) => n + f.size, 0));
+  const files: CollectedFiles['files'] = [];
+  let data = Buffer.allocUnsafeSlow(Math.ceil(lastCollected * 1.25));
   let off = 0;
-  for (const f of list) off += data.write(f.content, off);
-  return { files, data };
+  for (const f of entries) {
+    const room = off + f.content.length * 3; // UTF-8 takes at most 3 bytes per UTF-16 unit
+    if (room > data.length) {
+      const bigger = Buffer.allocUnsafeSlow(Math.max(room, data.length * 2));
+      data.copy(bigger, 0, 0, off);
+      data = bigger;
+    }
+    const size = data.write(f.content, off);
+    files.push({ path: f.path, mode: f.mode, size });
+    off += size;
+  }
+  lastCollected = Math.max(off, 1024);
+  return { files, data: data.subarray(0, off) };
 }
 
 export interface UnitTarget {
