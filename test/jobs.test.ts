@@ -10,7 +10,7 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { defaultJobs, PARALLEL_MIN_HOSTS, WRITER_MIN_HOSTS } from '../src/cli/commands/render.js';
-import { grouped } from '../src/render/output.js';
+import { grouped, progressReporter } from '../src/render/output.js';
 import { cleanupTempDirs, hashTree, renderStack, ROOT, stackText, writeStack } from './helpers.js';
 
 afterAll(cleanupTempDirs);
@@ -78,5 +78,19 @@ describe('progress figures', () => {
         expect(grouped(n)).toBe(n.toLocaleString('en-US'));
       }),
     );
+  });
+});
+
+describe('progress lines', () => {
+  it('say nothing for a render that ends within a second, then one line a second and the closing one', () => {
+    const lines: string[] = [];
+    const quick = progressReporter((l) => lines.push(l));
+    for (let h = 50; h <= 1000; h += 50) quick({ hosts: h, total: 1000, elapsed: h / 2000 });
+    expect(lines).toEqual([]);
+    const slow = progressReporter((l) => lines.push(l));
+    for (let h = 1; h <= 100; h++) slow({ hosts: h * 1000, total: 100_000, elapsed: h * 0.05 });
+    expect(lines).toHaveLength(5);
+    expect(lines[0]).toBe('render: 20000/100000 hosts (20%), 20,000 hosts/s, ETA 4s');
+    expect(lines.at(-1)).toBe('render: 100000/100000 hosts (100%), 20,000 hosts/s, ETA 0s');
   });
 });

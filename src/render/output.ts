@@ -139,6 +139,22 @@ async function renderArchivesParallel(units: Iterator<Unit>, target: UnitTarget,
   }
 }
 
+/**
+ * Progress for a person watching: nothing for a render that ends within a
+ * second; after that a line at most every second, and the closing line.
+ */
+export function progressReporter(write: (line: string) => void, everySeconds = 1): (p: Progress) => void {
+  let last = 0;
+  let shown = false;
+  return (p) => {
+    const final = p.hosts === p.total;
+    if (final ? !shown : p.elapsed - last < everySeconds) return;
+    last = p.elapsed;
+    shown = true;
+    write(progressLine(p));
+  };
+}
+
 /** 1234567 -> "1,234,567" (toLocaleString loads ICU's locale data: milliseconds on the first call). */
 export function grouped(n: number): string {
   const s = String(n);

@@ -7,7 +7,7 @@ import { isAbsolute, join, relative, resolve } from 'node:path';
 import { UsageError } from '../../core/diagnostics.js';
 import type { RenderContext } from '../../render/context.js';
 import { MODE_PRIVATE } from '../../render/files.js';
-import { progressLine, renderOutput, type Progress } from '../../render/output.js';
+import { progressReporter, renderOutput } from '../../render/output.js';
 import { chooseSecrets, secretsYaml } from '../../render/secrets.js';
 import { TemplateSet } from '../../render/templates.js';
 import { renderAddons } from '../../k8s/render.js';
@@ -57,13 +57,7 @@ export async function runRender(args: ParsedArgs, io: CliIO): Promise<number> {
 
   const total = only ? 1 : plan.nodeCount;
   const jobs = jobsArg ?? defaultJobs(format as OutputFormat, total, availableParallelism());
-  let shown = -1;
-  const progress = (p: Progress): void => {
-    const step = Math.floor((p.hosts / p.total) * 20);
-    if (total < 1000 || (step === shown && p.hosts !== p.total)) return;
-    shown = step;
-    io.stderr(`${progressLine(p)}\n`);
-  };
+  const progress = progressReporter((line) => io.stderr(`${line}\n`));
   const stage = openStage(outPath, sink);
   let r: { files: number; bytes: number; archives: number; carried: string[] };
   try {
