@@ -6,8 +6,9 @@
 // nor compiles their code: `flat6 --version` and a small render start about
 // 80 ms sooner. The cache is used only when it is newer than the bundle, and
 // V8 refuses one made by another Node version or with other flags; either
-// way the bundle is then compiled as usual. Without a bundle, or with
-// FLAT6_BUNDLE=0, the CLI runs from the modules in dist/cli.
+// way the bundle is then compiled as usual. Without a bundle, with one older
+// than dist/cli (tsc ran without the bundle step), or with FLAT6_BUNDLE=0,
+// the CLI runs from the modules in dist/cli.
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import Module, { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -22,6 +23,8 @@ function loadBundle() {
   if (process.env.FLAT6_BUNDLE === '0') return undefined;
   let source;
   try {
+    // a bundle older than the compiled modules (tsc ran, the bundle step did not) is stale: run the modules
+    if (statSync(bundle).mtimeMs < statSync(join(dist, 'cli', 'index.js')).mtimeMs) return undefined;
     source = readFileSync(bundle, 'utf8');
   } catch {
     return undefined;
