@@ -42,6 +42,18 @@ describe('CLI bundle', () => {
     expect(hashTree(join(cwd, 'a'))).toBe(hashTree(join(cwd, 'b')));
   });
 
+  it('runs render workers from the bundle and its code cache too, with the same archives', () => {
+    const cwd = tempDir('bundle-workers');
+    const run = (env: Record<string, string>, out: string): { status: number | null; stdout: string; stderr: string } =>
+      flat6(['render', '--stack', stackPath('multirack'), '--out', out, '--secrets', testSecretsFile(), '--format', 'tar', '--jobs', '2'], env, cwd);
+    const a = run({ FLAT6_SHOW_CODE_CACHE: '1' }, 'a');
+    const b = run({ FLAT6_BUNDLE: '0' }, 'b');
+    expect(a.status).toBe(0);
+    expect(b.status).toBe(0);
+    expect(a.stderr.match(/worker bundle .* code cache used/g)).toHaveLength(2);
+    expect(hashTree(join(cwd, 'a'))).toBe(hashTree(join(cwd, 'b')));
+  });
+
   it('reports a broken stack with the same diagnostics and exit status', () => {
     const cwd = tempDir('bundle-bad');
     const file = join(cwd, 'Pulumi.bad.yaml');

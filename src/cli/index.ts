@@ -23,6 +23,11 @@ registerCommand(diffCommand);
 
 export { run };
 
+/** A render worker thread's body, for bin/render-worker.cjs when it runs from the CLI bundle; loaded only there. */
+export async function runRenderWorker(): Promise<void> {
+  (await import('../render/worker-main.js')).runRenderWorker();
+}
+
 export async function main(argv = process.argv.slice(2)): Promise<void> {
   try {
     process.exitCode = await run(argv, processIO());

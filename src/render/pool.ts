@@ -53,11 +53,16 @@ export type WorkerReply =
   | { id: number; result: UnitResult; error?: undefined }
   | { id: number; result?: undefined; error: { kind: 'flat6'; message: string; diagnostics: Diagnostic[]; exitCode: 1 | 2 } | { kind: 'usage' | 'error'; message: string } };
 
-/** The compiled worker script, dist/render/worker.js, whether this module runs from src/, dist/ or the CLI bundle. */
+/**
+ * The worker's entry, bin/render-worker.cjs: it runs the worker from the CLI
+ * bundle, or from the compiled dist/render/worker.js, which must exist either
+ * way (whether this module runs from src/, dist/ or the bundle).
+ */
 export function workerScript(): string {
-  const built = join(packageRoot(import.meta.url), 'dist', 'render', 'worker.js');
+  const root = packageRoot(import.meta.url);
+  const built = join(root, 'dist', 'render', 'worker.js');
   if (!existsSync(built)) throw new UsageError(`parallel render needs the compiled worker ${built}: run npm run build, or pass --jobs 1`);
-  return built;
+  return join(root, 'bin', 'render-worker.cjs');
 }
 
 function errorOf(e: NonNullable<WorkerReply['error']>): Error {

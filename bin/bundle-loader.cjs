@@ -1,0 +1,52 @@
+// Runs the CLI bundle (dist/flat6.cjs, made by scripts/bundle.mjs) from V8's
+// compiled code for it (dist/flat6.cjs.v8cache): used by bin/flat6.js for the
+// CLI and by bin/render-worker.cjs for render worker threads. Run from that
+// cache, start-up neither resolves and reads some 250 modules nor compiles
+// their code. The cache is used only when it is newer than the bundle, and V8
+// refuses one made by another Node version or with other flags; either way
+// the bundle is then compiled as usual.
+'use strict';
+const { readFileSync, statSync, writeFileSync } = require('node:fs');
+const Module = require('node:module');
+const { join } = require('node:path');
+const { Script, constants } = require('node:vm');
+const { isMainThread } = require('node:worker_threads');
+
+const dist = join(__dirname, '..', 'dist');
+const bundle = join(dist, 'flat6.cjs');
+
+/**
+ * The bundle's exports, or undefined when there is none, when it is older than
+ * dist/cli (tsc ran, the bundle step did not: the modules are newer), or with
+ * FLAT6_BUNDLE=0. The caller then runs the modules in dist/.
+ */
+function loadBundle() {
+  if (process.env.FLAT6_BUNDLE === '0') return undefined;
+  let source;
+  try {
+    if (statSync(bundle).mtimeMs < statSync(join(dist, 'cli', 'index.js')).mtimeMs) return undefined;
+    source = readFileSync(bundle, 'utf8');
+  } catch {
+    return undefined;
+  }
+  const cacheFile = `${bundle}.v8cache`;
+  let cachedData;
+  try {
+    if (statSync(cacheFile).mtimeMs >= statSync(bundle).mtimeMs) cachedData = readFileSync(cacheFile);
+  } catch {
+    // no cache: compile as usual
+  }
+  const script = new Script(Module.wrap(source), { filename: bundle, cachedData, importModuleDynamically: constants.USE_MAIN_CONTEXT_DEFAULT_LOADER });
+  const module = { exports: {} };
+  script.runInThisContext()(module.exports, Module.createRequire(bundle), module, bundle, dist);
+  // scripts/bundle.mjs: keep the code compiled while this run executed (lazily compiled functions included)
+  const writeTo = process.env.FLAT6_WRITE_CODE_CACHE;
+  if (writeTo && isMainThread) process.once('beforeExit', () => writeFileSync(writeTo, script.createCachedData()));
+  if (process.env.FLAT6_SHOW_CODE_CACHE) {
+    const state = cachedData === undefined ? 'absent' : script.cachedDataRejected ? 'rejected' : 'used';
+    process.stderr.write(`flat6: ${isMainThread ? 'bundle' : 'worker bundle'} ${bundle}, code cache ${state}\n`);
+  }
+  return module.exports;
+}
+
+module.exports = { loadBundle };
