@@ -10,8 +10,12 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { defaultJobs, PARALLEL_MIN_HOSTS, WRITER_MIN_HOSTS } from '../src/cli/commands/render.js';
-import { grouped, progressReporter } from '../src/render/output.js';
-import { cleanupTempDirs, hashTree, renderStack, ROOT, stackText, writeStack } from './helpers.js';
+import { grouped, progressReporter, renderOutput } from '../src/render/output.js';
+import { createPlan } from '../src/plan/plan.js';
+import { TemplateSet } from '../src/render/templates.js';
+import { currentUmask } from '../src/sinks/dir.js';
+import { parseStack, stackData, stackFromData } from '../src/spec/load.js';
+import { cleanupTempDirs, hashTree, renderStack, ROOT, stackText, tempDir, TEST_SECRETS, writeStack } from './helpers.js';
 
 afterAll(cleanupTempDirs);
 
@@ -92,5 +96,29 @@ describe('progress lines', () => {
     expect(lines).toHaveLength(5);
     expect(lines[0]).toBe('render: 20000/100000 hosts (20%), 20,000 hosts/s, ETA 4s');
     expect(lines.at(-1)).toBe('render: 100000/100000 hosts (100%), 20,000 hosts/s, ETA 0s');
+  });
+});
+
+describe('render workers are handed the checked stack', () => {
+  it('a structured clone of the stack data plans the same cluster, and locates as the parsed stack does', () => {
+    const text = stackText('multirack');
+    const parsed = parseStack('Pulumi.handed.yaml', text);
+    const handed = stackFromData(structuredClone(stackData(parsed)));
+    expect(handed.spec).toEqual(parsed.spec);
+    expect(createPlan(handed).nodeCount).toBe(createPlan(parsed).nodeCount);
+    for (const path of ['network.nodes', 'racks', 'controlPlane.vip', 'no.such.field']) expect(handed.locate(path)).toEqual(parsed.locate(path));
+  });
+
+  it('workers never read the stack file: a stack with no file renders the same with 1, 2 and 3 threads', async () => {
+    const stack = parseStack('/nonexistent/Pulumi.nofile.yaml', stackText('multirack'));
+    const ctx = { plan: createPlan(stack), templates: new TemplateSet(), secrets: { ...TEST_SECRETS, caCertHashes: [TEST_SECRETS.caCertHash] } };
+    const trees: string[] = [];
+    for (const [format, jobs] of [['dir', 1], ['dir', 3], ['tar', 1], ['tar', 2]] as const) {
+      const root = tempDir('handed');
+      await renderOutput(ctx, root, { format, jobs, umask: currentUmask(), worker: { stack: stackData(stack), secrets: ctx.secrets } });
+      trees.push(hashTree(root));
+    }
+    expect(trees[1]).toBe(trees[0]);
+    expect(trees[3]).toBe(trees[2]);
   });
 });

@@ -10,6 +10,7 @@ import { getHeapStatistics } from 'node:v8';
 import { Worker } from 'node:worker_threads';
 import { Flat6Error, UsageError, type Diagnostic } from '../core/diagnostics.js';
 import { packageRoot } from '../core/package-root.js';
+import type { StackData } from '../spec/load.js';
 import type { Secrets } from './secrets.js';
 import type { OutputFormat, Unit, UnitResult } from './units.js';
 
@@ -31,8 +32,8 @@ export function workerOldGenerationMb(): number {
 }
 
 export interface WorkerInit {
-  stackFile: string;
-  stackShownAs: string;
+  /** the stack this thread loaded and checked: workers plan the same one, whatever happens to the file meanwhile */
+  stack: StackData;
   templates?: string;
   secrets: Secrets;
   root: string;

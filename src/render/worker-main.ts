@@ -1,13 +1,14 @@
 /**
  * Worker thread of a parallel render (src/render/pool.ts): plans the stack
- * itself, then renders the units it is sent, one at a time. A function rather
+ * it is handed (checked by the main thread: no reading, parsing or
+ * validating here), then renders the units it is sent, one at a time. A function rather
  * than a module's top level, so the CLI bundle carries it too
  * (bin/render-worker.cjs runs it from there; src/render/worker.ts from dist/).
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { Flat6Error, UsageError } from '../core/diagnostics.js';
 import { createPlan } from '../plan/plan.js';
-import { loadStack } from '../spec/load.js';
+import { stackFromData } from '../spec/load.js';
 import type { RenderContext } from './context.js';
 import type { WorkerInit, WorkerReply, WorkerRequest } from './pool.js';
 import { TemplateSet } from './templates.js';
@@ -24,7 +25,7 @@ export function runRenderWorker(): void {
   let ctx: RenderContext | undefined;
   let setupError: unknown;
   try {
-    const plan = createPlan(loadStack(init.stackFile, undefined, init.stackShownAs));
+    const plan = createPlan(stackFromData(init.stack));
     ctx = { plan, templates: new TemplateSet(init.templates), secrets: init.secrets };
   } catch (e) {
     setupError = e;

@@ -68,6 +68,26 @@ export interface LoadedStack {
   locate(path: string): SourceLocation | undefined;
   /** where a path inside another config key (e.g. flat6:aws) is written; `atKey` points at the key of the last segment */
   locateIn: (key: string, path: Path, atKey?: boolean) => SourceLocation | undefined;
+  /** the text the stack was parsed from */
+  source: string;
+}
+
+/** The plain-data part of a loaded stack: what a render worker thread is handed (a structured clone) instead of reading the file again. */
+export type StackData = Omit<LoadedStack, 'locate' | 'locateIn'>;
+
+export function stackData(s: LoadedStack): StackData {
+  return { file: s.file, stackName: s.stackName, spec: s.spec, raw: s.raw, config: s.config, source: s.source };
+}
+
+/**
+ * A loaded stack from handed data: the same checked spec, without reading,
+ * parsing or validating anything. Locations (for a diagnostic) come from
+ * parsing the same source again, on the first one asked for.
+ */
+export function stackFromData(d: StackData): LoadedStack {
+  let parsed: LoadedStack | undefined;
+  const full = (): LoadedStack => (parsed ??= parseStack(d.file, d.source));
+  return { ...d, locate: (path) => full().locate(path), locateIn: (key, path, atKey) => full().locateIn(key, path, atKey) };
 }
 
 /** Pulumi's rule for stack names; the name is also written into rendered comments. */
@@ -262,6 +282,7 @@ export function parseStack(file: string, source: string): LoadedStack {
     config: config as Record<string, unknown>,
     locate,
     locateIn,
+    source,
   };
 }
 

@@ -3,7 +3,7 @@
  * a staging directory, add the add-ons and secrets, and swap the tree in.
  */
 import { availableParallelism } from 'node:os';
-import { isAbsolute, join, relative, resolve } from 'node:path';
+import { join, resolve } from 'node:path';
 import { UsageError } from '../../core/diagnostics.js';
 import type { RenderContext } from '../../render/context.js';
 import { MODE_PRIVATE } from '../../render/files.js';
@@ -13,6 +13,7 @@ import { TemplateSet } from '../../render/templates.js';
 import { renderAddons } from '../../k8s/render.js';
 import type { OutputFormat } from '../../render/units.js';
 import { checkOutputTarget, currentUmask, DirWriter, openStage } from '../../sinks/dir.js';
+import { stackData } from '../../spec/load.js';
 import type { ParsedArgs } from '../main.js';
 import type { CliIO } from '../io.js';
 import { planFromArgs } from '../plan-args.js';
@@ -62,14 +63,13 @@ export async function runRender(args: ParsedArgs, io: CliIO): Promise<number> {
   let r: { files: number; bytes: number; archives: number; carried: string[] };
   try {
     const umask = currentUmask();
-    const rel = relative(io.cwd, file);
     const o = await renderOutput(ctx, stage.root, {
       format: format as OutputFormat,
       jobs,
       umask,
       only,
       progress,
-      worker: { stackFile: file, stackShownAs: rel && !rel.startsWith('..') && !isAbsolute(rel) ? rel : file, templates: ctx.templates.overlay, secrets: choice.secrets },
+      worker: { stack: stackData(stack), templates: ctx.templates.overlay, secrets: choice.secrets },
     });
     const aw = new DirWriter(stage.root, umask);
     for (const f of addons) stage.fsOp(() => aw.write(f.path, f.mode, f.content));
