@@ -5,7 +5,7 @@
  * per-call cost of Node's fs bindings (each directory and file is one
  * mkdirat, or one openat, write and close, relative to the output root).
  *
- *   write(root, umask, paths, meta, data, stop) -> Promise<[files, bytes]>
+ *   write(root, umask, paths, meta, data, stop, lane) -> Promise<[files, bytes]>
  *     root   the output directory (it exists)
  *     umask  the process umask: a file whose mode it would change is fchmod'ed
  *     paths  the files' relative paths, each followed by "\0"; a path that
@@ -15,6 +15,8 @@
  *     data   Uint8Array: the files' contents back to back
  *     stop   Int32Array(1), one per writer: set by its first failed batch;
  *            its later batches then write nothing
+ *     lane   0-3: batches of one lane are written one at a time in the
+ *            process, batches of different lanes side by side
  *
  * Directories are made as needed (mode 0777 less the umask, as mkdir(2) does
  * for Node's mkdirSync), each once per batch; an existing one is fine. A file
@@ -55,6 +57,7 @@ typedef struct {
   const uint8_t *data;
   size_t data_len;
   unsigned umask;
+  uint32_t lane;     /* batches of one lane are written one at a time */
   /* results */
   size_t files;
   double bytes;
@@ -270,24 +273,27 @@ static void write_all(batch_t *b) {
 }
 
 /*
- * One batch at a time in the whole process, in the order the pool takes them:
- * batches queue here rather than wait for the JavaScript thread to start the
- * next, and two threads never create files at once. After a batch of the
- * same writer (the same stop flag) failed, the rest write nothing.
+ * One batch at a time per lane in the whole process, in the order the pool
+ * takes them: batches queue here rather than wait for the JavaScript thread
+ * to start the next. The caller picks the lane: one lane (lane 0 only) means
+ * two threads never create files at once. After a batch of the same writer
+ * (the same stop flag) failed, the rest write nothing.
  */
-static pthread_mutex_t one_writer = PTHREAD_MUTEX_INITIALIZER;
+#define LANES 4
+static pthread_mutex_t lanes[LANES] = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_MUTEX_INITIALIZER, PTHREAD_MUTEX_INITIALIZER, PTHREAD_MUTEX_INITIALIZER};
 
 static void execute(napi_env env, void *data) {
   (void)env;
   batch_t *b = data;
-  pthread_mutex_lock(&one_writer);
+  pthread_mutex_t *one_writer = &lanes[b->lane];
+  pthread_mutex_lock(one_writer);
   if (__atomic_load_n(b->stop, __ATOMIC_ACQUIRE)) {
     b->err_detail = strdup("native writer: stopped, an earlier batch failed");
   } else {
     write_all(b);
     if (b->err || b->err_detail) __atomic_store_n(b->stop, 1, __ATOMIC_RELEASE);
   }
-  pthread_mutex_unlock(&one_writer);
+  pthread_mutex_unlock(one_writer);
 }
 
 static void complete(napi_env env, napi_status status, void *data) {
@@ -343,10 +349,10 @@ static napi_value throw_type(napi_env env, const char *msg) {
 }
 
 static napi_value write_batch(napi_env env, napi_callback_info info) {
-  size_t argc = 6;
-  napi_value argv[6];
+  size_t argc = 7;
+  napi_value argv[7];
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
-  if (argc != 6) return throw_type(env, "write(root, umask, paths, meta, data, stop)");
+  if (argc != 7) return throw_type(env, "write(root, umask, paths, meta, data, stop, lane)");
   batch_t *b = calloc(1, sizeof *b);
   if (!b) return throw_type(env, "out of memory");
   uint32_t umask;
@@ -361,13 +367,14 @@ static napi_value write_batch(napi_env env, napi_callback_info info) {
   b->root = string_arg(env, argv[0], NULL);
   b->paths = string_arg(env, argv[2], &b->paths_len);
   if (!b->root || !b->paths || napi_get_value_uint32(env, argv[1], &umask) != napi_ok ||
+      napi_get_value_uint32(env, argv[6], &b->lane) != napi_ok || b->lane >= LANES ||
       napi_get_typedarray_info(env, argv[3], &mt, &mlen, &mdata, &mbuf, &moff) != napi_ok || mt != napi_uint32_array ||
       napi_get_typedarray_info(env, argv[4], &dt, &dlen, &ddata, &dbuf, &doff) != napi_ok || dt != napi_uint8_array ||
       napi_get_typedarray_info(env, argv[5], &st, &slen, &sdata, &sbuf, &soff) != napi_ok || st != napi_int32_array || slen != 1) {
     free(b->root);
     free(b->paths);
     free(b);
-    return throw_type(env, "write(root: string, umask: number, paths: string, meta: Uint32Array, data: Uint8Array, stop: Int32Array(1))");
+    return throw_type(env, "write(root: string, umask: number, paths: string, meta: Uint32Array, data: Uint8Array, stop: Int32Array(1), lane: 0-3)");
   }
   b->umask = umask;
   b->meta = mdata;

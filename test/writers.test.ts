@@ -8,7 +8,7 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statfsSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { spawnSync } from 'node:child_process';
 import { dirname, join } from 'node:path';
@@ -17,6 +17,7 @@ import { checkRel, DirWriter, currentUmask } from '../src/sinks/dir.js';
 import { hasNativeWriter, NativeDirWriter, NATIVE_WRITER } from '../src/sinks/native-writer.js';
 import { collect, type CollectedFiles } from '../src/render/units.js';
 import { WriteThread, writeWorkerScript } from '../src/render/write-thread.js';
+import { writerLanes } from '../src/render/output.js';
 import { cleanupTempDirs, hashTree, ROOT, tempDir } from './helpers.js';
 
 afterAll(cleanupTempDirs);
@@ -67,10 +68,9 @@ function writeJs(entries: Entry[]): string {
 }
 
 async function writeWith(write: (c: CollectedFiles) => Promise<{ files: number; bytes: number }>, entries: Entry[], dir: string): Promise<{ files: number; bytes: number }> {
-  // two units, as a render hands over racks one by one
+  // two units handed over at once, as a render hands over racks while the writer works
   const half = Math.ceil(entries.length / 2);
-  const a = await write(collect(entries.slice(0, half)));
-  const b = await write(collect(entries.slice(half)));
+  const [a, b] = await Promise.all([write(collect(entries.slice(0, half))), write(collect(entries.slice(half)))]);
   expect(existsSync(dir)).toBe(true);
   return { files: a.files + b.files, bytes: a.bytes + b.bytes };
 }
@@ -86,13 +86,13 @@ describe('native writer', () => {
     expect(cc.status).toBe(0);
   });
 
-  it('writes the same tree as the JavaScript writer (paths, modes, bytes)', async () => {
+  it('writes the same tree as the JavaScript writer (paths, modes, bytes), with one lane or units side by side', async () => {
     if (!hasNativeWriter()) return;
     await fc.assert(
-      fc.asyncProperty(treeArb, async (entries) => {
+      fc.asyncProperty(treeArb, fc.integer({ min: 1, max: 4 }), async (entries, lanes) => {
         const js = writeJs(entries);
         const dir = tempDir('native');
-        const w = new NativeDirWriter(dir, currentUmask());
+        const w = new NativeDirWriter(dir, currentUmask(), lanes);
         const r = await writeWith((c) => w.write(c), entries, dir);
         expect(r.files).toBe(entries.length);
         expect(r.bytes).toBe(entries.reduce((n, e) => n + Buffer.byteLength(e.content), 0));
@@ -122,19 +122,19 @@ describe('native writer', () => {
   it('stops a writer at its first failure: its batches still queued write nothing, another writer goes on', async () => {
     if (!hasNativeWriter()) return;
     const native = createRequire(import.meta.url)(join(ROOT, NATIVE_WRITER)) as {
-      write(root: string, umask: number, paths: string, meta: Uint32Array, data: Uint8Array, stop: Int32Array): Promise<[number, number]>;
+      write(root: string, umask: number, paths: string, meta: Uint32Array, data: Uint8Array, stop: Int32Array, lane: number): Promise<[number, number]>;
     };
     const dir = tempDir('native-stop');
     writeFileSync(join(dir, 'taken'), 'x');
     const stop = new Int32Array(1);
-    const one = (path: string, s: Int32Array): Promise<[number, number]> => native.write(dir, currentUmask(), `${path}\0`, new Uint32Array([0o644, 1]), new Uint8Array([65]), s);
+    const one = (path: string, s: Int32Array): Promise<[number, number]> => native.write(dir, currentUmask(), `${path}\0`, new Uint32Array([0o644, 1]), new Uint8Array([65]), s, 0);
     await expect(one('taken', stop)).rejects.toMatchObject({ code: 'EEXIST' });
     expect(stop[0]).toBe(1);
     await expect(one('after', stop)).rejects.toThrow('native writer: stopped, an earlier batch failed');
     expect(existsSync(join(dir, 'after'))).toBe(false);
     await expect(one('other', new Int32Array(1))).resolves.toEqual([1, 1]);
     expect(existsSync(join(dir, 'other'))).toBe(true);
-    expect(() => native.write(dir, 0, 'x\0', new Uint32Array(2), new Uint8Array(0), new Int32Array(2))).toThrow(TypeError);
+    expect(() => native.write(dir, 0, 'x\0', new Uint32Array(2), new Uint8Array(0), new Int32Array(2), 0)).toThrow(TypeError);
   });
 
   it('accepts exactly the paths the JavaScript writer accepts', async () => {
@@ -188,6 +188,24 @@ describe('writer thread', () => {
     } finally {
       await t.close();
     }
+  });
+});
+
+describe('writer lanes', () => {
+  it('are two on tmpfs, one elsewhere', () => {
+    const TMPFS = 0x01021994;
+    if (existsSync('/dev/shm')) {
+      const shm = mkdtempSync('/dev/shm/flat6-lanes-');
+      try {
+        expect(writerLanes(shm)).toBe(statfsSync(shm).type === TMPFS ? 2 : 1);
+      } finally {
+        rmSync(shm, { recursive: true, force: true });
+      }
+    }
+    const disk = tempDir('lanes');
+    expect(writerLanes(disk)).toBe(statfsSync(disk).type === TMPFS ? 2 : 1);
+    expect(writerLanes('/nonexistent/dir')).toBe(1);
+    expect(() => new NativeDirWriter(tempDir('lanes'), 0o022, 5)).toThrow(/lanes takes 1 to 4/);
   });
 });
 

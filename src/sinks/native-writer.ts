@@ -13,9 +13,11 @@ import { packageRoot } from '../core/package-root.js';
 import type { CollectedFiles } from '../render/units.js';
 
 export const NATIVE_WRITER = join('dist', 'native', 'flat6_write.node');
+/** Lanes of the native writer (LANES in native/write.c). */
+export const MAX_LANES = 4;
 
 interface NativeModule {
-  write(root: string, umask: number, paths: string, meta: Uint32Array, data: Uint8Array, stop: Int32Array): Promise<[number, number]>;
+  write(root: string, umask: number, paths: string, meta: Uint32Array, data: Uint8Array, stop: Int32Array, lane: number): Promise<[number, number]>;
 }
 
 let loaded: NativeModule | null | undefined;
@@ -39,20 +41,25 @@ export function hasNativeWriter(): boolean {
 
 /**
  * Writes units under `root` with the native writer. Units are handed over as
- * they come and queue in the native code, which writes one at a time in the
- * whole process (two threads creating files at once cost 2-3x the time on
- * ext4 here); after a failed unit, the units still queued write nothing.
+ * they come and queue in the native code, which writes them one at a time
+ * per lane in the whole process; with one lane, one thread creates every
+ * file (two threads creating files at once cost 2-3x the time on ext4 here).
+ * After a failed unit, the units still queued write nothing.
  */
 export class NativeDirWriter {
   /** shared with the native code: set by the first failed unit */
   private readonly stop = new Int32Array(1);
   private failed?: Error;
   private readonly native: NativeModule;
+  private next = 0;
 
+  /** `lanes`: how many units may be written side by side (1: one thread creates every file). */
   constructor(
     private readonly root: string,
     private readonly umask: number,
+    private readonly lanes = 1,
   ) {
+    if (!Number.isInteger(lanes) || lanes < 1 || lanes > MAX_LANES) throw new Error(`lanes takes 1 to ${MAX_LANES}, not ${lanes}`);
     const n = nativeModule();
     if (!n) throw new Error(`no native writer in this build (${NATIVE_WRITER})`);
     this.native = n;
@@ -70,7 +77,7 @@ export class NativeDirWriter {
       meta[2 * i + 1] = f.size;
     }
     try {
-      const [files, bytes] = await this.native.write(this.root, this.umask, paths, meta, c.data, this.stop);
+      const [files, bytes] = await this.native.write(this.root, this.umask, paths, meta, c.data, this.stop, this.next++ % this.lanes);
       return { files, bytes };
     } catch (e) {
       this.failed ??= e instanceof Error ? e : new Error(String(e));
