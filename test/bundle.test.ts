@@ -7,7 +7,7 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { existsSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, utimesSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { cleanupTempDirs, hashTree, ROOT, stackPath, tempDir, testSecretsFile } from './helpers.js';
 
@@ -64,5 +64,51 @@ describe('CLI bundle', () => {
     expect(b.status).toBe(2);
     expect(a.stderr).toBe(b.stderr);
     expect(a.stderr).toContain('Pulumi.bad.yaml:');
+  });
+});
+
+describe('bundle loader (bin/bundle-loader.cjs), on a package of its own', () => {
+  /** A package with the loader, a two-line bundle and a dist/cli/index.js, with mtimes set per case. */
+  function fakePackage(): string {
+    const root = tempDir('loader');
+    mkdirSync(join(root, 'bin'));
+    mkdirSync(join(root, 'dist', 'cli'), { recursive: true });
+    copyFileSync(join(ROOT, 'bin', 'bundle-loader.cjs'), join(root, 'bin', 'bundle-loader.cjs'));
+    writeFileSync(join(root, 'dist', 'flat6.cjs'), "'use strict';\nmodule.exports = { from: 'bundle', file: __filename };\n");
+    writeFileSync(join(root, 'dist', 'cli', 'index.js'), '');
+    return root;
+  }
+  const at = (root: string, rel: string, seconds: number): void => utimesSync(join(root, rel), seconds, seconds);
+  function load(root: string, env: Record<string, string> = {}): { result: string; stderr: string } {
+    const r = spawnSync(process.execPath, ['-e', `const b = require(${JSON.stringify(join(root, 'bin', 'bundle-loader.cjs'))}).loadBundle(); process.stdout.write(b ? b.from : 'modules')`], {
+      env: { ...process.env, FLAT6_SHOW_CODE_CACHE: '1', ...env },
+      encoding: 'utf8',
+    });
+    expect(r.status).toBe(0);
+    return { result: r.stdout, stderr: r.stderr };
+  }
+
+  it('runs the bundle when it is at least as new as dist/cli, else the modules; FLAT6_BUNDLE=0 always the modules', () => {
+    const root = fakePackage();
+    at(root, 'dist/cli/index.js', 1_000);
+    at(root, 'dist/flat6.cjs', 2_000);
+    expect(load(root).result).toBe('bundle');
+    expect(load(root, { FLAT6_BUNDLE: '0' }).result).toBe('modules');
+    at(root, 'dist/cli/index.js', 3_000); // tsc ran after the bundle was made
+    expect(load(root).result).toBe('modules');
+  });
+
+  it('uses a code cache only when it is newer than the bundle, and survives one V8 refuses', () => {
+    const root = fakePackage();
+    at(root, 'dist/cli/index.js', 1_000);
+    at(root, 'dist/flat6.cjs', 2_000);
+    expect(load(root).stderr).toContain('code cache absent');
+    writeFileSync(join(root, 'dist', 'flat6.cjs.v8cache'), 'not a code cache');
+    at(root, 'dist/flat6.cjs.v8cache', 3_000);
+    const refused = load(root);
+    expect(refused.result).toBe('bundle');
+    expect(refused.stderr).toContain('code cache rejected');
+    at(root, 'dist/flat6.cjs.v8cache', 1_500); // older than the bundle: not even offered to V8
+    expect(load(root).stderr).toContain('code cache absent');
   });
 });
