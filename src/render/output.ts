@@ -119,9 +119,9 @@ export function writerLanes(root: string): number {
  * hand their files to it. The writer is the native one
  * (src/sinks/native-writer.ts, on a libuv pool thread) where the build has
  * it, else a writer thread (src/render/write-thread.ts). Only the writer
- * creates files: creating them from two threads at once cost 2-3x the time on
- * ext4 here (kernel contention). A build with neither renders on this thread
- * alone.
+ * creates files, one unit at a time except on tmpfs (writerLanes): creating
+ * them from two threads at once cost 2-3x the time on ext4 here (kernel
+ * contention). A build with neither renders on this thread alone.
  */
 async function renderDirParallel(ctx: RenderContext, units: Iterator<Unit>, target: UnitTarget, opts: OutputOptions, done: Done): Promise<void> {
   const native = hasNativeWriter() ? new NativeDirWriter(target.root, target.umask, writerLanes(target.root)) : undefined;
