@@ -12,28 +12,49 @@ const CHUNK = 1 << 16;
 
 const replacer = (_k: string, x: unknown): unknown => (typeof x === 'bigint' ? x.toString() : x);
 
-/** `v` as JSON.stringify(v, _, 2) writes it at nesting depth 2 (inside a top-level array). */
-function element(v: unknown): string {
-  return '    ' + JSON.stringify(v, replacer, 2).replace(/\n/g, '\n    ');
+/** JSON.stringify(v, _, 2), turning bigints into strings; the replacer (a call per value) only when there is one. */
+function stringify(v: unknown): string {
+  try {
+    return JSON.stringify(v, null, 2);
+  } catch (e) {
+    if (!(e instanceof TypeError)) throw e;
+    return JSON.stringify(v, replacer, 2);
+  }
 }
+
+/** Summaries stringified together: one call per batch rather than per element. */
+const BATCH = 256;
+/** What JSON.stringify({ x: [...] }, _, 2) writes around the elements, which it indents as they stand in the file (depth 2). */
+const OPEN = '{\n  "x": [\n';
+const CLOSE = '\n  ]\n}';
 
 function* array<T>(key: string, items: Iterable<T>, summary: (x: T) => unknown, last: boolean): Generator<string> {
   let buf = `  "${key}": [`;
   let first = true;
-  for (const x of items) {
-    buf += (first ? '\n' : ',\n') + element(summary(x));
+  let batch: unknown[] = [];
+  const flush = (): void => {
+    const text = stringify({ x: batch });
+    buf += (first ? '\n' : ',\n') + text.slice(OPEN.length, text.length - CLOSE.length);
     first = false;
-    if (buf.length >= CHUNK) {
-      yield buf;
-      buf = '';
+    batch = [];
+  };
+  for (const x of items) {
+    batch.push(summary(x));
+    if (batch.length === BATCH) {
+      flush();
+      if (buf.length >= CHUNK) {
+        yield buf;
+        buf = '';
+      }
     }
   }
+  if (batch.length > 0) flush();
   yield buf + (first ? ']' : '\n  ]') + (last ? '\n' : ',\n');
 }
 
 /** The plan as JSON text, in chunks; `only` scopes it to one node and its rack. */
 export function* planJsonChunks(plan: ClusterPlan, only?: NodePlan): Generator<string> {
-  const head = JSON.stringify({ ...clusterSummary(plan), scope: only ? { host: only.name } : 'cluster' }, replacer, 2);
+  const head = stringify({ ...clusterSummary(plan), scope: only ? { host: only.name } : 'cluster' });
   yield head.slice(0, -2) + ',\n';
   yield* array('racks', only ? [only.rack] : plan.racks(), rackSummary, false);
   yield* array('nodes', only ? [only] : plan.nodes(), nodeSummary, true);
