@@ -3,7 +3,7 @@
  * plan puts there (rack index from the high bits, slot from the offset), so a
  * host is known by its address whatever the cluster size.
  */
-import { containsAddress, parseAddress } from '../core/ip.js';
+import { containsAddress, parseAddress, type Prefix } from '../core/ip.js';
 import type { ClusterPlan, NodePlan } from '../plan/plan.js';
 
 /** An IPv6 source address as bigint; undefined for IPv4 (mapped or not), zoned or malformed text. */
@@ -50,22 +50,13 @@ export function hexGroups(t: string): bigint | undefined {
 
 /** The node whose planned address is `addr`, or undefined (outside the node range, an empty slot, a gateway, ...). */
 export function nodeByAddress(plan: ClusterPlan, addr: bigint): NodePlan | undefined {
-  if (plan.rackRange && plan.rackBlockLength !== undefined) {
-    // Rack layout: the rack block gives the rack; the node subnet is the block's first /rackSubnetLength.
-    if (!containsAddress(plan.rackRange, addr)) return undefined;
-    const blockBits = BigInt(128 - plan.rackBlockLength);
-    const rackIndex = (addr - plan.rackRange.base) >> blockBits;
-    if (rackIndex > BigInt(Number.MAX_SAFE_INTEGER)) return undefined;
-    const offset = addr - (plan.rackRange.base + (rackIndex << blockBits)) - BigInt(plan.spec.layout.hostOffset);
-    if (offset < 0n || offset >= BigInt(plan.spec.layout.slotsPerRack)) return undefined;
-    const node = plan.nodeAt(Number(rackIndex), Number(offset));
-    return node && node.address === addr ? node : undefined;
-  }
-  if (!containsAddress(plan.nodeRange, addr)) return undefined;
-  const rackBits = BigInt(128 - plan.rackSubnetLength);
-  const rackIndex = (addr - plan.nodeRange.base) >> rackBits;
+  // Rack layout: the rack block gives the rack (its node subnet is the block's first /rackSubnetLength); else the rack subnet does.
+  const [range, rackLength]: [Prefix, number] = plan.rackRange && plan.rackBlockLength !== undefined ? [plan.rackRange, plan.rackBlockLength] : [plan.nodeRange, plan.rackSubnetLength];
+  if (!containsAddress(range, addr)) return undefined;
+  const rackBits = BigInt(128 - rackLength);
+  const rackIndex = (addr - range.base) >> rackBits;
   if (rackIndex > BigInt(Number.MAX_SAFE_INTEGER)) return undefined;
-  const offset = addr - (plan.nodeRange.base + (rackIndex << rackBits)) - BigInt(plan.spec.layout.hostOffset);
+  const offset = addr - (range.base + (rackIndex << rackBits)) - BigInt(plan.spec.layout.hostOffset);
   if (offset < 0n || offset >= BigInt(plan.spec.layout.slotsPerRack)) return undefined;
   const node = plan.nodeAt(Number(rackIndex), Number(offset));
   return node && node.address === addr ? node : undefined;

@@ -3,7 +3,7 @@
  * pod and node ranges hold every rack index in use. O(1): the highest rack
  * index stands for all racks.
  */
-import { containsPrefix, formatPrefix, reservedAnycastTop, subnetCount } from '../../core/ip.js';
+import { containsPrefix, formatPrefix, netmask, reservedAnycastTop, subnetCount } from '../../core/ip.js';
 import type { CheckContext } from './context.js';
 
 /** slotsPerRack is a power of two (the rack pod block is podPrefixLength - log2(slotsPerRack)). */
@@ -43,7 +43,7 @@ export function checkPodCapacity(c: CheckContext): void {
       'POD_CAPACITY',
       'network.pods',
       `pod range ${formatPrefix(podRange)} holds ${racksFit} rack blocks of /${rackPodLength} (${slotsPerRack} x /${ppl}); the stack needs ${maxRackIndex + 1} racks (${BigInt(maxRackIndex + 1) * BigInt(slotsPerRack)} node prefixes)`,
-      `widen network.pods to a /${need} (e.g. ${formatPrefix({ base: podRange.base & ~((1n << BigInt(128 - need)) - 1n), length: need })}), use fewer slotsPerRack, or a longer podPrefixLength`,
+      `widen network.pods to a /${need} (e.g. ${formatPrefix({ base: podRange.base & netmask(need), length: need })}), use fewer slotsPerRack, or a longer podPrefixLength`,
     );
   }
 }
@@ -109,7 +109,7 @@ export function checkRackLayout(c: CheckContext): void {
       'RACK_LAYOUT',
       'network.racks',
       `rack range ${formatPrefix(rackRange)} holds ${fit} rack blocks of /${L}; the stack needs ${maxRackIndex + 1} racks`,
-      `widen network.racks to a /${need} (e.g. ${formatPrefix({ base: rackRange.base & ~((1n << BigInt(128 - need)) - 1n), length: need })})`,
+      `widen network.racks to a /${need} (e.g. ${formatPrefix({ base: rackRange.base & netmask(need), length: need })})`,
     );
   }
   for (const [path, name, range] of [
