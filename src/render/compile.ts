@@ -68,6 +68,16 @@ function unsupported(): never {
 const BLOCKS = new Set(['if', 'unless', 'each']);
 const ARITY: Record<string, number> = { json: 1, eq: 2, flat6token: 4 };
 
+/** The helper a mustache, sub-expression or block calls, and its parameters: one plain name and no hash, else outside the subset. */
+function callOf(s: Node): { name: string; params: Node[] } {
+  const path = s['path'] as Node;
+  if (s['hash'] || path.type !== 'PathExpression' || path['data'] || path['depth'] !== 0) unsupported();
+  const parts = path['parts'] as string[];
+  const name = parts[0];
+  if (parts.length !== 1 || name === undefined) unsupported();
+  return { name, params: (s['params'] as Node[] | undefined) ?? [] };
+}
+
 /**
  * A program (the template, or a block's body or else part) as Handlebars
  * compiles it: `deep` when it or a program inside it uses ../, and only then
@@ -127,12 +137,8 @@ class Compiler {
   }
 
   private helperCall(s: Node): Value {
-    const path = s['path'] as Node;
-    const params = (s['params'] as Node[] | undefined) ?? [];
-    if (s['hash'] || path.type !== 'PathExpression' || path['data'] || path['depth'] !== 0) unsupported();
-    const parts = path['parts'] as string[];
-    const name = parts[0];
-    if (parts.length !== 1 || name === undefined || ARITY[name] !== params.length || !hasOwn(this.helpers, name)) unsupported();
+    const { name, params } = callOf(s);
+    if (ARITY[name] !== params.length || !hasOwn(this.helpers, name)) unsupported();
     const fn = this.helpers[name as keyof Helpers];
     const args = params.map((p) => this.value(p));
     if (args.length === 1) {
@@ -157,12 +163,8 @@ class Compiler {
   }
 
   private block(s: Node): Emit {
-    const path = s['path'] as Node;
-    const params = (s['params'] as Node[] | undefined) ?? [];
-    if (s['hash'] || path.type !== 'PathExpression' || path['data'] || path['depth'] !== 0 || params.length !== 1) unsupported();
-    const parts = path['parts'] as string[];
-    const name = parts[0];
-    if (parts.length !== 1 || name === undefined || !BLOCKS.has(name)) unsupported();
+    const { name, params } = callOf(s);
+    if (params.length !== 1 || !BLOCKS.has(name)) unsupported();
     const cond = this.value(params[0]!);
     const fn = this.program(s['program']);
     const inverse = this.program(s['inverse']);
