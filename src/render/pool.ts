@@ -11,6 +11,7 @@ import { Worker } from 'node:worker_threads';
 import { Flat6Error, UsageError, type Diagnostic } from '../core/diagnostics.js';
 import { packageRoot } from '../core/package-root.js';
 import type { StackData } from '../spec/load.js';
+import { Replies } from './replies.js';
 import type { Secrets } from './secrets.js';
 import type { OutputFormat, Unit, UnitResult } from './units.js';
 
@@ -79,9 +80,7 @@ function errorOf(e: NonNullable<WorkerReply['error']>): Error {
  */
 export class RenderPool {
   private readonly workers: Worker[] = [];
-  private readonly pending = new Map<number, { resolve: (r: UnitResult) => void; reject: (e: Error) => void }>();
-  private nextId = 0;
-  private failed?: Error;
+  private readonly replies = new Replies<UnitResult>();
 
   constructor(size: number, init: WorkerInit) {
     const script = workerScript();
@@ -89,19 +88,14 @@ export class RenderPool {
     for (let i = 0; i < size; i++) {
       // A small young generation and a bounded old one keep each worker's heap (and the process's peak RSS) down.
       const w = new Worker(script, { workerData: init, resourceLimits: { maxYoungGenerationSizeMb: YOUNG_GENERATION_MB, maxOldGenerationSizeMb: oldMb } });
-      w.on('message', (m: WorkerReply) => {
-        const p = this.pending.get(m.id);
-        this.pending.delete(m.id);
-        if (m.error) p?.reject(errorOf(m.error));
-        else p?.resolve(m.result);
-      });
+      w.on('message', (m: WorkerReply) => this.replies.settle(m.id, m.error ? { error: errorOf(m.error) } : { result: m.result }));
       w.on('error', (e: NodeJS.ErrnoException) => {
         // The bound is the plan's size plus room for one unit; reaching it means a unit needed more than that.
-        if (e.code === 'ERR_WORKER_OUT_OF_MEMORY') this.fail(new UsageError(`a render worker ran out of memory (old generation limit ${oldMb} MB: this stack's plan plus ${OLD_GENERATION_HEADROOM_MB} MB); render with --jobs 1, which has no such limit`));
-        else this.fail(e);
+        if (e.code === 'ERR_WORKER_OUT_OF_MEMORY') this.replies.fail(new UsageError(`a render worker ran out of memory (old generation limit ${oldMb} MB: this stack's plan plus ${OLD_GENERATION_HEADROOM_MB} MB); render with --jobs 1, which has no such limit`));
+        else this.replies.fail(e);
       });
       w.on('exit', (code) => {
-        if (code !== 0) this.fail(new Error(`render worker exited with status ${code}`));
+        if (code !== 0) this.replies.fail(new Error(`render worker exited with status ${code}`));
       });
       this.workers.push(w);
     }
@@ -111,19 +105,9 @@ export class RenderPool {
     return this.workers.length;
   }
 
-  private fail(e: Error): void {
-    this.failed ??= e;
-    for (const p of this.pending.values()) p.reject(e);
-    this.pending.clear();
-  }
-
   /** Render `unit` on worker `index` (one unit at a time per worker). */
   run(index: number, unit: Unit): Promise<UnitResult> {
-    if (this.failed) return Promise.reject(this.failed);
-    const id = this.nextId++;
-    const p = new Promise<UnitResult>((resolve, reject) => this.pending.set(id, { resolve, reject }));
-    this.workers[index]!.postMessage({ id, unit } satisfies WorkerRequest);
-    return p;
+    return this.replies.request((id) => this.workers[index]!.postMessage({ id, unit } satisfies WorkerRequest));
   }
 
   async close(): Promise<void> {

@@ -10,6 +10,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { Worker } from 'node:worker_threads';
 import { packageRoot } from '../core/package-root.js';
+import { Replies } from './replies.js';
 import type { CollectedFiles } from './units.js';
 
 export interface WriteInit {
@@ -31,42 +32,22 @@ export function writeWorkerScript(): string | undefined {
 
 export class WriteThread {
   private readonly worker: Worker;
-  private readonly pending = new Map<number, { resolve: (r: { files: number; bytes: number }) => void; reject: (e: Error) => void }>();
-  private nextId = 0;
-  private failed?: Error;
+  private readonly replies = new Replies<{ files: number; bytes: number }>();
 
   constructor(script: string, init: WriteInit) {
     this.worker = new Worker(script, { workerData: init });
-    this.worker.on('message', (m: WriteReply) => {
-      const p = this.pending.get(m.id);
-      this.pending.delete(m.id);
-      if (m.error) p?.reject(Object.assign(new Error(m.error.message), m.error.code === undefined ? {} : { code: m.error.code }));
-      else p?.resolve({ files: m.files, bytes: m.bytes });
-    });
-    this.worker.on('error', (e) => this.fail(e));
+    this.worker.on('message', (m: WriteReply) =>
+      this.replies.settle(m.id, m.error ? { error: Object.assign(new Error(m.error.message), m.error.code === undefined ? {} : { code: m.error.code }) } : { result: { files: m.files, bytes: m.bytes } }),
+    );
+    this.worker.on('error', (e) => this.replies.fail(e));
     this.worker.on('exit', (code) => {
-      if (code !== 0) this.fail(new Error(`writer thread exited with status ${code}`));
+      if (code !== 0) this.replies.fail(new Error(`writer thread exited with status ${code}`));
     });
-  }
-
-  /** Units handed over and not yet written. */
-  get inFlight(): number {
-    return this.pending.size;
-  }
-
-  private fail(e: Error): void {
-    this.failed ??= e;
-    for (const p of this.pending.values()) p.reject(e);
-    this.pending.clear();
   }
 
   /** Write `c` (its buffer is transferred: `c.data` is unusable afterwards); settles when its files exist. */
   write(c: CollectedFiles): Promise<{ files: number; bytes: number }> {
-    if (this.failed) return Promise.reject(this.failed);
-    const id = this.nextId++;
-    const p = new Promise<{ files: number; bytes: number }>((resolve, reject) => this.pending.set(id, { resolve, reject }));
-    this.worker.postMessage({ id, files: c.files, data: c.data } satisfies WriteRequest, [c.data.buffer as ArrayBuffer]);
-    return p;
+    return this.replies.request((id) => this.worker.postMessage({ id, files: c.files, data: c.data } satisfies WriteRequest, [c.data.buffer as ArrayBuffer]));
   }
 
   async close(): Promise<void> {
