@@ -70,7 +70,7 @@ export async function renderOutput(ctx: RenderContext, root: string, opts: Outpu
   const target = { root, format: opts.format, umask: opts.umask, only: opts.only };
   const units = unitsOf(ctx, opts.only, opts.format !== 'dir' && opts.jobs > 1);
   if (opts.jobs <= 1) {
-    for (const u of units) done(u, await renderUnit(ctx, u, target));
+    await renderHere(ctx, units, target, done);
     return sum;
   }
   if (opts.format === 'dir') await renderDirParallel(ctx, units, target, opts, done);
@@ -79,6 +79,11 @@ export async function renderOutput(ctx: RenderContext, root: string, opts: Outpu
 }
 
 type Done = (u: Unit, r: UnitResult) => void;
+
+/** Every unit rendered and written on this thread, one after another. */
+async function renderHere(ctx: RenderContext, units: Iterable<Unit>, target: UnitTarget, done: Done): Promise<void> {
+  for (const u of units) done(u, await renderUnit(ctx, u, target));
+}
 
 interface Lane {
   take: (u: Unit) => Promise<UnitResult>;
@@ -130,15 +135,12 @@ export function writerLanes(root: string): number {
  * them from two threads at once cost 2-3x the time on ext4 here (kernel
  * contention). A build with neither renders on this thread alone.
  */
-async function renderDirParallel(ctx: RenderContext, units: Iterator<Unit>, target: UnitTarget, opts: OutputOptions, done: Done): Promise<void> {
+async function renderDirParallel(ctx: RenderContext, units: Generator<Unit>, target: UnitTarget, opts: OutputOptions, done: Done): Promise<void> {
   const native = hasNativeWriter() ? new NativeDirWriter(target.root, target.umask, writerLanes(target.root)) : undefined;
   const script = native ? undefined : writeWorkerScript();
   const thread = script === undefined ? undefined : new WriteThread(script, { root: target.root, umask: target.umask });
   const writer = native ?? thread;
-  if (!writer) {
-    for (let n = units.next(); !n.done; n = units.next()) done(n.value, await renderUnit(ctx, n.value, target));
-    return;
-  }
+  if (!writer) return renderHere(ctx, units, target, done);
   const pool = opts.jobs > 2 ? new RenderPool(opts.jobs - 2, { ...opts.worker, root: target.root, format: 'dir', umask: target.umask, only: opts.only?.name, collect: true }) : undefined;
   const write = async (r: UnitResult): Promise<UnitResult> => (r.collected ? { ...(await writer.write(r.collected)), hosts: r.hosts } : r);
   // Three lanes on this thread: up to three rendered units wait for the writer, so it never idles and memory stays bounded.
