@@ -12,8 +12,8 @@ const CHUNK = 1 << 16;
 
 const replacer = (_k: string, x: unknown): unknown => (typeof x === 'bigint' ? x.toString() : x);
 
-/** JSON.stringify(v, _, 2), turning bigints into strings; the replacer (a call per value) only when there is one. */
-function stringify(v: unknown): string {
+/** JSON.stringify(v, _, 2), turning bigints into strings; the replacer (a call per value) only when there is one. stableJson (render.ts) writes with it too. */
+export function stringify(v: unknown): string {
   try {
     return JSON.stringify(v, null, 2);
   } catch (e) {

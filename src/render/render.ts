@@ -6,7 +6,7 @@ import type { NodePlan } from '../plan/plan.js';
 import type { RenderContext } from './context.js';
 import { hostFacts } from './facts.js';
 import { MODE_PUBLIC, type FileEntry, type TreeEntry } from './files.js';
-import { planJsonChunks } from './plan-json.js';
+import { planJsonChunks, stringify } from './plan-json.js';
 import { CLUSTER_RENDERERS, HOST_RENDERERS } from './registry.js';
 
 /** Files of one host, paths relative to the host's root (etc/...): what `flat6 serve` hands the host. */
@@ -27,7 +27,7 @@ export function renderHost(ctx: RenderContext, node: NodePlan): FileEntry[] {
 
 /** Stable JSON: keys in insertion order from our own builders, two-space indent, trailing newline. */
 export function stableJson(v: unknown): string {
-  return JSON.stringify(v, (_k, x: unknown) => (typeof x === 'bigint' ? x.toString() : x), 2) + '\n';
+  return stringify(v) + '\n';
 }
 
 export interface RenderOptions {
