@@ -62,6 +62,6 @@ export const cniRenderer: HostRenderer = {
       rangeStart: a.rangeStart,
       rangeEnd: a.rangeEnd,
     };
-    return [{ path: CNI_CONFLIST_PATH, mode: MODE_PUBLIC, content: ctx.templates.render('cni/10-flat6.conflist.hbs', c) }];
+    return [ctx.templates.file(CNI_CONFLIST_PATH, MODE_PUBLIC, 'cni/10-flat6.conflist.hbs', c)];
   },
 };

@@ -17,6 +17,8 @@
  * random templates and contexts.
  */
 
+import { lit, TextOut, type Lit, type Out } from './out.js';
+
 /** The helpers a compiled template may call, by name. */
 export type Helpers = Readonly<Record<'json' | 'eq' | 'flat6token', (...args: unknown[]) => unknown>>;
 
@@ -28,8 +30,11 @@ interface Frame {
 }
 
 type Value = (f: Frame) => unknown;
-type Emit = (f: Frame) => string;
+/** Writes a program's text for a frame. */
+type Emit = (f: Frame, o: Out) => void;
 type Part = string | Emit;
+
+const NOTHING: Emit = () => undefined;
 
 interface Node {
   type: string;
@@ -94,7 +99,7 @@ class Compiler {
 
   /** Compile a program; `scope` receives whether it is deep once it is compiled. */
   program(node: unknown, scope: Scope = { deep: false }): Emit {
-    if (node === undefined || node === null) return () => '';
+    if (node === undefined || node === null) return NOTHING;
     const p = node as Node;
     if (p.type !== 'Program' || (Array.isArray(p['blockParams']) && p['blockParams'].length > 0)) unsupported();
     const parent = this.scopes[this.scopes.length - 1];
@@ -109,15 +114,19 @@ class Compiler {
     }
     this.scopes.pop();
     if (parent && scope.deep) parent.deep = true;
-    if (parts.length === 0) return () => '';
-    if (parts.length === 1) {
-      const only = parts[0]!;
-      return typeof only === 'string' ? () => only : only;
+    if (parts.length === 0) return NOTHING;
+    // fixed text is encoded once, here
+    const emits: Array<Lit | Emit> = parts.map((p) => (typeof p === 'string' ? lit(p) : p));
+    if (emits.length === 1) {
+      const only = emits[0]!;
+      return typeof only === 'function' ? only : (_f, o) => o.lit(only);
     }
-    return (f) => {
-      let out = '';
-      for (const part of parts) out += typeof part === 'string' ? part : part(f);
-      return out;
+    return (f, o) => {
+      for (let i = 0; i < emits.length; i++) {
+        const e = emits[i]!;
+        if (typeof e === 'function') e(f, o);
+        else o.lit(e);
+      }
     };
   }
 
@@ -159,7 +168,7 @@ class Compiler {
     // A mustache without parameters is either a guarded {{x}} (rewritten before this) or a triple-stash lookup: Handlebars resolves the latter.
     if (((s['params'] as unknown[] | undefined) ?? []).length === 0) unsupported();
     const call = this.helperCall(s);
-    return (f) => text(call(f));
+    return (f, o) => o.str(text(call(f)));
   }
 
   private block(s: Node): Emit {
@@ -176,16 +185,16 @@ class Compiler {
     if (name === 'if' || name === 'unless') {
       const yes = name === 'if' ? fn : inverse;
       const no = name === 'if' ? inverse : fn;
-      return (f) => {
+      return (f, o) => {
         const branch = truthy(cond(f)) ? yes : no;
         const ctx = self(f);
         // Same context and no enclosing contexts to hand on: the body's frame is this one.
-        return ctx === f.ctx && !usesDepths() ? branch(f.depths === undefined ? f : { ctx, depths: undefined, data: f.data }) : branch(enter(f, ctx, f.data, usesDepths()));
+        if (ctx === f.ctx && !usesDepths()) branch(f.depths === undefined ? f : { ctx, depths: undefined, data: f.data }, o);
+        else branch(enter(f, ctx, f.data, usesDepths()), o);
       };
     }
-    return (f) => {
+    return (f, o) => {
       let context = cond(f);
-      let out = '';
       let i = 0;
       const data: Record<string, unknown> | undefined = f.data === undefined ? undefined : { ...f.data, _parent: f.data };
       const step = (item: unknown, key: string | number, index: number, last: boolean): void => {
@@ -195,7 +204,7 @@ class Compiler {
           data['first'] = index === 0;
           data['last'] = last;
         }
-        out += fn(enter(f, item, data, usesDepths()));
+        fn(enter(f, item, data, usesDepths()), o);
       };
       if (context !== null && typeof context === 'object') {
         if (!Array.isArray(context) && typeof (context as { [Symbol.iterator]?: unknown })[Symbol.iterator] === 'function') context = [...(context as Iterable<unknown>)];
@@ -213,7 +222,8 @@ class Compiler {
           if (prior !== undefined) step(obj[prior], prior, i - 1, true);
         }
       }
-      return i === 0 ? inverse(enter(f, self(f), f.data, usesDepths())) : out;
+      // nothing was written when nothing was iterated
+      if (i === 0) inverse(enter(f, self(f), f.data, usesDepths()), o);
     };
   }
 
@@ -271,11 +281,24 @@ function enter(f: Frame, ctx: unknown, data: Record<string, unknown> | undefined
   return { ctx, depths: push ? [ctx, ...f.depths] : f.depths, data };
 }
 
+/** A compiled template: its text for a context, or written into an Out. */
+export interface Template {
+  (context: unknown): string;
+  into(context: unknown, out: Out): void;
+}
+
+/** A template whose text some other function makes (Handlebars' own compile): `into` writes that text. */
+export function textTemplate(render: (context: unknown) => string): Template {
+  const t = ((context: unknown) => render(context)) as Template;
+  t.into = (context, out) => out.str(render(context));
+  return t;
+}
+
 /**
  * Compile a Handlebars Program AST (after Handlebars' whitespace control) with
  * `helpers`; undefined when the template leaves the subset.
  */
-export function compileSubset(ast: unknown, helpers: Helpers): ((context: unknown) => string) | undefined {
+export function compileSubset(ast: unknown, helpers: Helpers): Template | undefined {
   const c = new Compiler(helpers);
   const scope: Scope = { deep: false };
   let main: Emit;
@@ -287,5 +310,12 @@ export function compileSubset(ast: unknown, helpers: Helpers): ((context: unknow
   }
   const { usesData } = c;
   const deep = scope.deep;
-  return (context) => main({ ctx: context, depths: deep ? [context] : undefined, data: usesData ? { root: context } : undefined });
+  const into = (context: unknown, out: Out): void => main({ ctx: context, depths: deep ? [context] : undefined, data: usesData ? { root: context } : undefined }, out);
+  const t = ((context: unknown) => {
+    const out = new TextOut();
+    into(context, out);
+    return out.s;
+  }) as Template;
+  t.into = into;
+  return t;
 }

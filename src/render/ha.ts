@@ -102,9 +102,9 @@ export const haRenderer: HostRenderer = {
       backends: cps.map((n) => ({ name: n.name, endpoint: hostPort(n.address, plan.apiServerPort) })),
     };
     return [
-      { path: KEEPALIVED_CONF, mode: MODE_PUBLIC, content: ctx.templates.render('keepalived/keepalived.conf.hbs', c) },
-      { path: CHECK_SCRIPT, mode: MODE_EXEC, content: ctx.templates.render('keepalived/check_apiserver.sh.hbs', c) },
-      { path: HAPROXY_CFG, mode: MODE_PUBLIC, content: ctx.templates.render('haproxy/haproxy.cfg.hbs', c) },
+      ctx.templates.file(KEEPALIVED_CONF, MODE_PUBLIC, 'keepalived/keepalived.conf.hbs', c),
+      ctx.templates.file(CHECK_SCRIPT, MODE_EXEC, 'keepalived/check_apiserver.sh.hbs', c),
+      ctx.templates.file(HAPROXY_CFG, MODE_PUBLIC, 'haproxy/haproxy.cfg.hbs', c),
     ];
   },
 };

@@ -42,8 +42,8 @@ export const sysctlRenderer: HostRenderer = {
   render(ctx, node): FileEntry[] {
     const c = { host: node.name, rack: node.rack.name, slot: node.slot, stack: ctx.plan.stackName, cluster: ctx.plan.name, acceptRA: false, uplinkDadKey: interfaceSysctlKey(node.interface, 'accept_dad') };
     return [
-      { path: 'etc/sysctl.d/99-flat6.conf', mode: MODE_PUBLIC, content: ctx.templates.render('sysctl/99-flat6.conf.hbs', c) },
-      { path: 'etc/modules-load.d/flat6.conf', mode: MODE_PUBLIC, content: ctx.templates.render('sysctl/modules-load.conf.hbs', c) },
+      ctx.templates.file('etc/sysctl.d/99-flat6.conf', MODE_PUBLIC, 'sysctl/99-flat6.conf.hbs', c),
+      ctx.templates.file('etc/modules-load.d/flat6.conf', MODE_PUBLIC, 'sysctl/modules-load.conf.hbs', c),
     ];
   },
 };
@@ -65,7 +65,7 @@ export const netplanRenderer: HostRenderer = {
       gateway: facts.gateway,
       dns: facts.cluster.dns,
     };
-    return [{ path: 'etc/netplan/60-flat6.yaml', mode: MODE_PRIVATE, content: ctx.templates.render('netplan/60-flat6.yaml.hbs', c) }];
+    return [ctx.templates.file('etc/netplan/60-flat6.yaml', MODE_PRIVATE, 'netplan/60-flat6.yaml.hbs', c)];
   },
 };
 
@@ -96,12 +96,12 @@ export const kubeadmRenderer: HostRenderer = {
       certSANs: cf.certSANs,
     };
     const template = node.controlPlaneIndex === 0 ? 'kubeadm/init.yaml.hbs' : 'kubeadm/join.yaml.hbs';
-    const content = ctx.templates.render(template, c);
+    const file = ctx.templates.file(KUBEADM_FILE, MODE_PRIVATE, template, c);
     if (ctx.templates.isOverlaid(template)) {
       // An operator's overlay is checked against kubeadm's schema here, so a typo is a located error now, not a failed kubeadm init later.
-      const problems = checkKubeadmFile(content, `${ctx.templates.resolvePath(template)} (rendered for ${node.name})`).filter((d) => d.severity === 'error');
+      const problems = checkKubeadmFile(file.content, `${ctx.templates.resolvePath(template)} (rendered for ${node.name})`).filter((d) => d.severity === 'error');
       if (problems.length) throw new Flat6Error(problems, 1);
     }
-    return [{ path: KUBEADM_FILE, mode: MODE_PRIVATE, content }];
+    return [file];
   },
 };

@@ -54,19 +54,15 @@ export const routingRenderer: HostRenderer = {
   render(ctx, node, facts = hostFacts(ctx.plan, node)): FileEntry[] {
     const { plan } = ctx;
     const files: FileEntry[] = [
-      {
-        path: NODE_PODS_NETPLAN,
-        mode: MODE_PRIVATE,
-        content: ctx.templates.render('routing/node-pods.yaml.hbs', {
-          host: node.name,
-          rack: node.rack.name,
-          slot: node.slot,
-          stack: plan.stackName,
-          cluster: plan.name,
-          iface: node.interface,
-          podPrefix: facts.podPrefix,
-        }),
-      },
+      ctx.templates.file(NODE_PODS_NETPLAN, MODE_PRIVATE, 'routing/node-pods.yaml.hbs', {
+        host: node.name,
+        rack: node.rack.name,
+        slot: node.slot,
+        stack: plan.stackName,
+        cluster: plan.name,
+        iface: node.interface,
+        podPrefix: facts.podPrefix,
+      }),
     ];
     if (plan.spec.routing.mode === 'bgp') {
       const c = {
@@ -86,7 +82,7 @@ export const routingRenderer: HostRenderer = {
         timers: timers(plan),
         bfd: bfd(plan),
       };
-      files.push({ path: BIRD_CONF, mode: MODE_PUBLIC, content: ctx.templates.render('routing/node-bird.conf.hbs', c) });
+      files.push(ctx.templates.file(BIRD_CONF, MODE_PUBLIC, 'routing/node-bird.conf.hbs', c));
     }
     return files;
   },
@@ -107,46 +103,38 @@ function torFiles(ctx: RenderContext, rack: RackPlan): FileEntry[] {
   const multiSpine = uplinks.length > 1;
   const dir = `fabric/${router}/`;
   const files: FileEntry[] = [
-    {
-      path: dir + FABRIC_NETPLAN,
-      mode: MODE_PRIVATE,
-      content: ctx.templates.render('routing/tor-netplan.yaml.hbs', {
-        ...common,
-        static: mode === 'static',
-        downlink: TOR_DOWNLINK,
-        uplinks,
-        mtu: plan.spec.network.mtu,
-        gatewayCidr: `${formatAddress(rack.gateway)}/${rack.subnet.length}`,
-        podBlock: formatPrefix(rack.podBlock),
-        aggregate: rack.aggregate ? formatPrefix(rack.aggregate) : undefined,
-        staticNodeRoutes: mode === 'static' ? nodes.map((n) => ({ name: n.name, slot: n.slot, to: formatPrefix(n.podPrefix), via: formatAddress(n.address) })) : [],
-      }),
-    },
-    { path: dir + ROUTER_SYSCTL, mode: MODE_PUBLIC, content: ctx.templates.render('routing/router-sysctl.conf.hbs', common) },
+    ctx.templates.file(dir + FABRIC_NETPLAN, MODE_PRIVATE, 'routing/tor-netplan.yaml.hbs', {
+      ...common,
+      static: mode === 'static',
+      downlink: TOR_DOWNLINK,
+      uplinks,
+      mtu: plan.spec.network.mtu,
+      gatewayCidr: `${formatAddress(rack.gateway)}/${rack.subnet.length}`,
+      podBlock: formatPrefix(rack.podBlock),
+      aggregate: rack.aggregate ? formatPrefix(rack.aggregate) : undefined,
+      staticNodeRoutes: mode === 'static' ? nodes.map((n) => ({ name: n.name, slot: n.slot, to: formatPrefix(n.podPrefix), via: formatAddress(n.address) })) : [],
+    }),
+    ctx.templates.file(dir + ROUTER_SYSCTL, MODE_PUBLIC, 'routing/router-sysctl.conf.hbs', common),
   ];
   if (mode === 'bgp') {
-    files.push({
-      path: dir + BIRD_CONF,
-      mode: MODE_PUBLIC,
-      content: ctx.templates.render('routing/tor-bird.conf.hbs', {
-        ...common,
-        routerId: torRouterId(rack),
-        asn: torAsn(plan, rack.index),
-        spineAsn: spineAsn(plan),
-        podBlock: formatPrefix(rack.podBlock),
-        subnet: formatPrefix(rack.subnet),
-        aggregate: rack.aggregate ? formatPrefix(rack.aggregate) : undefined,
-        gateway: formatAddress(rack.gateway),
-        spines: uplinks,
-        spineCount: uplinks.length,
-        multiSpine,
-        downlink: TOR_DOWNLINK,
-        uplink: TOR_UPLINK,
-        timers: timers(plan),
-        bfd: bfd(plan),
-        nodes: nodes.map((n) => ({ proto: nodeProtocol(n), name: n.name, slot: n.slot, address: formatAddress(n.address), asn: nodeAsn(plan, n), podPrefix: formatPrefix(n.podPrefix) })),
-      }),
-    });
+    files.push(ctx.templates.file(dir + BIRD_CONF, MODE_PUBLIC, 'routing/tor-bird.conf.hbs', {
+      ...common,
+      routerId: torRouterId(rack),
+      asn: torAsn(plan, rack.index),
+      spineAsn: spineAsn(plan),
+      podBlock: formatPrefix(rack.podBlock),
+      subnet: formatPrefix(rack.subnet),
+      aggregate: rack.aggregate ? formatPrefix(rack.aggregate) : undefined,
+      gateway: formatAddress(rack.gateway),
+      spines: uplinks,
+      spineCount: uplinks.length,
+      multiSpine,
+      downlink: TOR_DOWNLINK,
+      uplink: TOR_UPLINK,
+      timers: timers(plan),
+      bfd: bfd(plan),
+      nodes: nodes.map((n) => ({ proto: nodeProtocol(n), name: n.name, slot: n.slot, address: formatAddress(n.address), asn: nodeAsn(plan, n), podPrefix: formatPrefix(n.podPrefix) })),
+    }));
   }
   return files;
 }
@@ -176,19 +164,11 @@ function spineFiles(ctx: RenderContext, spine: number): FileEntry[] {
   const common = { router, stack: plan.stackName, mode, rackCount: racks.length, spinePosition: spine + 1, spineCount: count, multiSpine: count > 1, rackLayout: plan.rackRange !== undefined };
   const dir = `fabric/${router}/`;
   const files: FileEntry[] = [
-    {
-      path: dir + FABRIC_NETPLAN,
-      mode: MODE_PRIVATE,
-      content: ctx.templates.render('routing/spine-netplan.yaml.hbs', { ...common, static: mode === 'static', mtu: plan.spec.network.mtu, racks }),
-    },
-    { path: dir + ROUTER_SYSCTL, mode: MODE_PUBLIC, content: ctx.templates.render('routing/router-sysctl.conf.hbs', common) },
+    ctx.templates.file(dir + FABRIC_NETPLAN, MODE_PRIVATE, 'routing/spine-netplan.yaml.hbs', { ...common, static: mode === 'static', mtu: plan.spec.network.mtu, racks }),
+    ctx.templates.file(dir + ROUTER_SYSCTL, MODE_PUBLIC, 'routing/router-sysctl.conf.hbs', common),
   ];
   if (mode === 'bgp') {
-    files.push({
-      path: dir + BIRD_CONF,
-      mode: MODE_PUBLIC,
-      content: ctx.templates.render('routing/spine-bird.conf.hbs', { ...common, routerId: spineRouterId(spine), asn: spineAsn(plan), timers: timers(plan), bfd: bfd(plan), racks }),
-    });
+    files.push(ctx.templates.file(dir + BIRD_CONF, MODE_PUBLIC, 'routing/spine-bird.conf.hbs', { ...common, routerId: spineRouterId(spine), asn: spineAsn(plan), timers: timers(plan), bfd: bfd(plan), racks }));
   }
   return files;
 }

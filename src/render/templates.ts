@@ -22,7 +22,9 @@ import { fileURLToPath } from 'node:url';
 import type Handlebars from 'handlebars';
 import { UsageError } from '../core/diagnostics.js';
 import { packageRoot } from '../core/package-root.js';
-import { compileSubset, type Helpers } from './compile.js';
+import { compileSubset, textTemplate, type Helpers, type Template } from './compile.js';
+import type { FileEntry } from './files.js';
+import type { ByteOut } from './out.js';
 
 /** templates/ of this package. */
 export const BUILTIN_TEMPLATES = join(packageRoot(import.meta.url), 'templates');
@@ -109,9 +111,10 @@ const SUBSET_HELPERS: Helpers = {
   flat6token: (v, format, field, template) => token(v, format as Format, field as string, template as string),
 };
 
-type Compiled = (context: object) => string;
+type Compiled = Template;
 
-const compiled = new Map<string, Compiled>();
+/** Compiled templates by path, with the source they were compiled from: a template edited since is compiled again. */
+const compiled = new Map<string, { source: string; t: Compiled }>();
 
 /**
  * The build's template cache (scripts/template-cache.mjs writes it beside the
@@ -154,7 +157,7 @@ export function compileTemplate(source: string, name: string): Compiled {
     if (fast) return fast;
   }
   const ast = parseGuarded(source, name);
-  return compileSubsetOf(ast) ?? handlebars().compile(ast, HB_OPTIONS);
+  return compileSubsetOf(ast) ?? textTemplate(handlebars().compile(ast, HB_OPTIONS));
 }
 
 /** A template's AST with every plain mustache guarded (what both compilers start from). */
@@ -185,8 +188,25 @@ export function compileSubsetOf(ast: hbs.AST.Program): Compiled | undefined {
 const HB_OPTIONS = { noEscape: true, strict: true, knownHelpers: { json: true, eq: true, flat6token: true } } as const;
 
 /** The template compiled by Handlebars alone (what compileTemplate must equal; tests compare the two). */
-export function compileWithHandlebars(source: string, name: string): Compiled {
+export function compileWithHandlebars(source: string, name: string): (context: object) => string {
   return handlebars().compile(parseGuarded(source, name), HB_OPTIONS);
+}
+
+/**
+ * A file rendered into a ByteOut (TemplateSet.file while a sink is set): its
+ * bytes are sink.buf[start, end); its text is decoded only if asked for.
+ */
+export class SinkFile implements FileEntry {
+  constructor(
+    public path: string,
+    readonly mode: number,
+    readonly sink: ByteOut,
+    readonly start: number,
+    readonly end: number,
+  ) {}
+  get content(): string {
+    return this.sink.text(this.start, this.end);
+  }
 }
 
 export class TemplateSet {
@@ -223,27 +243,56 @@ export class TemplateSet {
   /** template name -> [path, compiled], so the hot path neither joins paths nor looks at the overlay again */
   private readonly byName = new Map<string, [string, Compiled]>();
 
+  /**
+   * While set, file() renders into these bytes (a directory render's unit,
+   * src/render/units.ts collect) rather than into strings.
+   */
+  sink: ByteOut | undefined;
+
+  /** A rendered file: into the sink if one is set (a SinkFile), else its text. */
+  file(path: string, mode: number, name: string, context: object): FileEntry {
+    const sink = this.sink;
+    if (sink === undefined) return { path, mode, content: this.render(name, context) };
+    const start = sink.off;
+    try {
+      this.run(name, (t) => t.into(context, sink));
+    } catch (e) {
+      sink.off = start; // a refused value leaves nothing behind
+      throw e;
+    }
+    return new SinkFile(path, mode, sink, start, sink.off);
+  }
+
   render(name: string, context: object): string {
+    return this.run(name, (t) => t(context));
+  }
+
+  private run<T>(name: string, use: (t: Compiled) => T): T {
     const known = this.byName.get(name);
     const path = known ? known[0] : this.resolvePath(name);
-    let t = known ? known[1] : compiled.get(path);
+    let t = known?.[1];
     if (!t) {
+      // read once per set, so an edited template is never rendered from an older compile
       let source: string;
       try {
         source = readFileSync(path, 'utf8');
       } catch (e) {
         throw new UsageError(`cannot read template ${path}: ${(e as Error).message}`);
       }
-      try {
-        t = compileTemplate(source, name);
-      } catch (e) {
-        throw new UsageError(`template ${path}: ${(e as Error).message.split('\n').slice(0, 4).join(' ')}`);
+      const hit = compiled.get(path);
+      if (hit && hit.source === source) t = hit.t;
+      else {
+        try {
+          t = compileTemplate(source, name);
+        } catch (e) {
+          throw new UsageError(`template ${path}: ${(e as Error).message.split('\n').slice(0, 4).join(' ')}`);
+        }
+        compiled.set(path, { source, t });
       }
-      compiled.set(path, t);
+      this.byName.set(name, [path, t]);
     }
-    if (!known) this.byName.set(name, [path, t]);
     try {
-      return t(context);
+      return use(t);
     } catch (e) {
       if (e instanceof TemplateValueError) throw e;
       // Compilation is lazy in Handlebars: syntax errors and unknown fields both surface here.

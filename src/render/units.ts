@@ -10,9 +10,11 @@ import { ArchiveWriter } from '../sinks/archive.js';
 import { DirWriter } from '../sinks/dir.js';
 import type { RenderContext } from './context.js';
 import { MODE_PUBLIC, type FileEntry } from './files.js';
+import { ByteOut } from './out.js';
 import { planJsonChunks } from './plan-json.js';
 import { renderHost } from './render.js';
 import { CLUSTER_RENDERERS } from './registry.js';
+import { SinkFile, type TemplateSet } from './templates.js';
 
 export type OutputFormat = 'dir' | 'tar' | 'tar.gz';
 
@@ -37,28 +39,47 @@ export interface CollectedFiles {
 let lastCollected = 64 * 1024;
 
 /**
- * Pack files into one buffer of their own (not Node's shared pool), so it can
- * be transferred rather than copied. Each file is encoded as soon as it is
- * rendered, so its string dies young instead of being kept (and promoted by
- * the garbage collector) until the whole unit is rendered.
+ * Render a unit's files into one buffer of its own (not Node's shared pool,
+ * so it can be transferred rather than copied): while the files are made,
+ * templates render straight into it (TemplateSet.sink), so no file is ever a
+ * string (with `templates`). A file that is a string is appended as it comes; should
+ * the bytes then not lie in file order, they are put in order.
  */
-export function collect(entries: Iterable<FileEntry>): CollectedFiles {
+export function collect(entries: Iterable<FileEntry>, templates?: TemplateSet): CollectedFiles {
+  const sink = new ByteOut(Math.ceil(lastCollected * 1.25));
+  const prior = templates?.sink;
+  if (templates) templates.sink = sink;
   const files: CollectedFiles['files'] = [];
-  let data = Buffer.allocUnsafeSlow(Math.ceil(lastCollected * 1.25));
-  let off = 0;
-  for (const f of entries) {
-    const room = off + f.content.length * 3; // UTF-8 takes at most 3 bytes per UTF-16 unit
-    if (room > data.length) {
-      const bigger = Buffer.allocUnsafeSlow(Math.max(room, data.length * 2));
-      data.copy(bigger, 0, 0, off);
-      data = bigger;
+  const starts: number[] = [];
+  let inOrder = true;
+  let next = 0;
+  try {
+    for (const f of entries) {
+      let start: number;
+      let end: number;
+      if (f instanceof SinkFile && f.sink === sink) {
+        ({ start, end } = f);
+      } else {
+        start = sink.off;
+        sink.str(f.content);
+        end = sink.off;
+      }
+      if (start !== next) inOrder = false;
+      next = end;
+      files.push({ path: f.path, mode: f.mode, size: end - start });
+      starts.push(start);
     }
-    const size = data.write(f.content, off);
-    files.push({ path: f.path, mode: f.mode, size });
-    off += size;
+  } finally {
+    if (templates) templates.sink = prior;
   }
-  lastCollected = Math.max(off, 1024);
-  return { files, data: data.subarray(0, off) };
+  lastCollected = Math.max(sink.off, 1024);
+  if (inOrder && next === sink.off) return { files, data: sink.bytes() };
+  const data = Buffer.allocUnsafeSlow(files.reduce((n, f) => n + f.size, 0));
+  let off = 0;
+  files.forEach((f, i) => {
+    off += sink.buf.copy(data, off, starts[i], starts[i]! + f.size);
+  });
+  return { files, data };
 }
 
 export interface UnitTarget {
@@ -128,8 +149,9 @@ export async function renderUnit(ctx: RenderContext, unit: Unit, t: UnitTarget):
     return { files: w.files, bytes: w.bytes, hosts: 0 };
   }
   const rack = unit.kind === 'rack' ? (t.only ? t.only.rack : ctx.plan.rackAt(unit.index)) : undefined;
+  // generators: nothing renders before collect or emit iterates them
   const files = rack ? rackHosts(ctx, rack, t.only) : fabricFiles(ctx, t.only);
   const hosts = rack ? (t.only ? 1 : rack.nodeCount) : 0;
-  if (t.collect && t.format === 'dir') return { files: 0, bytes: 0, hosts, collected: collect(files) };
+  if (t.collect && t.format === 'dir') return { files: 0, bytes: 0, hosts, collected: collect(files, ctx.templates) };
   return { ...(await emit(t, rack ? rackArchive(rack.name, t.format) : fabricArchive(t.format), files)), hosts };
 }
