@@ -1,9 +1,10 @@
 /*
  * flat6's native file writer: creates a batch of files (one rendered unit,
- * src/render/units.ts collect) under a directory on a libuv pool thread, so
- * the thread that renders never waits on the file system, and without the
- * per-call cost of Node's fs bindings (each directory and file is one
- * mkdirat, or one openat, write and close, relative to the output root).
+ * src/render/units.ts collect) under a directory on a thread of its own (one
+ * per lane, below), so the thread that renders never waits on the file
+ * system, and without the per-call cost of Node's fs bindings (each
+ * directory and file is one mkdirat, or one openat, write and close,
+ * relative to the output root).
  *
  *   write(root, umask, paths, meta, data, stop, lane) -> Promise<[files, bytes]>
  *     root   the output directory (it exists)
@@ -42,8 +43,9 @@
 
 #define MAX_MADE 64
 
-typedef struct {
-  napi_async_work work;
+typedef struct batch_s {
+  struct batch_s *next; /* the lane's queue */
+  struct env_state_s *env;
   napi_deferred deferred;
   napi_ref meta_ref;
   napi_ref data_ref;
@@ -273,33 +275,110 @@ static void write_all(batch_t *b) {
 }
 
 /*
- * One batch at a time per lane in the whole process, in the order the pool
- * takes them: batches queue here rather than wait for the JavaScript thread
- * to start the next. The caller picks the lane: one lane (lane 0 only) means
- * two threads never create files at once. After a batch of the same writer
- * (the same stop flag) failed, the rest write nothing.
+ * Per Node environment (the main thread, or a worker thread that loaded the
+ * writer): the thread-safe function that hands finished batches back to its
+ * JavaScript thread, and how many of its batches are still queued or being
+ * written (the environment's teardown waits for them: they read its buffers).
+ */
+typedef struct env_state_s {
+  napi_threadsafe_function done;
+  pthread_mutex_t mu;
+  pthread_cond_t idle;
+  size_t in_flight; /* handed to a lane, not yet handed back */
+  size_t pending;   /* not yet settled on the JavaScript thread: while any, `done` keeps the event loop alive */
+} env_state_t;
+
+/*
+ * Lanes: one thread each, started on first use, that writes the batches
+ * queued to it one at a time, in order, for every environment of the
+ * process. A batch is queued by appending it to a list: when the lane's
+ * thread is busy, handing it a batch wakes nothing (a thread woken only to
+ * wait for the lane took the rendering thread's core from it).
  */
 #define LANES 4
-static pthread_mutex_t lanes[LANES] = {PTHREAD_MUTEX_INITIALIZER, PTHREAD_MUTEX_INITIALIZER, PTHREAD_MUTEX_INITIALIZER, PTHREAD_MUTEX_INITIALIZER};
+typedef struct {
+  pthread_mutex_t mu;
+  pthread_cond_t work;
+  batch_t *head, *tail;
+  int started;
+} lane_t;
+static lane_t lanes[LANES] = {
+  {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, NULL, NULL, 0},
+  {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, NULL, NULL, 0},
+  {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, NULL, NULL, 0},
+  {PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, NULL, NULL, 0},
+};
 
-static void execute(napi_env env, void *data) {
-  (void)env;
-  batch_t *b = data;
-  pthread_mutex_t *one_writer = &lanes[b->lane];
-  pthread_mutex_lock(one_writer);
-  if (__atomic_load_n(b->stop, __ATOMIC_ACQUIRE)) {
-    b->err_detail = strdup("native writer: stopped, an earlier batch failed");
-  } else {
-    write_all(b);
-    if (b->err || b->err_detail) __atomic_store_n(b->stop, 1, __ATOMIC_RELEASE);
-  }
-  pthread_mutex_unlock(one_writer);
+static void batch_free(batch_t *b) {
+  free(b->root);
+  free(b->paths);
+  free(b->err_path);
+  free(b->err_detail);
+  free(b);
 }
 
-static void complete(napi_env env, napi_status status, void *data) {
+static void *lane_main(void *arg) {
+  lane_t *l = arg;
+  pthread_mutex_lock(&l->mu);
+  for (;;) {
+    while (!l->head) pthread_cond_wait(&l->work, &l->mu);
+    batch_t *b = l->head;
+    l->head = b->next;
+    if (!l->head) l->tail = NULL;
+    pthread_mutex_unlock(&l->mu);
+    if (__atomic_load_n(b->stop, __ATOMIC_ACQUIRE)) {
+      b->err_detail = strdup("native writer: stopped, an earlier batch failed");
+    } else {
+      write_all(b);
+      if (b->err || b->err_detail) __atomic_store_n(b->stop, 1, __ATOMIC_RELEASE);
+    }
+    env_state_t *st = b->env;
+    /* hand it back before counting it done: the environment's teardown waits for the count, then closes `done` */
+    if (napi_call_threadsafe_function(st->done, b, napi_tsfn_nonblocking) != napi_ok) batch_free(b);
+    pthread_mutex_lock(&st->mu);
+    if (--st->in_flight == 0) pthread_cond_broadcast(&st->idle);
+    pthread_mutex_unlock(&st->mu);
+    pthread_mutex_lock(&l->mu);
+  }
+  return NULL;
+}
+
+/* Queue a batch to its lane (the JavaScript thread); 0, or the error of starting the lane's thread. */
+static int lane_push(batch_t *b) {
+  lane_t *l = &lanes[b->lane];
+  int err = 0;
+  pthread_mutex_lock(&l->mu);
+  if (!l->started) {
+    pthread_t t;
+    pthread_attr_t a;
+    pthread_attr_init(&a);
+    pthread_attr_setdetachstate(&a, PTHREAD_CREATE_DETACHED);
+    err = pthread_create(&t, &a, lane_main, l);
+    pthread_attr_destroy(&a);
+    if (!err) l->started = 1;
+  }
+  if (!err) {
+    b->next = NULL;
+    if (l->tail) l->tail->next = b;
+    else l->head = b;
+    l->tail = b;
+    pthread_cond_signal(&l->work);
+  }
+  pthread_mutex_unlock(&l->mu);
+  return err;
+}
+
+/* On the JavaScript thread: settle a finished batch's promise. env is NULL when the environment is being torn down. */
+static void settle(napi_env env, napi_value js_cb, void *context, void *data) {
+  (void)js_cb;
+  env_state_t *st = context;
   batch_t *b = data;
+  if (env == NULL) {
+    batch_free(b);
+    return;
+  }
   napi_value result;
-  if (status == napi_ok && !b->err && !b->err_detail) {
+  if (!b->err && !b->err_detail) {
     napi_value files, bytes;
     napi_create_array_with_length(env, 2, &result);
     napi_create_double(env, (double)b->files, &files);
@@ -315,7 +394,7 @@ static void complete(napi_env env, napi_status status, void *data) {
       snprintf(msg, sizeof msg, "%s: %s, %s '%s/%s'", name, uv_strerror(-b->err), b->op, b->root, b->err_path ? b->err_path : "");
       napi_create_string_utf8(env, name, NAPI_AUTO_LENGTH, &code);
     } else {
-      snprintf(msg, sizeof msg, "%s", b->err_detail ? b->err_detail : "native writer: the batch was cancelled");
+      snprintf(msg, sizeof msg, "%s", b->err_detail);
     }
     napi_create_string_utf8(env, msg, NAPI_AUTO_LENGTH, &message);
     napi_create_error(env, code, message, &error);
@@ -325,12 +404,26 @@ static void complete(napi_env env, napi_status status, void *data) {
   napi_delete_reference(env, b->meta_ref);
   napi_delete_reference(env, b->data_ref);
   napi_delete_reference(env, b->stop_ref);
-  napi_delete_async_work(env, b->work);
-  free(b->root);
-  free(b->paths);
-  free(b->err_path);
-  free(b->err_detail);
-  free(b);
+  batch_free(b);
+  if (--st->pending == 0) napi_unref_threadsafe_function(env, st->done);
+}
+
+/* The environment is going away: wait until the lanes are done with its batches, then close `done` (queued results are freed unsettled). */
+static void env_teardown(void *arg) {
+  env_state_t *st = arg;
+  pthread_mutex_lock(&st->mu);
+  while (st->in_flight > 0) pthread_cond_wait(&st->idle, &st->mu);
+  pthread_mutex_unlock(&st->mu);
+  napi_release_threadsafe_function(st->done, napi_tsfn_abort);
+}
+
+static void env_free(napi_env env, void *data, void *hint) {
+  (void)env;
+  (void)hint;
+  env_state_t *st = data;
+  pthread_mutex_destroy(&st->mu);
+  pthread_cond_destroy(&st->idle);
+  free(st);
 }
 
 static char *string_arg(napi_env env, napi_value v, size_t *len) {
@@ -381,19 +474,45 @@ static napi_value write_batch(napi_env env, napi_callback_info info) {
   b->count = mlen / 2;
   b->data = ddata;
   b->data_len = dlen;
+  b->stop = sdata;
+  env_state_t *es = NULL;
+  napi_get_instance_data(env, (void **)&es);
+  b->env = es;
+  napi_value promise;
+  napi_create_promise(env, &b->deferred, &promise);
   napi_create_reference(env, argv[3], 1, &b->meta_ref);
   napi_create_reference(env, argv[4], 1, &b->data_ref);
-  b->stop = sdata;
   napi_create_reference(env, argv[5], 1, &b->stop_ref);
-  napi_value promise, name;
-  napi_create_promise(env, &b->deferred, &promise);
-  napi_create_string_utf8(env, "flat6.write", NAPI_AUTO_LENGTH, &name);
-  napi_create_async_work(env, NULL, name, execute, complete, b, &b->work);
-  napi_queue_async_work(env, b->work);
+  if (es->pending++ == 0) napi_ref_threadsafe_function(env, es->done);
+  pthread_mutex_lock(&es->mu);
+  es->in_flight++;
+  pthread_mutex_unlock(&es->mu);
+  int err = lane_push(b);
+  if (err) {
+    pthread_mutex_lock(&es->mu);
+    es->in_flight--;
+    pthread_mutex_unlock(&es->mu);
+    b->err = err;
+    b->op = "start a writing thread for";
+    settle(env, NULL, es, b); /* rejects the promise */
+  }
   return promise;
 }
 
 NAPI_MODULE_INIT() {
+  env_state_t *st = calloc(1, sizeof *st);
+  if (!st) return NULL;
+  pthread_mutex_init(&st->mu, NULL);
+  pthread_cond_init(&st->idle, NULL);
+  napi_value name;
+  napi_create_string_utf8(env, "flat6.write", NAPI_AUTO_LENGTH, &name);
+  if (napi_create_threadsafe_function(env, NULL, NULL, name, 0, 1, NULL, NULL, st, settle, &st->done) != napi_ok) {
+    env_free(env, st, NULL);
+    return NULL;
+  }
+  napi_unref_threadsafe_function(env, st->done); /* only batches awaiting their result keep the process alive */
+  napi_set_instance_data(env, st, env_free, NULL);
+  napi_add_env_cleanup_hook(env, env_teardown, st);
   napi_value fn;
   napi_create_function(env, "write", NAPI_AUTO_LENGTH, write_batch, NULL, &fn);
   napi_set_named_property(env, exports, "write", fn);
