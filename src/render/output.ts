@@ -36,19 +36,27 @@ export interface OutputResult {
   archives: number;
 }
 
+/** Units rendered ahead on this thread while the writer writes (renderDirParallel). */
+const AHEAD = 3;
+
 /**
- * Units in the order they are handed out. plan.json comes first when workers
- * write archives, so one of them renders it (seconds for a million nodes)
- * while the others take the racks, rather than alone at the end; last for a
- * directory, so the main thread renders it while the writer writes the last
- * racks.
+ * Units in the order they are handed out, plan.json after `planAfter` racks.
+ * When workers write archives it comes first, so one of them renders it
+ * (seconds for a million nodes) while the others take the racks, rather than
+ * alone at the end. For a directory with a writer it comes once the writer
+ * has AHEAD racks to write: this thread renders it while the writer catches
+ * up, in time it would otherwise spend waiting.
  */
-function* unitsOf(ctx: RenderContext, only: NodePlan | undefined, planFirst: boolean): Generator<Unit> {
-  if (planFirst) yield { kind: 'plan' };
+function* unitsOf(ctx: RenderContext, only: NodePlan | undefined, planAfter: number): Generator<Unit> {
+  const racks = only ? [only.rack] : ctx.plan.racks();
+  let n = 0;
+  if (planAfter === 0) yield { kind: 'plan' };
   yield { kind: 'fabric' };
-  if (only) yield { kind: 'rack', index: only.rack.index };
-  else for (const r of ctx.plan.racks()) yield { kind: 'rack', index: r.index };
-  if (!planFirst) yield { kind: 'plan' };
+  for (const r of racks) {
+    yield { kind: 'rack', index: r.index };
+    if (++n === planAfter) yield { kind: 'plan' };
+  }
+  if (n < planAfter) yield { kind: 'plan' };
 }
 
 /** Render everything into `root` (an empty staging directory). */
@@ -68,7 +76,7 @@ export async function renderOutput(ctx: RenderContext, root: string, opts: Outpu
     }
   };
   const target = { root, format: opts.format, umask: opts.umask, only: opts.only };
-  const units = unitsOf(ctx, opts.only, opts.format !== 'dir' && opts.jobs > 1);
+  const units = unitsOf(ctx, opts.only, opts.jobs <= 1 ? Infinity : opts.format === 'dir' ? AHEAD : 0);
   if (opts.jobs <= 1) {
     await renderHere(ctx, units, target, done);
     return sum;
@@ -143,12 +151,12 @@ async function renderDirParallel(ctx: RenderContext, units: Generator<Unit>, tar
   if (!writer) return renderHere(ctx, units, target, done);
   const pool = opts.jobs > 2 ? new RenderPool(opts.jobs - 2, { ...opts.worker, root: target.root, format: 'dir', umask: target.umask, only: opts.only?.name, collect: true }) : undefined;
   const write = async (r: UnitResult): Promise<UnitResult> => (r.collected ? { ...(await writer.write(r.collected)), hosts: r.hosts } : r);
-  // Three lanes on this thread: up to three rendered units wait for the writer, so it never idles and memory stays bounded.
+  // AHEAD lanes on this thread: up to AHEAD rendered units wait for the writer, so it never idles and memory stays bounded.
   const here = (): Lane => ({ take: (u) => renderUnit(ctx, u, { ...target, collect: true }).then(write) });
   // Two units queued per worker, so a worker renders the next while the writer writes the last.
   const fromWorker = (i: number): Lane => ({ take: (u) => pool!.run(i, u).then(write) });
   try {
-    await runLanes(units, [here(), here(), here(), ...Array.from({ length: (pool?.size ?? 0) * 2 }, (_, k) => fromWorker(k % pool!.size))], done);
+    await runLanes(units, [...Array.from({ length: AHEAD }, here), ...Array.from({ length: (pool?.size ?? 0) * 2 }, (_, k) => fromWorker(k % pool!.size))], done);
   } finally {
     await Promise.all([thread?.close(), pool?.close()]);
   }
