@@ -56,7 +56,7 @@ for (const f of values.fractions.split(',').map(Number)) {
   writeFileSync(stack, scale.replace(/count: 16384/, `count: ${racks}`));
   const out = join(work, `out-${racks}`);
   const jobs = values.jobs ? ` --jobs ${values.jobs}` : '';
-  const r = timed(`${process.execPath} ${join(ROOT, 'bin', 'flat6.js')} render --stack ${stack} --all-hosts --format ${values.format}${jobs} --out ${out} --secrets ${secrets}`);
+  const r = timed(`${join(ROOT, 'bin', 'flat6')} render --stack ${stack} --all-hosts --format ${values.format}${jobs} --out ${out} --secrets ${secrets}`);
   const files = Number(/(\d+) files/.exec(r.stdout)?.[1]);
   const contentBytes = Number(/(\d+) bytes/.exec(r.stdout)?.[1]);
   const archives = archivesOf(out);

@@ -11,7 +11,7 @@
 //   plan           loadStack + createPlan alone (median)
 //   render         renderTree of the one host into memory, no I/O (median)
 //   findNode µs    plan.findNode(H) per call, in microseconds (median of batches)
-//   process wall   `node bin/flat6.js render --stack S --host H --out DIR` as a new
+//   process wall   `bin/flat6 render --stack S --host H --out DIR` as a new
 //                  process, Node start-up included (median, min, max of --runs)
 import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
@@ -106,7 +106,7 @@ for (const { stack, host } of CASES) {
   for (let i = 0; i < RUNS; i++) {
     const dir = join(work, `${stack}-proc-${i}`);
     const t0 = performance.now();
-    const r = spawnSync(process.execPath, [join(ROOT, 'bin', 'flat6.js'), 'render', '--stack', stack, '--host', host, '--out', dir, '--secrets', secretsFile], { cwd: ROOT, encoding: 'utf8' });
+    const r = spawnSync(join(ROOT, 'bin', 'flat6'), ['render', '--stack', stack, '--host', host, '--out', dir, '--secrets', secretsFile], { cwd: ROOT, encoding: 'utf8' });
     wall.push(performance.now() - t0);
     if (r.status !== 0) throw new Error(`process render of ${stack} failed: ${r.stderr}`);
   }

@@ -104,7 +104,7 @@ function timed(argv) {
 }
 
 function flat6(args) {
-  return timed([process.execPath, join(ROOT, 'bin', 'flat6.js'), ...args]);
+  return timed([join(ROOT, 'bin', 'flat6'), ...args]);
 }
 
 function countFiles(dir) {

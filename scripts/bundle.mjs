@@ -10,7 +10,7 @@
 // outside flat6's subset) and the Pulumi SDKs (the cloud programs, not the
 // CLI). The render worker threads run dist/render/worker.js, not the bundle.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, renameSync, rmSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, realpathSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -66,3 +66,104 @@ try {
 }
 const mb = (f) => (statSync(f).size / 1e6).toFixed(1);
 console.log(`bundle: ${bundle} (${mb(bundle)} MB), code cache ${cache} (${mb(cache)} MB)`);
+buildSnapshot();
+
+/**
+ * The start-up snapshot (dist/flat6.snap) that bin/flat6 starts Node from:
+ * the bundle evaluated and warmed up by a render of the metal stack, so a run
+ * starts with flat6's modules initialised and their code compiled. Node
+ * accepts a snapshot only from the very binary (and V8 flags) that made it,
+ * so dist/flat6.snap.id records this package's directory and that binary's
+ * identity (inode, size, modification and change times, as stat(1) prints
+ * them); bin/flat6 uses the snapshot only when both match, and otherwise runs
+ * bin/flat6.js. Node 20's snapshots are experimental; FLAT6_SNAPSHOT=0 at
+ * build time makes none.
+ */
+function buildSnapshot() {
+  const snap = join(dist, 'flat6.snap');
+  const id = `${snap}.id`;
+  const entry = join(dist, 'flat6-snapshot.cjs');
+  rmSync(snap, { force: true });
+  rmSync(id, { force: true });
+  if (process.env.FLAT6_SNAPSHOT === '0') {
+    rmSync(entry, { force: true });
+    console.log('snapshot: not made (FLAT6_SNAPSHOT=0): bin/flat6 runs bin/flat6.js');
+    return;
+  }
+  const work = mkdtempSync(join(tmpdir(), 'flat6-snapshot-'));
+  try {
+    writeFileSync(entry, snapshotEntry(readFileSync(bundle, 'utf8'), join(work, 'warm-up'), snap));
+    const r = spawnSync(process.execPath, ['--snapshot-blob', `${snap}.tmp`, '--build-snapshot', entry], { cwd: work, encoding: 'utf8', stdio: ['ignore', 'pipe', 'pipe'] });
+    if (r.status !== 0) {
+      // an accelerator, not a requirement: the CLI runs without it
+      console.error(`snapshot: not made: node --build-snapshot exited ${r.status ?? r.signal}:\n${r.stdout}${r.stderr}`);
+      rmSync(`${snap}.tmp`, { force: true });
+      return;
+    }
+    renameSync(`${snap}.tmp`, snap);
+    writeFileSync(id, `${root} ${nodeIdentity(realpathSync(process.execPath))}\n`);
+    console.log(`snapshot: ${snap} (${mb(snap)} MB) for ${process.execPath} ${process.version}`);
+  } finally {
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+/** What `stat -L -c '%i %s %Y %Z'` prints for a file: bin/flat6 compares the node on PATH with it. */
+function nodeIdentity(file) {
+  const st = statSync(file, { bigint: true });
+  return `${st.ino} ${st.size} ${st.mtimeNs / 1_000_000_000n} ${st.ctimeNs / 1_000_000_000n}`;
+}
+
+/**
+ * The script `node --build-snapshot` runs: the bundle, then one render of the
+ * metal stack (so its code is compiled into the snapshot), then the function
+ * a run from the snapshot starts in. While the snapshot is built, require()
+ * reaches only Node's built-in modules, and worker_threads must not be loaded
+ * (its state does not survive the snapshot), so it is loaded on first use.
+ * Packages outside the bundle (handlebars) are required at run time.
+ */
+function snapshotEntry(source, warmUp, snap) {
+  const q = JSON.stringify;
+  return `'use strict';
+// Made by scripts/bundle.mjs from dist/flat6.cjs: the script node --build-snapshot runs (see there).
+const __flat6_builtin = require;
+const __flat6_deferred = new Map([['node:worker_threads', undefined]]);
+function __flat6_require(id) {
+  if (__flat6_deferred.has(id)) {
+    return new Proxy({}, {
+      get(_t, key) {
+        let m = __flat6_deferred.get(id);
+        if (m === undefined) __flat6_deferred.set(id, (m = __flat6_builtin(id)));
+        return m[key];
+      },
+    });
+  }
+  try {
+    return __flat6_builtin(id);
+  } catch {
+    // not built in: a package beside the bundle
+    return __flat6_builtin('node:module').createRequire(${q(bundle)})(id);
+  }
+}
+const __flat6_module = { exports: {} };
+(function (require, module, exports, __filename, __dirname) {
+${source}
+})(__flat6_require, __flat6_module, __flat6_module.exports, ${q(bundle)}, ${q(dist)});
+(function () {
+  const { main } = __flat6_module.exports;
+  const v8 = __flat6_builtin('node:v8');
+  v8.startupSnapshot.setDeserializeMainFunction(() => {
+    // as if run as "node bin/flat6.js ...": Node leaves out the "--" bin/flat6 puts before the arguments
+    process.argv.splice(1, 0, ${q(join(root, 'bin', 'flat6.js'))});
+    // children (cluster workers) and worker threads start without the snapshot
+    const i = process.execArgv.indexOf('--snapshot-blob');
+    if (i >= 0) process.execArgv.splice(i, 2);
+    if (process.env.FLAT6_SHOW_CODE_CACHE) process.stderr.write(${q('flat6: started from the snapshot ')} + ${q(snap)} + '\\n');
+    return main();
+  });
+  main(['render', '--stack', ${q(join(root, 'stacks', 'Pulumi.metal.yaml'))}, '--out', ${q(warmUp)}, '--jobs', '1']).then(() => {
+    if (process.exitCode) throw new Error('the warm-up render failed');
+  });
+})();
+`;
+}

@@ -3,20 +3,32 @@
  * it is built from: bin/flat6.js run from the bundle and its code cache, and
  * with FLAT6_BUNDLE=0 from dist/cli, gives the same output, the same
  * messages and the same exit status, for a render and for a stack with
- * errors. npm run build (scripts/test.sh runs it first) makes the bundle.
+ * errors. So does bin/flat6 started from the start-up snapshot
+ * (dist/flat6.snap), whose launcher falls back to bin/flat6.js whenever the
+ * snapshot may not be the one for this package and this node. npm run build
+ * (scripts/test.sh runs it first) makes the bundle and the snapshot.
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, existsSync, mkdirSync, utimesSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, realpathSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import { cleanupTempDirs, hashTree, ROOT, stackPath, tempDir, testSecretsFile } from './helpers.js';
 
 afterAll(cleanupTempDirs);
 
 const BUNDLE = join(ROOT, 'dist', 'flat6.cjs');
 
-function flat6(args: string[], env: Record<string, string>, cwd: string): { status: number | null; stdout: string; stderr: string } {
+type Run = { status: number | null; stdout: string; stderr: string };
+
+function flat6(args: string[], env: Record<string, string>, cwd: string): Run {
   const r = spawnSync(process.execPath, [join(ROOT, 'bin', 'flat6.js'), ...args], { cwd, env: { ...process.env, ...env }, encoding: 'utf8' });
+  return { status: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+/** bin/flat6, the command npm installs (a shell script), with this test's node first on PATH. */
+function launcher(args: string[], env: Record<string, string>, cwd: string, bin = join(ROOT, 'bin', 'flat6')): Run {
+  const PATH = `${dirname(process.execPath)}:${process.env['PATH'] ?? ''}`;
+  const r = spawnSync(bin, args, { cwd, env: { ...process.env, PATH, ...env }, encoding: 'utf8' });
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
@@ -110,5 +122,127 @@ describe('bundle loader (bin/bundle-loader.cjs), on a package of its own', () =>
     expect(refused.stderr).toContain('code cache rejected');
     at(root, 'dist/flat6.cjs.v8cache', 1_500); // older than the bundle: not even offered to V8
     expect(load(root).stderr).toContain('code cache absent');
+  });
+});
+
+describe('start-up snapshot (bin/flat6)', () => {
+  const SNAP = join(ROOT, 'dist', 'flat6.snap');
+  const STARTED = 'started from the snapshot';
+
+  it('is built for this node and this package, and bin/flat6 starts from it', () => {
+    expect(existsSync(SNAP), 'npm run build writes dist/flat6.snap').toBe(true);
+    const [root, ...identity] = readFileSync(`${SNAP}.id`, 'utf8').trim().split(' ');
+    expect(root).toBe(ROOT);
+    const st = statSync(realpathSync(process.execPath), { bigint: true });
+    expect(identity).toEqual([st.ino, st.size, st.mtimeNs / 1_000_000_000n, st.ctimeNs / 1_000_000_000n].map(String));
+    const r = launcher(['--version'], { FLAT6_SHOW_CODE_CACHE: '1' }, ROOT);
+    expect(r.status).toBe(0);
+    expect(r.stdout).toMatch(/^flat6 \d/);
+    expect(r.stderr).toContain(`${STARTED} ${SNAP}`);
+  });
+
+  it('renders the same tree, with the same report, as bin/flat6.js', () => {
+    const cwd = tempDir('snapshot');
+    const args = (out: string): string[] => ['render', '--stack', stackPath('multirack'), '--out', out, '--secrets', testSecretsFile()];
+    const a = launcher(args('a'), { FLAT6_SHOW_CODE_CACHE: '1' }, cwd);
+    const b = flat6(args('b'), {}, cwd);
+    expect(a.status).toBe(0);
+    expect(b.status).toBe(0);
+    expect(a.stderr).toContain(STARTED);
+    expect(a.stdout.replace('-> a', '-> X')).toBe(b.stdout.replace('-> b', '-> X'));
+    expect(a.stderr.replace(/.*started from the snapshot.*\n/, '').replace(/.*code cache.*\n/g, '')).toBe(b.stderr);
+    expect(hashTree(join(cwd, 'a'))).toBe(hashTree(join(cwd, 'b')));
+  });
+
+  it('runs render workers (from the bundle) beside it, with the same archives', () => {
+    const cwd = tempDir('snapshot-workers');
+    const args = (out: string): string[] => ['render', '--stack', stackPath('multirack'), '--out', out, '--secrets', testSecretsFile(), '--format', 'tar', '--jobs', '2'];
+    const a = launcher(args('a'), { FLAT6_SHOW_CODE_CACHE: '1' }, cwd);
+    const b = flat6(args('b'), { FLAT6_BUNDLE: '0' }, cwd);
+    expect(a.status).toBe(0);
+    expect(b.status).toBe(0);
+    expect(a.stderr).toContain(STARTED);
+    expect(a.stderr.match(/worker bundle .* code cache used/g)).toHaveLength(2);
+    expect(hashTree(join(cwd, 'a'))).toBe(hashTree(join(cwd, 'b')));
+  });
+
+  it('reports a broken stack, and renders with an overlay, as bin/flat6.js does', () => {
+    const cwd = tempDir('snapshot-bad');
+    const file = join(cwd, 'Pulumi.bad.yaml');
+    writeFileSync(file, 'config:\n  flat6:cluster:\n    name: "bad name"\n    racks: {count: -1}\n');
+    const a = launcher(['validate', '--stack', file], {}, cwd);
+    const b = flat6(['validate', '--stack', file], {}, cwd);
+    expect(a.status).toBe(2);
+    expect(a.stderr).toBe(b.stderr);
+    expect(a.stdout).toBe(b.stdout);
+    // a template the snapshot's warm-up compiled, replaced by an overlay (test/compile.test.ts: an edited template is compiled again)
+    mkdirSync(join(cwd, 'overlay', 'sysctl'), { recursive: true });
+    writeFileSync(join(cwd, 'overlay', 'sysctl', 'modules-load.conf.hbs'), '# overlay for {{host}}\n');
+    const r = launcher(['render', '--stack', stackPath('metal'), '--out', 'o', '--secrets', testSecretsFile(), '--templates', 'overlay'], {}, cwd);
+    expect(r.status).toBe(0);
+    expect(readFileSync(join(cwd, 'o', 'hosts', 'cp1', 'etc', 'modules-load.d', 'flat6.conf'), 'utf8')).toBe('# overlay for cp1\n');
+  });
+});
+
+describe('bin/flat6 launcher, on a package of its own', () => {
+  /**
+   * A package with bin/flat6, a bin/flat6.js that reports "modules" and its
+   * arguments, a dist/cli/index.js, and a snapshot of a script that reports
+   * "snapshot" and its arguments, with its id for this node.
+   */
+  function fakePackage(): string {
+    const root = tempDir('launcher');
+    mkdirSync(join(root, 'bin'));
+    mkdirSync(join(root, 'dist', 'cli'), { recursive: true });
+    copyFileSync(join(ROOT, 'bin', 'flat6'), join(root, 'bin', 'flat6'));
+    chmodSync(join(root, 'bin', 'flat6'), 0o755);
+    writeFileSync(join(root, 'bin', 'flat6.js'), "process.stdout.write(JSON.stringify(['modules', ...process.argv.slice(2)]));\n");
+    writeFileSync(join(root, 'dist', 'cli', 'index.js'), '');
+    const entry = join(root, 'entry.cjs');
+    writeFileSync(entry, "require('node:v8').startupSnapshot.setDeserializeMainFunction(() => process.stdout.write(JSON.stringify(['snapshot', ...process.argv.slice(1)])));\n");
+    const built = spawnSync(process.execPath, ['--snapshot-blob', join(root, 'dist', 'flat6.snap'), '--build-snapshot', entry], { cwd: root, encoding: 'utf8' });
+    expect(built.status, built.stderr).toBe(0);
+    const st = statSync(realpathSync(process.execPath), { bigint: true });
+    writeFileSync(join(root, 'dist', 'flat6.snap.id'), `${root} ${st.ino} ${st.size} ${st.mtimeNs / 1_000_000_000n} ${st.ctimeNs / 1_000_000_000n}\n`);
+    utimesSync(join(root, 'dist', 'cli', 'index.js'), 1_000, 1_000);
+    return root;
+  }
+  const ARGS = ['render', '--version', '--', 'two words', '-x'];
+  const started = (root: string, env: Record<string, string> = {}, bin = join(root, 'bin', 'flat6')): string => {
+    const r = launcher(ARGS, env, root, bin);
+    expect(r.status, r.stderr).toBe(0);
+    const [from, ...args] = JSON.parse(r.stdout) as string[];
+    expect(args).toEqual(ARGS);
+    return from!;
+  };
+
+  it('starts from the snapshot when its id names this package and this node, also through a symlink, with the arguments intact', () => {
+    const root = fakePackage();
+    expect(started(root)).toBe('snapshot');
+    const link = join(tempDir('launcher-link'), 'flat6');
+    symlinkSync(join(root, 'bin', 'flat6'), link);
+    expect(started(root, {}, link)).toBe('snapshot');
+  });
+
+  it('runs bin/flat6.js instead with NODE_OPTIONS, with FLAT6_SNAPSHOT=0, for another package or another node, when dist/cli is newer, or with no snapshot', () => {
+    const root = fakePackage();
+    expect(started(root, { NODE_OPTIONS: '--max-old-space-size=512' })).toBe('modules');
+    expect(started(root, { FLAT6_SNAPSHOT: '0' })).toBe('modules');
+    const id = join(root, 'dist', 'flat6.snap.id');
+    const good = readFileSync(id, 'utf8');
+    writeFileSync(id, good.replace(root, `${root}-elsewhere`));
+    expect(started(root)).toBe('modules');
+    const [dir, ino, size, ...times] = good.trim().split(' ');
+    writeFileSync(id, [dir, ino, String(Number(size) + 1), ...times].join(' ') + '\n'); // another node binary
+    expect(started(root)).toBe('modules');
+    writeFileSync(id, good);
+    expect(started(root)).toBe('snapshot');
+    const now = Date.now() / 1000 + 60;
+    utimesSync(join(root, 'dist', 'cli', 'index.js'), now, now); // tsc ran after the snapshot was made
+    expect(started(root)).toBe('modules');
+    utimesSync(join(root, 'dist', 'cli', 'index.js'), 1_000, 1_000);
+    expect(started(root)).toBe('snapshot');
+    rmSync(join(root, 'dist', 'flat6.snap'));
+    expect(started(root)).toBe('modules');
   });
 });
