@@ -7,15 +7,19 @@
  * build them (a null-prototype object can make Handlebars' own loose
  * comparisons throw at places that depend on how it shares compiled programs).
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
-import { describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
+import type { Template } from '../src/render/compile.js';
+import { ByteOut, lit } from '../src/render/out.js';
 import { renderHostFiles } from '../src/render/render.js';
 import { fabricRenderer } from '../src/render/routing.js';
 import { buildTemplateCache, bundledTemplateNames } from '../src/render/template-cache.js';
 import { BUILTIN_TEMPLATES, compileProcessed, compileSubsetOf, compileTemplate, compileWithHandlebars, parseGuarded, TemplateSet } from '../src/render/templates.js';
-import { ROOT, TEST_SECRETS, planBundled } from './helpers.js';
+import { cleanupTempDirs, ROOT, TEST_SECRETS, planBundled, tempDir } from './helpers.js';
+
+afterAll(cleanupTempDirs);
 
 const RUNS = Number(process.env['FLAT6_FUZZ_RUNS'] ?? 300);
 
@@ -108,7 +112,7 @@ describe('the subset compiler equals Handlebars', () => {
   const fields = ['a', 'b', 'xs', 'name', 'this', '../a', '../b', '../../a', 'a.name', '@index', '@first', '@last', '@key', '@root.a'];
   const expr = fc.oneof(fc.constantFrom(...fields), fc.tuple(fc.constantFrom(...fields), fc.constantFrom(...fields)).map(([x, y]) => `(eq ${x} ${y})`));
   const leaf = fc.oneof(
-    fc.constantFrom('', ' ', '\n', '  \n', 'text', 'k: v\n', '\t', '\r\n', '{{! note }}', '{{!-- long --}}\n'),
+    fc.constantFrom('', ' ', '\n', '  \n', 'text', 'k: v\n', '\t', '\r\n', '{{! note }}', '{{!-- long --}}\n', '# Grüße €\n', '😀'),
     fc.constantFrom(...fields.filter((f) => !f.startsWith('@root') || true)).map((f) => `{{${f}}}`),
     expr.map((e) => `{{json ${e}}}`),
     fc.constantFrom('{{~a}}', '{{b~}}', '{{~json a~}}'),
@@ -136,7 +140,7 @@ describe('the subset compiler equals Handlebars', () => {
     const tally = { text: 0, refused: 0, each: 0 };
     fc.assert(
       fc.property(template, fc.record({ a: context, b: context, xs: context, name: context }, { requiredKeys: [], noNullPrototype: true }), (source, ctx) => {
-        let fast: (c: object) => string;
+        let fast: Template;
         let slow: (c: object) => string;
         try {
           slow = compileWithHandlebars(source, name);
@@ -146,6 +150,13 @@ describe('the subset compiler equals Handlebars', () => {
         }
         const o = outcome(() => fast(ctx));
         expect(o).toEqual(outcome(() => slow(ctx)));
+        if ('text' in o) {
+          // into bytes (a directory render's path), from a buffer too small to start with: the same text, UTF-8
+          const out = new ByteOut(1);
+          out.str('pre');
+          fast.into(ctx, out);
+          expect(out.bytes().equals(Buffer.from(`pre${o.text}`, 'utf8'))).toBe(true);
+        }
         if ('text' in o) tally.text++;
         else tally.refused++;
         if ('text' in o && source.includes('#each') && o.text.length > 0) tally.each++;
@@ -167,5 +178,30 @@ describe('the subset compiler equals Handlebars', () => {
       else expect(subset, source).toBeUndefined();
       expect(outcome(() => compileTemplate(source, 'x.conf.hbs')(ctx))).toEqual(outcome(() => compileWithHandlebars(source, 'x.conf.hbs')(ctx)));
     }
+  });
+});
+
+describe('compiled templates', () => {
+  it('write UTF-8 into bytes, growing the buffer as needed', () => {
+    fc.assert(
+      fc.property(fc.array(fc.tuple(fc.boolean(), fc.string({ unit: 'binary', maxLength: 40 }))), (pieces) => {
+        const out = new ByteOut(1);
+        for (const [fixed, s] of pieces) {
+          if (fixed) out.lit(lit(s));
+          else out.str(s);
+        }
+        expect(out.bytes().equals(Buffer.from(pieces.map(([, s]) => s).join(''), 'utf8'))).toBe(true);
+      }),
+    );
+  });
+
+  it('are compiled again when the file changed, in the same process', () => {
+    const dir = tempDir('templates-edited');
+    mkdirSync(join(dir, 'sysctl'));
+    const file = join(dir, 'sysctl', 'modules-load.conf.hbs');
+    writeFileSync(file, 'first {{host}}\n');
+    expect(new TemplateSet(dir).render('sysctl/modules-load.conf.hbs', { host: 'h1' })).toBe('first h1\n');
+    writeFileSync(file, 'second {{host}}\n');
+    expect(new TemplateSet(dir).render('sysctl/modules-load.conf.hbs', { host: 'h1' })).toBe('second h1\n');
   });
 });

@@ -137,7 +137,7 @@ export function writerLanes(root: string): number {
  * Directory output on several threads: one writer creates every directory
  * and file, while this thread and jobs - 2 render workers render units and
  * hand their files to it. The writer is the native one
- * (src/sinks/native-writer.ts, on a libuv pool thread) where the build has
+ * (src/sinks/native-writer.ts, on a thread of its own) where the build has
  * it, else a writer thread (src/render/write-thread.ts). Only the writer
  * creates files, one unit at a time except on tmpfs (writerLanes): creating
  * them from two threads at once cost 2-3x the time on ext4 here (kernel

@@ -1,8 +1,8 @@
 /**
  * flat6's native file writer (native/write.c, built by scripts/native.mjs
- * into dist/native/flat6_write.node): writes one unit's files on a libuv pool
- * thread, each directory with one mkdirat and each file with one openat,
- * write and close, relative to the output root. The thread that renders
+ * into dist/native/flat6_write.node): writes one unit's files on a thread of
+ * its own (one per lane), each directory with one mkdirat and each file with
+ * one openat, write and close, relative to the output root. The thread that renders
  * hands a unit over and goes on rendering. A build without a C compiler or
  * Node's headers has no native writer; FLAT6_NATIVE=0 turns it off. Either
  * way the JavaScript writer (src/sinks/dir.ts) writes the same bytes.
