@@ -35,7 +35,7 @@ export interface CollectedFiles {
   data: Uint8Array;
 }
 
-/** Bytes the last unit rendered into bytes needed: the next one starts with room for a little more, so it rarely grows. */
+/** Bytes the last collected unit needed: the next one starts with room for a little more, so it rarely grows. */
 let lastCollected = 64 * 1024;
 
 /**
@@ -106,36 +106,12 @@ export function fabricArchive(format: OutputFormat): string {
   return `fabric.${format}`;
 }
 
-/**
- * The files of `files` with their contents as bytes where templates rendered
- * them into `sink` (set on `templates` only while each entry is made, so
- * nothing else renders into it across an await), else as text.
- */
-function* asBytes(files: Iterable<FileEntry>, templates: TemplateSet, sink: ByteOut): Generator<{ path: string; mode: number; content: string | Buffer }> {
-  const it = files[Symbol.iterator]();
-  for (;;) {
-    const prior = templates.sink;
-    templates.sink = sink;
-    let n: IteratorResult<FileEntry>;
-    try {
-      n = it.next();
-    } finally {
-      templates.sink = prior;
-    }
-    if (n.done) return;
-    const f = n.value;
-    // a view: the sink only ever appends, so it stays valid for as long as the writer holds it
-    yield { path: f.path, mode: f.mode, content: f instanceof SinkFile && f.sink === sink ? sink.buf.subarray(f.start, f.end) : f.content };
-  }
-}
+type Files = Iterable<{ path: string; mode: number; content: string }>;
 
-async function emit(t: UnitTarget, archive: string, entries: Iterable<FileEntry>, templates: TemplateSet): Promise<{ files: number; bytes: number }> {
-  const sink = new ByteOut(Math.ceil(lastCollected * 1.25));
-  const files = asBytes(entries, templates, sink);
+async function emit(t: UnitTarget, archive: string, files: Files): Promise<{ files: number; bytes: number }> {
   if (t.format === 'dir') {
     const w = new DirWriter(t.root, t.umask);
     for (const f of files) w.write(f.path, f.mode, f.content);
-    lastCollected = Math.max(sink.off, 1024);
     return { files: w.files, bytes: w.bytes };
   }
   const a = new ArchiveWriter(join(t.root, archive), t.format);
@@ -149,11 +125,10 @@ async function emit(t: UnitTarget, archive: string, entries: Iterable<FileEntry>
     a.destroy();
     throw e;
   }
-  lastCollected = Math.max(sink.off, 1024);
   return { files: a.files, bytes: a.bytes };
 }
 
-function* rackHosts(ctx: RenderContext, rack: RackPlan, only?: NodePlan): Generator<FileEntry> {
+function* rackHosts(ctx: RenderContext, rack: RackPlan, only?: NodePlan): Generator<{ path: string; mode: number; content: string }> {
   if (only) {
     yield* renderHost(ctx, only);
     return;
@@ -161,7 +136,7 @@ function* rackHosts(ctx: RenderContext, rack: RackPlan, only?: NodePlan): Genera
   for (const node of ctx.plan.nodesOfRack(rack)) yield* renderHost(ctx, node);
 }
 
-function* fabricFiles(ctx: RenderContext, only?: NodePlan): Generator<FileEntry> {
+function* fabricFiles(ctx: RenderContext, only?: NodePlan): Generator<{ path: string; mode: number; content: string }> {
   for (const r of CLUSTER_RENDERERS) yield* r.render(ctx, only);
 }
 
@@ -178,5 +153,5 @@ export async function renderUnit(ctx: RenderContext, unit: Unit, t: UnitTarget):
   const files = rack ? rackHosts(ctx, rack, t.only) : fabricFiles(ctx, t.only);
   const hosts = rack ? (t.only ? 1 : rack.nodeCount) : 0;
   if (t.collect && t.format === 'dir') return { files: 0, bytes: 0, hosts, collected: collect(files, ctx.templates) };
-  return { ...(await emit(t, rack ? rackArchive(rack.name, t.format) : fabricArchive(t.format), files, ctx.templates)), hosts };
+  return { ...(await emit(t, rack ? rackArchive(rack.name, t.format) : fabricArchive(t.format), files)), hosts };
 }
