@@ -10,12 +10,12 @@ import { existsSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import fc from 'fast-check';
 import { defaultJobs, PARALLEL_MIN_HOSTS, WRITER_MIN_HOSTS } from '../src/cli/commands/render.js';
-import { grouped, progressReporter, renderOutput } from '../src/render/output.js';
+import { grouped, progressReporter, renderOutput, unitsOf } from '../src/render/output.js';
 import { createPlan } from '../src/plan/plan.js';
 import { TemplateSet } from '../src/render/templates.js';
 import { currentUmask } from '../src/sinks/dir.js';
 import { parseStack, stackData, stackFromData } from '../src/spec/load.js';
-import { cleanupTempDirs, hashTree, renderStack, ROOT, stackText, tempDir, TEST_SECRETS, writeStack } from './helpers.js';
+import { cleanupTempDirs, hashTree, planBundled, renderStack, ROOT, stackText, tempDir, TEST_SECRETS, writeStack } from './helpers.js';
 
 afterAll(cleanupTempDirs);
 
@@ -72,6 +72,29 @@ describe('default --jobs', () => {
     expect(defaultJobs('tar', WRITER_MIN_HOSTS, 8)).toBe(1);
     expect(defaultJobs('dir', PARALLEL_MIN_HOSTS, 8)).toBe(8);
     expect(defaultJobs('tar.gz', PARALLEL_MIN_HOSTS, 2)).toBe(2);
+  });
+});
+
+describe('unit order', () => {
+  it('hands out every rack once, in order, and the fabric and plan.json once each, where they are due', () => {
+    const plan = planBundled('multirack');
+    const ctx = { plan, templates: new TemplateSet(), secrets: { bootstrapToken: TEST_SECRETS.bootstrapToken, certificateKey: TEST_SECRETS.certificateKey, caCertHashes: [] } };
+    const racks = [...plan.racks()].map((r) => `rack${r.index}`);
+    const place = fc.oneof(fc.integer({ min: 0, max: racks.length + 2 }), fc.constant(Infinity));
+    fc.assert(
+      fc.property(place, place, (fabricAfter, planAfter) => {
+        const got = [...unitsOf(ctx, undefined, fabricAfter, planAfter)].map((u) => (u.kind === 'rack' ? `rack${u.index}` : u.kind));
+        expect(got.filter((u) => u.startsWith('rack'))).toEqual(racks);
+        expect(got.filter((u) => u === 'fabric')).toHaveLength(1);
+        expect(got.filter((u) => u === 'plan')).toHaveLength(1);
+        const before = (kind: string): number => got.slice(0, got.indexOf(kind)).filter((u) => u.startsWith('rack')).length;
+        expect(before('fabric')).toBe(Math.min(fabricAfter, racks.length));
+        expect(before('plan')).toBe(Math.min(planAfter, racks.length));
+        if (planAfter === fabricAfter) expect(got.indexOf('plan')).toBeLessThan(got.indexOf('fabric'));
+      }),
+    );
+    const only = plan.nodes().next().value!;
+    expect([...unitsOf(ctx, only, 0, 0)].map((u) => u.kind)).toEqual(['plan', 'fabric', 'rack']);
   });
 });
 
