@@ -216,12 +216,16 @@ describe('bin/flat6 launcher, on a package of its own', () => {
     return from!;
   };
 
-  it('starts from the snapshot when its id names this package and this node, also through a symlink, with the arguments intact', () => {
+  it('starts from the snapshot when its id names this package and this node, also through symlinks and by a relative path, with the arguments intact', () => {
     const root = fakePackage();
     expect(started(root)).toBe('snapshot');
     const link = join(tempDir('launcher-link'), 'flat6');
     symlinkSync(join(root, 'bin', 'flat6'), link);
     expect(started(root, {}, link)).toBe('snapshot');
+    const relative = join(tempDir('launcher-relative'), 'flat6'); // a relative link, as npm makes in node_modules/.bin
+    symlinkSync(relative.split('/').slice(1, -1).map(() => '..').join('/') + join(root, 'bin', 'flat6'), relative);
+    expect(started(root, {}, relative)).toBe('snapshot');
+    expect(started(root, {}, 'bin/flat6')).toBe('snapshot'); // run from the package's directory
   });
 
   it('runs bin/flat6.js instead with NODE_OPTIONS, with FLAT6_SNAPSHOT=0, for another package or another node, when dist/cli is newer, or with no snapshot', () => {
