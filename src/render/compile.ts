@@ -159,9 +159,10 @@ class Compiler {
       return (f) => fn(a(f), b(f));
     }
     // flat6token: its last three arguments are the literals the guard wrote
-    const rest = params.slice(1).map((p) => (p.type === 'StringLiteral' ? (p['value'] as string) : unsupported()));
+    const [r1, r2, r3] = params.slice(1).map((p) => (p.type === 'StringLiteral' ? (p['value'] as string) : unsupported()));
     const a = args[0]!;
-    return (f) => fn(a(f), ...rest);
+    // named, not spread: a spread call allocates its arguments on every value a template writes
+    return (f) => fn(a(f), r1, r2, r3);
   }
 
   private mustache(s: Node): Emit {

@@ -24,6 +24,9 @@ export interface Out {
   str(s: string): void;
 }
 
+/** Up to this many bytes (or UTF-16 units) are copied in a loop rather than by a call into the runtime. */
+const SHORT = 32;
+
 export class TextOut implements Out {
   s = '';
   lit(l: Lit): void {
@@ -54,15 +57,32 @@ export class ByteOut implements Out {
 
   lit(l: Lit): void {
     const b = l.b;
-    const end = this.off + b.length;
-    if (end > this.buf.length) this.grow(b.length);
-    this.buf.set(b, this.off);
-    this.off = end;
+    const n = b.length;
+    if (this.off + n > this.buf.length) this.grow(n);
+    if (n > SHORT) this.buf.set(b, this.off);
+    else for (let i = 0, buf = this.buf, off = this.off; i < n; i++) buf[off + i] = b[i]!;
+    this.off += n;
   }
 
   str(s: string): void {
+    const n = s.length;
     // UTF-8 takes at most 3 bytes per UTF-16 unit
-    if (this.off + s.length * 3 > this.buf.length) this.grow(s.length * 3);
+    if (this.off + n * 3 > this.buf.length) this.grow(n * 3);
+    if (n <= SHORT) {
+      // most values are short and ASCII: copied here rather than through a call into Node's encoder
+      const buf = this.buf;
+      const off = this.off;
+      let i = 0;
+      for (; i < n; i++) {
+        const c = s.charCodeAt(i);
+        if (c > 0x7f) break;
+        buf[off + i] = c;
+      }
+      if (i === n) {
+        this.off = off + n;
+        return;
+      }
+    }
     this.off += this.buf.write(s, this.off);
   }
 
