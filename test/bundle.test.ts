@@ -9,10 +9,10 @@
  * (scripts/test.sh runs it first) makes the bundle and the snapshot.
  */
 import { afterAll, describe, expect, it } from 'vitest';
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, realpathSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { cleanupTempDirs, hashTree, ROOT, stackPath, tempDir, testSecretsFile } from './helpers.js';
+import { cleanupTempDirs, hashTree, ROOT, stackPath, tempDir, testSecretsFile, tool } from './helpers.js';
 
 afterAll(cleanupTempDirs);
 
@@ -181,6 +181,44 @@ describe('start-up snapshot (bin/flat6)', () => {
     const r = launcher(['render', '--stack', stackPath('metal'), '--out', 'o', '--secrets', testSecretsFile(), '--templates', 'overlay'], {}, cwd);
     expect(r.status).toBe(0);
     expect(readFileSync(join(cwd, 'o', 'hosts', 'cp1', 'etc', 'modules-load.d', 'flat6.conf'), 'utf8')).toBe('# overlay for cp1\n');
+  });
+});
+
+describe.skipIf(process.getuid?.() !== 0)('serve --workers from the snapshot (root, a network namespace of its own, loopback only)', () => {
+  const NS = `f6snap-${process.pid}`;
+  const ip = (...args: string[]): void => {
+    const r = spawnSync(tool('ip'), args, { encoding: 'utf8' });
+    if (r.status !== 0) throw new Error(`ip ${args.join(' ')}: ${r.stderr}`);
+  };
+  afterAll(() => {
+    spawnSync(tool('ip'), ['netns', 'del', NS]);
+  });
+
+  it('starts its worker processes (without the snapshot), serves, and stops on SIGTERM', async () => {
+    spawnSync(tool('ip'), ['netns', 'del', NS], { stdio: 'ignore' });
+    ip('netns', 'add', NS);
+    ip('-n', NS, 'link', 'set', 'lo', 'up');
+    const port = String(20_000 + (process.pid % 10_000));
+    const PATH = `${dirname(process.execPath)}:${process.env['PATH'] ?? ''}`;
+    const env = { ...process.env, PATH, FLAT6_SHOW_CODE_CACHE: '1' };
+    const server = spawn(tool('ip'), ['netns', 'exec', NS, join(ROOT, 'bin', 'flat6'), 'serve', '--stack', stackPath('metal'), '--listen', `[::1]:${port}`, '--workers', '2', '--secrets', testSecretsFile()], { env });
+    let out = '';
+    let err = '';
+    server.stdout.on('data', (d: Buffer) => (out += d.toString()));
+    server.stderr.on('data', (d: Buffer) => (err += d.toString()));
+    const exited = new Promise<number | null>((ok) => server.on('exit', (code) => ok(code)));
+    try {
+      for (let i = 0; i < 200 && !out.includes('serving'); i++) await new Promise((ok) => setTimeout(ok, 50));
+      expect(out, err).toContain('with 2 worker processes');
+      const client = `fetch('http://[::1]:${port}/v1/plan').then(async (r) => process.stdout.write(r.status + ' ' + JSON.stringify(Object.keys(await r.json()))))`;
+      const r = spawnSync(tool('ip'), ['netns', 'exec', NS, process.execPath, '-e', client], { encoding: 'utf8' });
+      expect(r.stdout, r.stderr).toMatch(/^200 \[.*"cluster"/);
+    } finally {
+      server.kill('SIGTERM');
+    }
+    expect(await exited).toBe(0);
+    expect(err).toContain('started from the snapshot');
+    expect(err.match(/worker bundle|flat6: bundle/g)?.length ?? 0, err).toBeGreaterThanOrEqual(2); // each worker process loads the bundle
   });
 });
 
