@@ -12,11 +12,13 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { Template } from '../src/render/compile.js';
+import type { FileEntry } from '../src/render/files.js';
 import { ByteOut, lit } from '../src/render/out.js';
+import { collect } from '../src/render/units.js';
 import { renderHostFiles } from '../src/render/render.js';
 import { fabricRenderer } from '../src/render/routing.js';
 import { buildTemplateCache, bundledTemplateNames } from '../src/render/template-cache.js';
-import { BUILTIN_TEMPLATES, compileProcessed, compileSubsetOf, compileTemplate, compileWithHandlebars, parseGuarded, TemplateSet } from '../src/render/templates.js';
+import { BUILTIN_TEMPLATES, compileProcessed, compileSubsetOf, compileTemplate, compileWithHandlebars, parseGuarded, TemplateSet, TemplateValueError } from '../src/render/templates.js';
 import { cleanupTempDirs, ROOT, TEST_SECRETS, planBundled, tempDir } from './helpers.js';
 
 afterAll(cleanupTempDirs);
@@ -193,6 +195,39 @@ describe('compiled templates', () => {
         expect(out.bytes().equals(Buffer.from(pieces.map(([, s]) => s).join(''), 'utf8'))).toBe(true);
       }),
     );
+  });
+
+  it('render into the unit being collected, whatever order the files come in, with files that are text among them', () => {
+    const dir = tempDir('templates-collect');
+    mkdirSync(join(dir, 'sysctl'));
+    writeFileSync(join(dir, 'sysctl', 'modules-load.conf.hbs'), '# {{host}} ü\n');
+    const templates = new TemplateSet(dir);
+    const made = (host: string): FileEntry => templates.file(`${host}/a`, 0o644, 'sysctl/modules-load.conf.hbs', { host });
+    function* entries(): Generator<FileEntry> {
+      const first = made('h1');
+      const second = made('h2');
+      yield second; // made after first, handed out before it
+      yield { path: 'plain', mode: 0o600, content: 'text € entry\n' };
+      yield first;
+      yield made('h3');
+    }
+    const c = collect(entries(), templates);
+    expect(templates.sink).toBeUndefined();
+    expect(c.files).toEqual([
+      { path: 'h2/a', mode: 0o644, size: Buffer.byteLength('# h2 ü\n') },
+      { path: 'plain', mode: 0o600, size: Buffer.byteLength('text € entry\n') },
+      { path: 'h1/a', mode: 0o644, size: Buffer.byteLength('# h1 ü\n') },
+      { path: 'h3/a', mode: 0o644, size: Buffer.byteLength('# h3 ü\n') },
+    ]);
+    expect(Buffer.from(c.data).toString('utf8')).toBe('# h2 ü\ntext € entry\n# h1 ü\n# h3 ü\n');
+    // a value the template refuses leaves nothing in the unit (its fixed text before the value included)
+    writeFileSync(join(dir, 'sysctl', 'modules-load.conf.hbs'), 'ok\n{{host}}\n');
+    const strict = new TemplateSet(dir);
+    strict.sink = new ByteOut(16);
+    strict.file('x', 0o644, 'sysctl/modules-load.conf.hbs', { host: 'good' });
+    expect(() => strict.file('y', 0o644, 'sysctl/modules-load.conf.hbs', { host: 'bad value' })).toThrow(TemplateValueError);
+    strict.file('z', 0o644, 'sysctl/modules-load.conf.hbs', { host: 'also-good' });
+    expect(strict.sink.bytes().toString('utf8')).toBe('ok\ngood\nok\nalso-good\n');
   });
 
   it('are compiled again when the file changed, in the same process', () => {
