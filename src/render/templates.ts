@@ -24,7 +24,7 @@ import { UsageError } from '../core/diagnostics.js';
 import { packageRoot } from '../core/package-root.js';
 import { compileSubset, textTemplate, type Helpers, type Template } from './compile.js';
 import type { FileEntry } from './files.js';
-import type { ByteOut } from './out.js';
+import { TextOut, type ByteOut, type Out } from './out.js';
 
 /** templates/ of this package. */
 export const BUILTIN_TEMPLATES = join(packageRoot(import.meta.url), 'templates');
@@ -111,10 +111,8 @@ const SUBSET_HELPERS: Helpers = {
   flat6token: (v, format, field, template) => token(v, format as Format, field as string, template as string),
 };
 
-type Compiled = Template;
-
-/** Compiled templates by path, with the source they were compiled from: a template edited since is compiled again. */
-const compiled = new Map<string, { source: string; t: Compiled }>();
+/** Template templates by path, with the source they were compiled from: a template edited since is compiled again. */
+const compiled = new Map<string, { source: string; t: Template }>();
 
 /**
  * The build's template cache (scripts/template-cache.mjs writes it beside the
@@ -150,7 +148,7 @@ function cachedAst(source: string, name: string): unknown {
  * bundled template does), else by Handlebars itself. A bundled template whose
  * processed AST the build cached skips Handlebars altogether.
  */
-export function compileTemplate(source: string, name: string): Compiled {
+export function compileTemplate(source: string, name: string): Template {
   const hit = cachedAst(source, name);
   if (hit !== undefined) {
     const fast = compileProcessed(hit);
@@ -176,12 +174,12 @@ export function subsetAst(ast: hbs.AST.Program): hbs.AST.Program {
 }
 
 /** The subset compiler's function for an AST as subsetAst makes it (or the cache holds it). */
-export function compileProcessed(ast: unknown): Compiled | undefined {
+export function compileProcessed(ast: unknown): Template | undefined {
   return compileSubset(ast, SUBSET_HELPERS);
 }
 
 /** The subset compiler's function for a guarded AST, or undefined when the template leaves the subset. */
-export function compileSubsetOf(ast: hbs.AST.Program): Compiled | undefined {
+export function compileSubsetOf(ast: hbs.AST.Program): Template | undefined {
   return compileSubset(subsetAst(ast), SUBSET_HELPERS);
 }
 
@@ -241,7 +239,7 @@ export class TemplateSet {
   }
 
   /** template name -> [path, compiled], so the hot path neither joins paths nor looks at the overlay again */
-  private readonly byName = new Map<string, [string, Compiled]>();
+  private readonly byName = new Map<string, [string, Template]>();
 
   /**
    * While set, file() renders into these bytes (a directory render's unit,
@@ -255,7 +253,7 @@ export class TemplateSet {
     if (sink === undefined) return { path, mode, content: this.render(name, context) };
     const start = sink.off;
     try {
-      this.run(name, (t) => t.into(context, sink));
+      this.write(name, context, sink);
     } catch (e) {
       sink.off = start; // a refused value leaves nothing behind
       throw e;
@@ -264,10 +262,13 @@ export class TemplateSet {
   }
 
   render(name: string, context: object): string {
-    return this.run(name, (t) => t(context));
+    const out = new TextOut();
+    this.write(name, context, out);
+    return out.s;
   }
 
-  private run<T>(name: string, use: (t: Compiled) => T): T {
+  /** Write template `name` for `context` into `out` (compiling it on first use in this set). */
+  private write(name: string, context: object, out: Out): void {
     const known = this.byName.get(name);
     const path = known ? known[0] : this.resolvePath(name);
     let t = known?.[1];
@@ -292,7 +293,7 @@ export class TemplateSet {
       this.byName.set(name, [path, t]);
     }
     try {
-      return use(t);
+      t.into(context, out);
     } catch (e) {
       if (e instanceof TemplateValueError) throw e;
       // Compilation is lazy in Handlebars: syntax errors and unknown fields both surface here.
