@@ -25,6 +25,31 @@ function flat6(args: string[], env: Record<string, string>, cwd: string): Run {
   return { status: r.status, stdout: r.stdout, stderr: r.stderr };
 }
 
+/** This node binary as dist/flat6.snap.id records it: inode, size, modification and change times in seconds (stat -L -c '%i %s %Y %Z'). */
+function nodeIdentity(): string {
+  const st = statSync(realpathSync(process.execPath), { bigint: true });
+  return `${st.ino} ${st.size} ${st.mtimeNs / 1_000_000_000n} ${st.ctimeNs / 1_000_000_000n}`;
+}
+
+type Cli = (args: string[], env: Record<string, string>, cwd: string) => Run;
+
+/**
+ * multirack as tar archives with two render workers, run by `a` (with
+ * FLAT6_SHOW_CODE_CACHE=1) and by the modules in dist/: the same archives,
+ * and both of a's workers ran from the bundle's code cache. Returns a's run.
+ */
+function sameWorkerArchives(a: Cli, name: string): Run {
+  const cwd = tempDir(name);
+  const args = (out: string): string[] => ['render', '--stack', stackPath('multirack'), '--out', out, '--secrets', testSecretsFile(), '--format', 'tar', '--jobs', '2'];
+  const ra = a(args('a'), { FLAT6_SHOW_CODE_CACHE: '1' }, cwd);
+  const rb = flat6(args('b'), { FLAT6_BUNDLE: '0' }, cwd);
+  expect(ra.status).toBe(0);
+  expect(rb.status).toBe(0);
+  expect(ra.stderr.match(/worker bundle .* code cache used/g)).toHaveLength(2);
+  expect(hashTree(join(cwd, 'a'))).toBe(hashTree(join(cwd, 'b')));
+  return ra;
+}
+
 /** bin/flat6, the command npm installs (a shell script), with this test's node first on PATH. */
 function launcher(args: string[], env: Record<string, string>, cwd: string, bin = join(ROOT, 'bin', 'flat6')): Run {
   const PATH = `${dirname(process.execPath)}:${process.env['PATH'] ?? ''}`;
@@ -43,7 +68,7 @@ describe('CLI bundle', () => {
 
   it('renders the same tree, with the same report, as the modules in dist/cli', () => {
     const cwd = tempDir('bundle');
-    const run = (env: Record<string, string>, out: string): { status: number | null; stdout: string; stderr: string } =>
+    const run = (env: Record<string, string>, out: string): Run =>
       flat6(['render', '--stack', stackPath('multirack'), '--out', out, '--secrets', testSecretsFile()], env, cwd);
     const a = run({}, 'a');
     const b = run({ FLAT6_BUNDLE: '0' }, 'b');
@@ -55,15 +80,7 @@ describe('CLI bundle', () => {
   });
 
   it('runs render workers from the bundle and its code cache too, with the same archives', () => {
-    const cwd = tempDir('bundle-workers');
-    const run = (env: Record<string, string>, out: string): { status: number | null; stdout: string; stderr: string } =>
-      flat6(['render', '--stack', stackPath('multirack'), '--out', out, '--secrets', testSecretsFile(), '--format', 'tar', '--jobs', '2'], env, cwd);
-    const a = run({ FLAT6_SHOW_CODE_CACHE: '1' }, 'a');
-    const b = run({ FLAT6_BUNDLE: '0' }, 'b');
-    expect(a.status).toBe(0);
-    expect(b.status).toBe(0);
-    expect(a.stderr.match(/worker bundle .* code cache used/g)).toHaveLength(2);
-    expect(hashTree(join(cwd, 'a'))).toBe(hashTree(join(cwd, 'b')));
+    sameWorkerArchives(flat6, 'bundle-workers');
   });
 
   it('reports a broken stack with the same diagnostics and exit status', () => {
@@ -131,10 +148,7 @@ describe('start-up snapshot (bin/flat6)', () => {
 
   it('is built for this node and this package, and bin/flat6 starts from it', () => {
     expect(existsSync(SNAP), 'npm run build writes dist/flat6.snap').toBe(true);
-    const [root, ...identity] = readFileSync(`${SNAP}.id`, 'utf8').trim().split(' ');
-    expect(root).toBe(ROOT);
-    const st = statSync(realpathSync(process.execPath), { bigint: true });
-    expect(identity).toEqual([st.ino, st.size, st.mtimeNs / 1_000_000_000n, st.ctimeNs / 1_000_000_000n].map(String));
+    expect(readFileSync(`${SNAP}.id`, 'utf8')).toBe(`${ROOT} ${nodeIdentity()}\n`);
     const r = launcher(['--version'], { FLAT6_SHOW_CODE_CACHE: '1' }, ROOT);
     expect(r.status).toBe(0);
     expect(r.stdout).toMatch(/^flat6 \d/);
@@ -155,15 +169,7 @@ describe('start-up snapshot (bin/flat6)', () => {
   });
 
   it('runs render workers (from the bundle) beside it, with the same archives', () => {
-    const cwd = tempDir('snapshot-workers');
-    const args = (out: string): string[] => ['render', '--stack', stackPath('multirack'), '--out', out, '--secrets', testSecretsFile(), '--format', 'tar', '--jobs', '2'];
-    const a = launcher(args('a'), { FLAT6_SHOW_CODE_CACHE: '1' }, cwd);
-    const b = flat6(args('b'), { FLAT6_BUNDLE: '0' }, cwd);
-    expect(a.status).toBe(0);
-    expect(b.status).toBe(0);
-    expect(a.stderr).toContain(STARTED);
-    expect(a.stderr.match(/worker bundle .* code cache used/g)).toHaveLength(2);
-    expect(hashTree(join(cwd, 'a'))).toBe(hashTree(join(cwd, 'b')));
+    expect(sameWorkerArchives(launcher, 'snapshot-workers').stderr).toContain(STARTED);
   });
 
   it('reports a broken stack, and renders with an overlay, as bin/flat6.js does', () => {
@@ -240,8 +246,7 @@ describe('bin/flat6 launcher, on a package of its own', () => {
     writeFileSync(entry, "require('node:v8').startupSnapshot.setDeserializeMainFunction(() => process.stdout.write(JSON.stringify(['snapshot', ...process.argv.slice(1)])));\n");
     const built = spawnSync(process.execPath, ['--snapshot-blob', join(root, 'dist', 'flat6.snap'), '--build-snapshot', entry], { cwd: root, encoding: 'utf8' });
     expect(built.status, built.stderr).toBe(0);
-    const st = statSync(realpathSync(process.execPath), { bigint: true });
-    writeFileSync(join(root, 'dist', 'flat6.snap.id'), `${root} ${st.ino} ${st.size} ${st.mtimeNs / 1_000_000_000n} ${st.ctimeNs / 1_000_000_000n}\n`);
+    writeFileSync(join(root, 'dist', 'flat6.snap.id'), `${root} ${nodeIdentity()}\n`);
     utimesSync(join(root, 'dist', 'cli', 'index.js'), 1_000, 1_000);
     return root;
   }
