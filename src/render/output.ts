@@ -106,16 +106,14 @@ async function renderHere(ctx: RenderContext, units: Iterable<Unit>, target: Uni
 
 interface Lane {
   take: (u: Unit) => Promise<UnitResult>;
-  /** false once the lane should take no more units (default: always true) */
-  active?: () => boolean;
 }
 
 /** Run `lanes` over the shared unit queue until it is empty or one fails (the first failure is thrown). */
 async function runLanes(units: Iterator<Unit>, lanes: Lane[], done: Done): Promise<void> {
   let failure: { e: unknown } | undefined;
-  const run = async ({ take, active }: Lane): Promise<void> => {
+  const run = async ({ take }: Lane): Promise<void> => {
     try {
-      while (!failure && (active?.() ?? true)) {
+      while (!failure) {
         const n = units.next();
         if (n.done) return;
         done(n.value, await take(n.value));
