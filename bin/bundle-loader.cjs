@@ -9,8 +9,26 @@
 const { readFileSync, statSync, writeFileSync } = require('node:fs');
 const Module = require('node:module');
 const { join } = require('node:path');
+const { setFlagsFromString } = require('node:v8');
 const { Script, constants } = require('node:vm');
 const { isMainThread } = require('node:worker_threads');
+
+/**
+ * V8 flags every flat6 thread runs with, set before the bundle is compiled:
+ * V8 refuses a code cache made under other flags, so the cache is made under
+ * these too (scripts/bundle.mjs), and a run from the snapshot sets them as it
+ * starts. An interrupt budget of 8x V8's default (67,584) leaves a function to
+ * the interpreter and baseline code for longer before TurboFan optimises it:
+ * a run of a few hundred milliseconds then spends its second core writing
+ * files rather than optimising functions it barely uses. At 1,000 hosts V8's
+ * compiler threads used 70-80 ms of CPU with the default and about 20 ms with
+ * this, and the render ended 10-20 ms sooner (docs/performance.md).
+ */
+const V8_FLAGS = ['--interrupt-budget=540672'];
+
+function setV8Flags() {
+  for (const f of V8_FLAGS) setFlagsFromString(f);
+}
 
 const dist = join(__dirname, '..', 'dist');
 const bundle = join(dist, 'flat6.cjs');
@@ -29,6 +47,7 @@ function loadBundle() {
   } catch {
     return undefined;
   }
+  setV8Flags();
   const cacheFile = `${bundle}.v8cache`;
   let cachedData;
   try {
@@ -49,4 +68,4 @@ function loadBundle() {
   return module.exports;
 }
 
-module.exports = { loadBundle };
+module.exports = { loadBundle, V8_FLAGS, setV8Flags };

@@ -17,6 +17,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const { V8_FLAGS } = createRequire(import.meta.url)('../bin/bundle-loader.cjs');
 const dist = join(root, 'dist');
 const bundle = join(dist, 'flat6.cjs');
 const cache = `${bundle}.v8cache`;
@@ -153,6 +154,9 @@ ${source}
   const { main } = __flat6_module.exports;
   const v8 = __flat6_builtin('node:v8');
   v8.startupSnapshot.setDeserializeMainFunction(() => {
+    // the V8 flags bin/bundle-loader.cjs sets (render workers load the bundle's code cache, made under them); set
+    // only now, as the run starts: a snapshot records the flags it was built with, and Node refuses it under others
+    for (const f of ${q(V8_FLAGS)}) v8.setFlagsFromString(f);
     // as if run as "node bin/flat6.js ...": Node leaves out the "--" bin/flat6 puts before the arguments
     process.argv.splice(1, 0, ${q(join(root, 'bin', 'flat6.js'))});
     // children (cluster workers) and worker threads start without the snapshot

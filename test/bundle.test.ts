@@ -240,10 +240,10 @@ describe('bin/flat6 launcher, on a package of its own', () => {
     mkdirSync(join(root, 'dist', 'cli'), { recursive: true });
     copyFileSync(join(ROOT, 'bin', 'flat6'), join(root, 'bin', 'flat6'));
     chmodSync(join(root, 'bin', 'flat6'), 0o755);
-    writeFileSync(join(root, 'bin', 'flat6.js'), "process.stdout.write(JSON.stringify(['modules', ...process.argv.slice(2)]));\n");
+    writeFileSync(join(root, 'bin', 'flat6.js'), "process.stdout.write(JSON.stringify(['modules', process.env.NODE_EXTRA_CA_CERTS ?? null, ...process.argv.slice(2)]));\n");
     writeFileSync(join(root, 'dist', 'cli', 'index.js'), '');
     const entry = join(root, 'entry.cjs');
-    writeFileSync(entry, "require('node:v8').startupSnapshot.setDeserializeMainFunction(() => process.stdout.write(JSON.stringify(['snapshot', ...process.argv.slice(1)])));\n");
+    writeFileSync(entry, "require('node:v8').startupSnapshot.setDeserializeMainFunction(() => process.stdout.write(JSON.stringify(['snapshot', process.env.NODE_EXTRA_CA_CERTS ?? null, ...process.argv.slice(1)])));\n");
     const built = spawnSync(process.execPath, ['--snapshot-blob', join(root, 'dist', 'flat6.snap'), '--build-snapshot', entry], { cwd: root, encoding: 'utf8' });
     expect(built.status, built.stderr).toBe(0);
     writeFileSync(join(root, 'dist', 'flat6.snap.id'), `${root} ${nodeIdentity()}\n`);
@@ -251,13 +251,15 @@ describe('bin/flat6 launcher, on a package of its own', () => {
     return root;
   }
   const ARGS = ['render', '--version', '--', 'two words', '-x'];
-  const started = (root: string, env: Record<string, string> = {}, bin = join(root, 'bin', 'flat6')): string => {
-    const r = launcher(ARGS, env, root, bin);
+  /** How bin/flat6 started the CLI ("snapshot" or "modules"), the NODE_EXTRA_CA_CERTS the CLI saw, and its arguments. */
+  const run = (root: string, env: Record<string, string> = {}, bin = join(root, 'bin', 'flat6'), argv = ARGS): { from: string; ca: string | null } => {
+    const r = launcher(argv, env, root, bin);
     expect(r.status, r.stderr).toBe(0);
-    const [from, ...args] = JSON.parse(r.stdout) as string[];
-    expect(args).toEqual(ARGS);
-    return from!;
+    const [from, ca, ...args] = JSON.parse(r.stdout) as [string, string | null, ...string[]];
+    expect(args).toEqual(argv);
+    return { from, ca };
   };
+  const started = (root: string, env: Record<string, string> = {}, bin = join(root, 'bin', 'flat6')): string => run(root, env, bin).from;
 
   it('starts from the snapshot when its id names this package and this node, also through symlinks and by a relative path, with the arguments intact', () => {
     const root = fakePackage();
@@ -291,5 +293,15 @@ describe('bin/flat6 launcher, on a package of its own', () => {
     expect(started(root)).toBe('snapshot');
     rmSync(join(root, 'dist', 'flat6.snap'));
     expect(started(root)).toBe('modules');
+  });
+
+  it('leaves NODE_EXTRA_CA_CERTS out for the commands that open no TLS connection, and keeps it for the others, from the snapshot or not', () => {
+    const root = fakePackage();
+    const pem = join(tempDir('launcher-ca'), 'extra.pem');
+    writeFileSync(pem, '');
+    for (const env of [{}, { FLAT6_SNAPSHOT: '0' }]) {
+      for (const cmd of ['render', 'plan', 'validate', 'schema', 'diff']) expect(run(root, { ...env, NODE_EXTRA_CA_CERTS: pem }, undefined, [cmd, '--x']).ca).toBeNull();
+      for (const argv of [['audit', '--x'], ['serve'], ['lab', 'up'], ['ha'], ['--version'], ['x', 'render'], ['renders']]) expect(run(root, { ...env, NODE_EXTRA_CA_CERTS: pem }, undefined, argv).ca).toBe(pem);
+    }
   });
 });
