@@ -299,7 +299,7 @@ describe('bin/flat6 launcher, on a package of its own', () => {
     const root = fakePackage();
     const pem = join(tempDir('launcher-ca'), 'extra.pem');
     writeFileSync(pem, '');
-    for (const env of [{}, { FLAT6_SNAPSHOT: '0' }]) {
+    for (const env of [{}, { FLAT6_SNAPSHOT: '0' }] as Array<Record<string, string>>) {
       for (const cmd of ['render', 'plan', 'validate', 'schema', 'diff']) expect(run(root, { ...env, NODE_EXTRA_CA_CERTS: pem }, undefined, [cmd, '--x']).ca).toBeNull();
       for (const argv of [['audit', '--x'], ['serve'], ['lab', 'up'], ['ha'], ['--version'], ['x', 'render'], ['renders']]) expect(run(root, { ...env, NODE_EXTRA_CA_CERTS: pem }, undefined, argv).ca).toBe(pem);
     }
