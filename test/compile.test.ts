@@ -35,14 +35,18 @@ function outcome(f: () => string): Outcome {
   }
 }
 
-/** Every (template, context) a render of the bundled stacks makes, captured at TemplateSet.render. */
-function capturedContexts(): Array<{ name: string; context: object }> {
-  const seen: Array<{ name: string; context: object }> = [];
+/**
+ * Every (template, context) a render of the bundled stacks makes, captured at
+ * TemplateSet.render: `context` as the template sees it (the host's own values
+ * and the renderer's shared ones), with the two parts apart as handed over.
+ */
+function capturedContexts(): Array<{ name: string; context: object; own: object; shared?: object }> {
+  const seen: Array<{ name: string; context: object; own: object; shared?: object }> = [];
   const templates = new TemplateSet();
   const original = templates.render.bind(templates);
-  templates.render = (name: string, context: object): string => {
-    seen.push({ name, context });
-    return original(name, context);
+  templates.render = (name: string, context: object, shared?: object): string => {
+    seen.push({ name, context: shared ? { ...shared, ...context } : context, own: context, shared });
+    return original(name, context, shared);
   };
   for (const stack of ['metal', 'multirack'] as const) {
     const plan = planBundled(stack);
@@ -69,6 +73,22 @@ describe('the subset compiler equals Handlebars', () => {
     const fast = new Map([...names].map((n) => [n, compileTemplate(sources.get(n)!, n)]));
     const slow = new Map([...names].map((n) => [n, compileWithHandlebars(sources.get(n)!, n)]));
     for (const { name, context } of seen) expect(fast.get(name)!(context), name).toBe(slow.get(name)!(context));
+  });
+
+  it('specialises every host template for the shared values a render hands it: the same bytes from the host\'s own values alone', () => {
+    const seen = capturedContexts().filter((s) => s.shared !== undefined);
+    expect(new Set(seen.map((s) => s.name)).size).toBeGreaterThanOrEqual(7); // sysctl, modules, netplan, kubeadm init and join, pods, BIRD, CNI
+    const compiled = new Map<string, Template>();
+    for (const { name, context, own, shared } of seen) {
+      // a key in both would let the host's value hide the shared one in one path and not the other
+      expect(Object.keys(own).filter((k) => Object.prototype.hasOwnProperty.call(shared, k)), name).toEqual([]);
+      let t = compiled.get(name);
+      if (!t) compiled.set(name, (t = compileTemplate(sources.get(name)!, name)));
+      const special = t.specialize!(shared!);
+      expect(special, name).toBeDefined();
+      expect(t.specialize!(shared!)).toBe(special); // once per shared object
+      expect(special!(own)).toBe(t(context));
+    }
   });
 
   it("the build's template cache compiles to the same output, and dist/ holds the current one", () => {
@@ -139,7 +159,7 @@ describe('the subset compiler equals Handlebars', () => {
   })).v;
 
   it.each([['x.yaml.hbs'], ['x.conf.hbs']])('agrees on random templates and contexts (%s)', (name) => {
-    const tally = { text: 0, refused: 0, each: 0 };
+    const tally = { text: 0, refused: 0, each: 0, special: 0 };
     fc.assert(
       fc.property(template, fc.record({ a: context, b: context, xs: context, name: context }, { requiredKeys: [], noNullPrototype: true }), (source, ctx) => {
         let fast: Template;
@@ -159,6 +179,18 @@ describe('the subset compiler equals Handlebars', () => {
           fast.into(ctx, out);
           expect(out.bytes().equals(Buffer.from(`pre${o.text}`, 'utf8'))).toBe(true);
         }
+        // specialised for a random part of the context, rendered from the rest: the same outcome
+        const keys = Object.keys(ctx).filter((_k, i) => (source.length + i) % 2 === 0);
+        const shared = Object.fromEntries(keys.map((k) => [k, (ctx as Record<string, unknown>)[k]]));
+        const own = Object.fromEntries(Object.entries(ctx).filter(([k]) => !keys.includes(k)));
+        const special = fast.specialize?.(shared);
+        if (special) {
+          expect(outcome(() => special(own))).toEqual(o);
+          tally.special++;
+        }
+        // and for all of it, rendered from an empty context
+        const whole = fast.specialize?.(ctx);
+        if (whole) expect(outcome(() => whole({}))).toEqual(o);
         if ('text' in o) tally.text++;
         else tally.refused++;
         if ('text' in o && source.includes('#each') && o.text.length > 0) tally.each++;
@@ -169,6 +201,31 @@ describe('the subset compiler equals Handlebars', () => {
     expect(tally.text).toBeGreaterThan(RUNS / 4);
     expect(tally.refused).toBeGreaterThan(RUNS / 10);
     expect(tally.each).toBeGreaterThan(RUNS / 20);
+    expect(tally.special).toBeGreaterThan(RUNS / 4);
+  });
+
+  it('specialises: known values written as text, each bodies and else parts in their own contexts, the whole context left alone', () => {
+    const t = (source: string): Template => compileTemplate(source, 'x.conf.hbs');
+    const shared = { xs: [{ a: 1 }, { a: 2 }], a: 'root', none: [] as unknown[], yes: true };
+    const cases: Array<[string, object, string]> = [
+      ['{{#each xs}}[{{json a}}]{{/each}}', {}, '[1][2]'],
+      ['{{#each none}}x{{else}}{{json a}}{{/each}}', {}, '"root"'],
+      ['{{#if yes}}{{a}}-{{b}}{{else}}no{{/if}}', { b: 'own' }, 'root-own'],
+      ['{{#unless yes}}no{{else}}{{#each xs}}{{@index}}{{/each}}{{/unless}}', {}, '01'],
+      ['{{#if (eq a "root")}}same{{/if}} {{#if b}}{{b}}{{/if}}', { b: 'own' }, 'same own'],
+    ];
+    for (const [source, own, text] of cases) {
+      const special = t(source).specialize!(shared);
+      expect(special, source).toBeDefined();
+      expect(special!(own)).toBe(text);
+      expect(t(source)({ ...shared, ...own })).toBe(text);
+    }
+    // what needs the whole context is not specialised: the caller renders the merged context
+    for (const source of ['{{json this}}', '{{#each xs}}{{json ../a}}{{/each}}', '{{json @root.a}}', '{{#each this}}{{@key}}{{/each}}']) expect(t(source).specialize!(shared), source).toBeUndefined();
+    // a shared value a plain mustache may not write is refused when rendering, with the unspecialised error
+    const refused = t('{{a}}').specialize!({ a: 'two words' });
+    expect(() => refused!({})).toThrow(TemplateValueError);
+    expect(() => t('{{a}}')({ a: 'two words' })).toThrow(TemplateValueError);
   });
 
   it('falls back to Handlebars outside the subset, with the same output', () => {

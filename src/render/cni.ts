@@ -16,11 +16,11 @@ import { formatAddress, formatPrefix, last, reservedAnycastTop } from '../core/i
 import type { NodePlan } from '../plan/plan.js';
 import type { HostRenderer } from './context.js';
 import { MODE_PUBLIC, type FileEntry } from './files.js';
-import { hostFacts } from './facts.js';
+import { hostFacts, sharedContexts } from './facts.js';
 
 /** Where containerd and CRI-O look for network configs; the lowest name wins. */
 export const CNI_CONFLIST_PATH = 'etc/cni/net.d/10-flat6.conflist';
-export const CNI_NETWORK_NAME = 'flat6';
+export { CNI_NETWORK_NAME } from './facts.js';
 
 export interface PodAddressing {
   /** the node's pod prefix: the IPAM subnet */
@@ -53,15 +53,11 @@ export const cniRenderer: HostRenderer = {
       host: node.name,
       rack: node.rack.name,
       slot: node.slot,
-      stack: ctx.plan.stackName,
-      cluster: ctx.plan.name,
-      network: CNI_NETWORK_NAME,
-      mtu: ctx.plan.spec.network.mtu,
       podPrefix: a.subnet,
       gateway: a.gateway,
       rangeStart: a.rangeStart,
       rangeEnd: a.rangeEnd,
     };
-    return [ctx.templates.file(CNI_CONFLIST_PATH, MODE_PUBLIC, 'cni/10-flat6.conflist.hbs', c)];
+    return [ctx.templates.file(CNI_CONFLIST_PATH, MODE_PUBLIC, 'cni/10-flat6.conflist.hbs', c, sharedContexts(ctx).cni)];
   },
 };

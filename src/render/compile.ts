@@ -34,6 +34,18 @@ type Value = (f: Frame) => unknown;
 type Emit = (f: Frame, o: Out) => void;
 type Part = string | Emit;
 
+/** A value known while compiling a template specialised for shared values (Template.specialize). */
+class Const {
+  constructor(readonly v: unknown) {}
+}
+/** A value as the compiler holds it: known now, or looked up when rendering. */
+type Operand = Value | Const;
+const dynamic = (x: Operand): Value => {
+  if (!(x instanceof Const)) return x;
+  const v = x.v;
+  return () => v;
+};
+
 const NOTHING: Emit = () => undefined;
 
 interface Node {
@@ -95,7 +107,18 @@ interface Scope {
 class Compiler {
   usesData = false;
   private readonly scopes: Scope[] = [];
-  constructor(private readonly helpers: Helpers) {}
+  /** Whether the program being compiled renders with the template's own context (the root, or an if/unless inside it; not an each body). */
+  private atRoot = true;
+  /**
+   * @param shared values every context this compile serves holds too
+   *   (Template.specialize): a path from the root context to one of them is
+   *   known now, and whatever depends only on known values is written as
+   *   fixed text. The context handed to the result then holds the rest only.
+   */
+  constructor(
+    private readonly helpers: Helpers,
+    private readonly shared?: object,
+  ) {}
 
   /** Compile a program; `scope` receives whether it is deep once it is compiled. */
   program(node: unknown, scope: Scope = { deep: false }): Emit {
@@ -104,14 +127,7 @@ class Compiler {
     if (p.type !== 'Program' || (Array.isArray(p['blockParams']) && p['blockParams'].length > 0)) unsupported();
     const parent = this.scopes[this.scopes.length - 1];
     this.scopes.push(scope);
-    const parts: Part[] = [];
-    for (const s of p['body'] as Node[]) {
-      const part = this.statement(s);
-      if (part === '') continue;
-      const prev = parts[parts.length - 1];
-      if (typeof part === 'string' && typeof prev === 'string') parts[parts.length - 1] = prev + part;
-      else parts.push(part);
-    }
+    const parts = this.parts(p, []);
     this.scopes.pop();
     if (parent && scope.deep) parent.deep = true;
     if (parts.length === 0) return NOTHING;
@@ -130,7 +146,21 @@ class Compiler {
     };
   }
 
-  private statement(s: Node): Part {
+  /** A program's statements as parts appended to `parts`, adjacent text joined. */
+  private parts(p: Node, parts: Part[]): Part[] {
+    for (const s of p['body'] as Node[]) {
+      const part = this.statement(s);
+      for (const x of Array.isArray(part) ? part : [part]) {
+        if (x === '') continue;
+        const prev = parts[parts.length - 1];
+        if (typeof x === 'string' && typeof prev === 'string') parts[parts.length - 1] = prev + x;
+        else parts.push(x);
+      }
+    }
+    return parts;
+  }
+
+  private statement(s: Node): Part | Part[] {
     switch (s.type) {
       case 'ContentStatement':
         return s['value'] as string;
@@ -145,11 +175,20 @@ class Compiler {
     }
   }
 
-  private helperCall(s: Node): Value {
+  private helperCall(s: Node): Operand {
     const { name, params } = callOf(s);
     if (ARITY[name] !== params.length || !hasOwn(this.helpers, name)) unsupported();
     const fn = this.helpers[name as keyof Helpers];
-    const args = params.map((p) => this.value(p));
+    const operands = params.map((p) => this.value(p));
+    if (operands.every((x) => x instanceof Const)) {
+      // every argument known: call the helper now; a value it refuses stays to be refused when rendering, as unspecialised
+      try {
+        return new Const(fn(...operands.map((x) => (x as Const).v)));
+      } catch {
+        // fall through
+      }
+    }
+    const args = operands.map(dynamic);
     if (args.length === 1) {
       const a = args[0]!;
       return (f) => fn(a(f));
@@ -165,18 +204,45 @@ class Compiler {
     return (f) => fn(a(f), r1, r2, r3);
   }
 
-  private mustache(s: Node): Emit {
+  private mustache(s: Node): Part {
     // A mustache without parameters is either a guarded {{x}} (rewritten before this) or a triple-stash lookup: Handlebars resolves the latter.
     if (((s['params'] as unknown[] | undefined) ?? []).length === 0) unsupported();
     const call = this.helperCall(s);
-    return (f, o) => o.str(text(call(f)));
+    if (call instanceof Const) {
+      try {
+        return text(call.v);
+      } catch {
+        // written (and refused) when rendering
+      }
+    }
+    const value = dynamic(call);
+    return (f, o) => o.str(text(value(f)));
   }
 
-  private block(s: Node): Emit {
+  private block(s: Node): Part | Part[] {
     const { name, params } = callOf(s);
     if (params.length !== 1 || !BLOCKS.has(name)) unsupported();
-    const cond = this.value(params[0]!);
-    const fn = this.program(s['program']);
+    const known = this.value(params[0]!);
+    if (known instanceof Const && name !== 'each') {
+      // if/unless on a known value, in the same context: the branch taken, in place
+      let t: boolean;
+      try {
+        t = truthy(known.v) === (name === 'if');
+      } catch {
+        unsupported();
+      }
+      const branch = (t ? s['program'] : s['inverse']) as Node | undefined | null;
+      return branch ? this.parts(branch, []) : '';
+    }
+    const cond = dynamic(known);
+    let fn: Emit;
+    const atRoot = this.atRoot;
+    if (name === 'each') this.atRoot = false; // an each body renders with each item as its context
+    try {
+      fn = this.program(s['program']);
+    } finally {
+      this.atRoot = atRoot;
+    }
     const inverse = this.program(s['inverse']);
     const here = this.scopes[this.scopes.length - 1]!;
     /** Whether this block's programs get the enclosing contexts: the program holding the block is deep (known once it is compiled). */
@@ -228,18 +294,18 @@ class Compiler {
     };
   }
 
-  private value(p: Node): Value {
+  private value(p: Node): Operand {
     switch (p.type) {
       case 'StringLiteral':
       case 'NumberLiteral':
       case 'BooleanLiteral': {
         const v = p['value'];
-        return () => v;
+        return this.shared ? new Const(v) : () => v;
       }
       case 'UndefinedLiteral':
-        return () => undefined;
+        return this.shared ? new Const(undefined) : () => undefined;
       case 'NullLiteral':
-        return () => null;
+        return this.shared ? new Const(null) : () => null;
       case 'SubExpression':
         return this.helperCall(p);
       case 'PathExpression':
@@ -249,9 +315,23 @@ class Compiler {
     }
   }
 
-  private path(p: Node): Value {
+  private path(p: Node): Operand {
     const parts = p['parts'] as string[];
     const depth = p['depth'] as number;
+    if (this.shared) {
+      // The context handed to a specialised template lacks the shared values: whatever would reach for the whole root
+      // context (this at the root, ../, @root) is left to the unspecialised template.
+      if (depth > 0 || (p['data'] && parts[0] === 'root') || (this.atRoot && !p['data'] && parts.length === 0)) unsupported();
+      if (this.atRoot && !p['data'] && hasOwn(this.shared, parts[0]!)) {
+        try {
+          let v: unknown = this.shared;
+          for (const part of parts) v = lookup(v, part);
+          return new Const(v);
+        } catch {
+          unsupported(); // a lookup through null: left to the unspecialised template, which refuses it as before
+        }
+      }
+    }
     if (p['data']) {
       if (depth !== 0) unsupported();
       this.usesData = true;
@@ -286,6 +366,15 @@ function enter(f: Frame, ctx: unknown, data: Record<string, unknown> | undefined
 export interface Template {
   (context: unknown): string;
   into(context: unknown, out: Out): void;
+  /**
+   * This template for contexts that hold `shared`'s own properties besides
+   * their own: what depends only on those is written as fixed text, and the
+   * result takes a context without them. Undefined when the template reaches
+   * for its whole context (this at the top, ../, @root), or was not compiled
+   * by the subset compiler; the caller then renders the merged context.
+   * Specialisations are kept per shared object.
+   */
+  specialize?(shared: object): Template | undefined;
 }
 
 /** A template whose text some other function makes (Handlebars' own compile): `into` writes that text. */
@@ -295,12 +384,8 @@ export function textTemplate(render: (context: unknown) => string): Template {
   return t;
 }
 
-/**
- * Compile a Handlebars Program AST (after Handlebars' whitespace control) with
- * `helpers`; undefined when the template leaves the subset.
- */
-export function compileSubset(ast: unknown, helpers: Helpers): Template | undefined {
-  const c = new Compiler(helpers);
+function build(ast: unknown, helpers: Helpers, shared?: object): Template | undefined {
+  const c = new Compiler(helpers, shared);
   const scope: Scope = { deep: false };
   let main: Emit;
   try {
@@ -318,5 +403,28 @@ export function compileSubset(ast: unknown, helpers: Helpers): Template | undefi
     return out.s;
   }) as Template;
   t.into = into;
+  return t;
+}
+
+/**
+ * Compile a Handlebars Program AST (after Handlebars' whitespace control) with
+ * `helpers`; undefined when the template leaves the subset.
+ */
+export function compileSubset(ast: unknown, helpers: Helpers): Template | undefined {
+  const t = build(ast, helpers);
+  if (!t) return undefined;
+  const made = new WeakMap<object, Template | null>();
+  let last: { shared: object; t: Template | undefined } | undefined;
+  t.specialize = (shared) => {
+    // hosts come one after another with the same shared object: one comparison, not a WeakMap lookup, per file
+    if (last?.shared === shared) return last.t;
+    let s = made.get(shared);
+    if (s === undefined) {
+      s = build(ast, helpers, shared) ?? null;
+      made.set(shared, s);
+    }
+    last = { shared, t: s ?? undefined };
+    return last.t;
+  };
   return t;
 }

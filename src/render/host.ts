@@ -7,7 +7,7 @@ import type { HostRenderer, RenderContext } from './context.js';
 import { MODE_PRIVATE, MODE_PUBLIC, type FileEntry } from './files.js';
 import { Flat6Error } from '../core/diagnostics.js';
 import { checkKubeadmFile } from '../kubeschema/check.js';
-import { hostFacts } from './facts.js';
+import { hostFacts, sharedContexts } from './facts.js';
 
 export const KUBEADM_FILE = 'etc/flat6/kubeadm.yaml';
 
@@ -40,10 +40,11 @@ export function interfaceSysctlKey(iface: string, leaf: string): string {
 export const sysctlRenderer: HostRenderer = {
   kind: 'sysctl',
   render(ctx, node): FileEntry[] {
-    const c = { host: node.name, rack: node.rack.name, slot: node.slot, stack: ctx.plan.stackName, cluster: ctx.plan.name, acceptRA: false, uplinkDadKey: interfaceSysctlKey(node.interface, 'accept_dad') };
+    const shared = sharedContexts(ctx).sysctl;
+    const c = { host: node.name, rack: node.rack.name, slot: node.slot, uplinkDadKey: interfaceSysctlKey(node.interface, 'accept_dad') };
     return [
-      ctx.templates.file('etc/sysctl.d/99-flat6.conf', MODE_PUBLIC, 'sysctl/99-flat6.conf.hbs', c),
-      ctx.templates.file('etc/modules-load.d/flat6.conf', MODE_PUBLIC, 'sysctl/modules-load.conf.hbs', c),
+      ctx.templates.file('etc/sysctl.d/99-flat6.conf', MODE_PUBLIC, 'sysctl/99-flat6.conf.hbs', c, shared),
+      ctx.templates.file('etc/modules-load.d/flat6.conf', MODE_PUBLIC, 'sysctl/modules-load.conf.hbs', c, shared),
     ];
   },
 };
@@ -55,48 +56,27 @@ export const netplanRenderer: HostRenderer = {
       host: node.name,
       rack: node.rack.name,
       slot: node.slot,
-      stack: ctx.plan.stackName,
-      cluster: ctx.plan.name,
       iface: node.interface,
       mac: node.mac,
-      acceptRA: false,
-      mtu: ctx.plan.spec.network.mtu,
       addressCidr: `${facts.address}/${node.rack.subnet.length}`,
       gateway: facts.gateway,
-      dns: facts.cluster.dns,
     };
-    return [ctx.templates.file('etc/netplan/60-flat6.yaml', MODE_PRIVATE, 'netplan/60-flat6.yaml.hbs', c)];
+    return [ctx.templates.file('etc/netplan/60-flat6.yaml', MODE_PRIVATE, 'netplan/60-flat6.yaml.hbs', c, sharedContexts(ctx).netplan)];
   },
 };
 
 export const kubeadmRenderer: HostRenderer = {
   kind: 'kubeadm',
   render(ctx, node, facts = hostFacts(ctx.plan, node)): FileEntry[] {
-    const { plan, secrets } = ctx;
-    const cf = facts.cluster;
     const c = {
       host: node.name,
       rack: node.rack.name,
       slot: node.slot,
-      stack: plan.stackName,
-      cluster: plan.name,
       controlPlane: node.role === 'control-plane',
       address: facts.address,
-      apiServerPort: plan.apiServerPort,
-      criSocket: plan.spec.defaults.criSocket,
-      token: secrets.bootstrapToken,
-      certificateKey: secrets.certificateKey,
-      caCertHashes: secrets.caCertHashes,
-      kubernetesVersion: plan.kubernetesVersion,
-      controlPlaneEndpoint: plan.controlPlaneEndpoint,
-      podSubnet: cf.podSubnet,
-      serviceSubnet: cf.serviceSubnet,
-      dnsDomain: plan.spec.network.dnsDomain,
-      clusterDNS: cf.clusterDNS,
-      certSANs: cf.certSANs,
     };
     const template = node.controlPlaneIndex === 0 ? 'kubeadm/init.yaml.hbs' : 'kubeadm/join.yaml.hbs';
-    const file = ctx.templates.file(KUBEADM_FILE, MODE_PRIVATE, template, c);
+    const file = ctx.templates.file(KUBEADM_FILE, MODE_PRIVATE, template, c, sharedContexts(ctx).kubeadm);
     if (ctx.templates.isOverlaid(template)) {
       // An operator's overlay is checked against kubeadm's schema here, so a typo is a located error now, not a failed kubeadm init later.
       const problems = checkKubeadmFile(file.content, `${ctx.templates.resolvePath(template)} (rendered for ${node.name})`).filter((d) => d.severity === 'error');

@@ -32,7 +32,7 @@ import {
 } from '../plan/routing.js';
 import type { ClusterRenderer, HostRenderer, RenderContext } from './context.js';
 import { MODE_PRIVATE, MODE_PUBLIC, type FileEntry } from './files.js';
-import { clusterFacts, hostFacts, type ClusterFacts } from './facts.js';
+import { clusterFacts, hostFacts, sharedContexts, type ClusterFacts } from './facts.js';
 
 export const NODE_PODS_NETPLAN = 'etc/netplan/61-flat6-pods.yaml';
 export const BIRD_CONF = 'etc/bird/bird.conf';
@@ -53,24 +53,27 @@ export const routingRenderer: HostRenderer = {
   kind: 'routing',
   render(ctx, node, facts = hostFacts(ctx.plan, node)): FileEntry[] {
     const { plan } = ctx;
+    const shared = sharedContexts(ctx);
     const files: FileEntry[] = [
-      ctx.templates.file(NODE_PODS_NETPLAN, MODE_PRIVATE, 'routing/node-pods.yaml.hbs', {
-        host: node.name,
-        rack: node.rack.name,
-        slot: node.slot,
-        stack: plan.stackName,
-        cluster: plan.name,
-        iface: node.interface,
-        podPrefix: facts.podPrefix,
-      }),
+      ctx.templates.file(
+        NODE_PODS_NETPLAN,
+        MODE_PRIVATE,
+        'routing/node-pods.yaml.hbs',
+        {
+          host: node.name,
+          rack: node.rack.name,
+          slot: node.slot,
+          iface: node.interface,
+          podPrefix: facts.podPrefix,
+        },
+        shared.pods,
+      ),
     ];
     if (plan.spec.routing.mode === 'bgp') {
       const c = {
         host: node.name,
         rack: node.rack.name,
         slot: node.slot,
-        stack: plan.stackName,
-        cluster: plan.name,
         routerId: nodeRouterId(plan, node),
         podPrefix: facts.podPrefix,
         address: facts.address,
@@ -79,10 +82,8 @@ export const routingRenderer: HostRenderer = {
         torName: torName(node.rack),
         torAsn: torAsn(plan, node.rack.index),
         iface: node.interface,
-        timers: timers(plan),
-        bfd: bfd(plan),
       };
-      files.push(ctx.templates.file(BIRD_CONF, MODE_PUBLIC, 'routing/node-bird.conf.hbs', c));
+      files.push(ctx.templates.file(BIRD_CONF, MODE_PUBLIC, 'routing/node-bird.conf.hbs', c, shared.bird));
     }
     return files;
   },

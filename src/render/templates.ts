@@ -247,13 +247,20 @@ export class TemplateSet {
    */
   sink: ByteOut | undefined;
 
-  /** A rendered file: into the sink if one is set (a SinkFile), else its text. */
-  file(path: string, mode: number, name: string, context: object): FileEntry {
+  /**
+   * A rendered file: into the sink if one is set (a SinkFile), else its text.
+   * The template sees `shared`'s properties besides the context's own: an
+   * object a renderer hands every host unchanged (its cluster-wide values),
+   * for which the template is specialised once (Template.specialize), so
+   * what depends on those alone is fixed text rather than looked up, checked
+   * and written again for every host. The two must not share a key.
+   */
+  file(path: string, mode: number, name: string, context: object, shared?: object): FileEntry {
     const sink = this.sink;
-    if (sink === undefined) return { path, mode, content: this.render(name, context) };
+    if (sink === undefined) return { path, mode, content: this.render(name, context, shared) };
     const start = sink.off;
     try {
-      this.write(name, context, sink);
+      this.write(name, context, sink, shared);
     } catch (e) {
       sink.off = start; // a refused value leaves nothing behind
       throw e;
@@ -261,14 +268,14 @@ export class TemplateSet {
     return new SinkFile(path, mode, sink, start, sink.off);
   }
 
-  render(name: string, context: object): string {
+  render(name: string, context: object, shared?: object): string {
     const out = new TextOut();
-    this.write(name, context, out);
+    this.write(name, context, out, shared);
     return out.s;
   }
 
   /** Write template `name` for `context` into `out` (compiling it on first use in this set). */
-  private write(name: string, context: object, out: Out): void {
+  private write(name: string, context: object, out: Out, shared?: object): void {
     const known = this.byName.get(name);
     const path = known ? known[0] : this.resolvePath(name);
     let t = known?.[1];
@@ -291,6 +298,11 @@ export class TemplateSet {
         compiled.set(path, { source, t });
       }
       this.byName.set(name, [path, t]);
+    }
+    if (shared !== undefined) {
+      const special = t.specialize?.(shared);
+      if (special) t = special;
+      else context = { ...shared, ...context };
     }
     try {
       t.into(context, out);
