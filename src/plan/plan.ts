@@ -264,21 +264,31 @@ class Plan {
 }
 
 /** JSON-friendly view of one node (addresses as canonical text). */
+/** The rack nodeSummary last wrote, with its prefixes as text: nodes come rack by rack, so each rack's are formatted once. */
+let summaryRack: { rack: RackPlan; subnet: string; gateway: string; podBlock: string; block: string | undefined } | undefined;
+
 export function nodeSummary(n: NodePlan): Record<string, unknown> {
-  return {
-    name: n.name,
-    rack: n.rack.name,
-    rackIndex: n.rack.index,
-    slot: n.slot,
-    role: n.role,
-    ...(n.controlPlaneIndex !== undefined ? { controlPlaneIndex: n.controlPlaneIndex } : {}),
-    address: formatAddress(n.address),
-    subnet: formatPrefix(n.rack.subnet),
-    gateway: formatAddress(n.rack.gateway),
-    podPrefix: formatPrefix(n.podPrefix),
-    rackPodBlock: formatPrefix(n.rack.podBlock),
-    ...(n.rack.aggregate ? { rackBlock: formatPrefix(n.rack.aggregate) } : {}),
-    interface: n.interface,
-    ...(n.mac ? { mac: n.mac } : {}),
-  };
+  const rack = n.rack;
+  if (summaryRack?.rack !== rack) {
+    summaryRack = {
+      rack,
+      subnet: formatPrefix(rack.subnet),
+      gateway: formatAddress(rack.gateway),
+      podBlock: formatPrefix(rack.podBlock),
+      block: rack.aggregate ? formatPrefix(rack.aggregate) : undefined,
+    };
+  }
+  const r = summaryRack;
+  // built field by field in this order (the order of plan.json's keys), without spreading optional parts
+  const o: Record<string, unknown> = { name: n.name, rack: rack.name, rackIndex: rack.index, slot: n.slot, role: n.role };
+  if (n.controlPlaneIndex !== undefined) o['controlPlaneIndex'] = n.controlPlaneIndex;
+  o['address'] = formatAddress(n.address);
+  o['subnet'] = r.subnet;
+  o['gateway'] = r.gateway;
+  o['podPrefix'] = formatPrefix(n.podPrefix);
+  o['rackPodBlock'] = r.podBlock;
+  if (r.block !== undefined) o['rackBlock'] = r.block;
+  o['interface'] = n.interface;
+  if (n.mac) o['mac'] = n.mac;
+  return o;
 }
