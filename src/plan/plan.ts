@@ -104,7 +104,9 @@ class Plan {
   private readonly racksByName = new Map<string, number>();
   private readonly listedNodes = new Map<string, { rack: number; node: ListedNodeSpec }>();
   private readonly listedSlots = new Map<number, Map<number, ListedNodeSpec>>();
-  private readonly cpSlots: Map<string, number>;
+  /** control-plane index by slot, in the control-plane rack (cpRackIndex) */
+  private readonly cpSlots: Map<number, number>;
+  private readonly cpRackIndex: number;
 
   constructor(stack: LoadedStack, r: Resolved, diagnostics: Diagnostic[]) {
     const spec = stack.spec;
@@ -153,7 +155,8 @@ class Plan {
     const cpRack = controlPlaneRack(spec)!;
     this.controlPlaneRack = this.rackAt(cpRack.index);
     const cpSlots = controlPlaneSlots(cpRack.nodes, spec.controlPlane.count).slots;
-    this.cpSlots = new Map(cpSlots.map((s, i) => [`${cpRack.index}/${s}`, i]));
+    this.cpSlots = new Map(cpSlots.map((s, i) => [s, i]));
+    this.cpRackIndex = cpRack.index;
     this.controlPlanes = cpSlots.map((s) => this.nodeAt(cpRack.index, s)!);
   }
 
@@ -205,7 +208,7 @@ class Plan {
       } else if (slot < 0 || slot >= rackNodeCount(listed)) return undefined;
     }
     const rack = this.rackAt(rackIndex);
-    const cpIndex = this.cpSlots.get(`${rackIndex}/${slot}`);
+    const cpIndex = rackIndex === this.cpRackIndex ? this.cpSlots.get(slot) : undefined;
     return {
       name: node?.name ?? generatedNodeName(rack.name, slot),
       rack,

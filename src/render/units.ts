@@ -133,7 +133,10 @@ function* rackHosts(ctx: RenderContext, rack: RackPlan, only?: NodePlan): Genera
     yield* renderHost(ctx, only);
     return;
   }
-  for (const node of ctx.plan.nodesOfRack(rack)) yield* renderHost(ctx, node);
+  for (const node of ctx.plan.nodesOfRack(rack)) {
+    const files = renderHost(ctx, node);
+    for (let i = 0; i < files.length; i++) yield files[i]!;
+  }
 }
 
 function* fabricFiles(ctx: RenderContext, only?: NodePlan): Generator<{ path: string; mode: number; content: string }> {
