@@ -337,7 +337,7 @@ class Compiler {
       this.usesData = true;
       return (f) => {
         let v: unknown = f.data;
-        for (const part of parts) v = lookup(v, part);
+        for (let i = 0; i < parts.length; i++) v = lookup(v, parts[i]!);
         return v;
       };
     }
@@ -346,9 +346,11 @@ class Compiler {
       const name = parts[0]!;
       return (f) => lookup(f.ctx, name);
     }
+    // indexed loops here and below: these run for every value written, often before V8 optimises them, and for-of
+    // makes an iterator there each time
     return (f) => {
       let v: unknown = depth === 0 ? f.ctx : f.depths?.[depth];
-      for (const part of parts) v = lookup(v, part);
+      for (let i = 0; i < parts.length; i++) v = lookup(v, parts[i]!);
       return v;
     };
   }
@@ -359,7 +361,11 @@ function enter(f: Frame, ctx: unknown, data: Record<string, unknown> | undefined
   if (!usesDepths || f.depths === undefined) return { ctx, depths: undefined, data };
   // Handlebars compares with != here
   const push = ctx != f.depths[0] && !(ctx === NULL_CONTEXT && f.depths[0] === null);
-  return { ctx, depths: push ? [ctx, ...f.depths] : f.depths, data };
+  if (!push) return { ctx, depths: f.depths, data };
+  const depths = new Array<unknown>(f.depths.length + 1);
+  depths[0] = ctx;
+  for (let i = 0; i < f.depths.length; i++) depths[i + 1] = f.depths[i];
+  return { ctx, depths, data };
 }
 
 /** A compiled template: its text for a context, or written into an Out. */
