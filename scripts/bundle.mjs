@@ -17,7 +17,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
-const { V8_FLAGS } = createRequire(import.meta.url)('../bin/bundle-loader.cjs');
+const { V8_FLAGS, LONG_RUNNING, V8_DEFAULTS } = createRequire(import.meta.url)('../bin/bundle-loader.cjs');
 const dist = join(root, 'dist');
 const bundle = join(dist, 'flat6.cjs');
 const cache = `${bundle}.v8cache`;
@@ -47,6 +47,7 @@ esbuild.buildSync({
   logLevel: 'warning',
 });
 renameSync(`${bundle}.tmp`, bundle);
+const defaults = writeV8Defaults();
 
 const work = mkdtempSync(join(tmpdir(), 'flat6-bundle-'));
 try {
@@ -66,6 +67,26 @@ try {
   rmSync(work, { recursive: true, force: true });
 }
 const mb = (f) => (statSync(f).size / 1e6).toFixed(1);
+
+/**
+ * V8's defaults for the flags bin/bundle-loader.cjs sets (V8_FLAGS), from this
+ * node's `--v8-options`, into dist/flat6.v8-defaults.json: a long-running
+ * command (LONG_RUNNING) goes back to them once the bundle is compiled. A
+ * flag whose default is not found stays set for those commands too.
+ */
+function writeV8Defaults() {
+  const r = spawnSync(process.execPath, ['--v8-options'], { encoding: 'utf8', maxBuffer: 1 << 24 });
+  const found = [];
+  for (const f of V8_FLAGS) {
+    const name = f.slice(0, f.indexOf('='));
+    const m = new RegExp(`default: (${name}=\\d+)\\s`).exec(r.stdout ?? '');
+    if (m) found.push(m[1]);
+    else console.error(`bundle: no default for ${name} in node --v8-options: ${LONG_RUNNING.join(', ')} will run with ${f}`);
+  }
+  writeFileSync(V8_DEFAULTS, `${JSON.stringify(found)}\n`);
+  return found;
+}
+
 console.log(`bundle: ${bundle} (${mb(bundle)} MB), code cache ${cache} (${mb(cache)} MB)`);
 buildSnapshot();
 
@@ -159,6 +180,8 @@ ${source}
     for (const f of ${q(V8_FLAGS)}) v8.setFlagsFromString(f);
     // as if run as "node bin/flat6.js ...": Node leaves out the "--" bin/flat6 puts before the arguments
     process.argv.splice(1, 0, ${q(join(root, 'bin', 'flat6.js'))});
+    // and V8's defaults again for a long-running command, as bin/bundle-loader.cjs does
+    if (${q(LONG_RUNNING)}.includes(process.argv[2])) for (const f of ${q(defaults)}) v8.setFlagsFromString(f);
     // children (cluster workers) and worker threads start without the snapshot
     const i = process.execArgv.indexOf('--snapshot-blob');
     if (i >= 0) process.execArgv.splice(i, 2);

@@ -10,6 +10,7 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { spawn, spawnSync } from 'node:child_process';
+import { createRequire } from 'node:module';
 import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, realpathSync, rmSync, statSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { cleanupTempDirs, hashTree, ROOT, stackPath, tempDir, testSecretsFile, tool } from './helpers.js';
@@ -64,6 +65,16 @@ describe('CLI bundle', () => {
     const r = flat6(['--version'], { FLAT6_SHOW_CODE_CACHE: '1' }, ROOT);
     expect(r.status).toBe(0);
     expect(r.stderr).toContain('code cache used');
+  });
+
+  it('records V8\'s defaults for the flags it sets, which a long-running command goes back to', () => {
+    const loader = createRequire(import.meta.url)('../bin/bundle-loader.cjs') as { V8_FLAGS: string[]; LONG_RUNNING: string[]; V8_DEFAULTS: string };
+    expect(loader.LONG_RUNNING).toContain('serve');
+    const options = spawnSync(process.execPath, ['--v8-options'], { encoding: 'utf8', maxBuffer: 1 << 24 }).stdout;
+    const defaults = JSON.parse(readFileSync(loader.V8_DEFAULTS, 'utf8')) as string[];
+    expect(defaults.map((f) => f.split('=')[0])).toEqual(loader.V8_FLAGS.map((f) => f.split('=')[0]));
+    for (const f of defaults) expect(options).toContain(`default: ${f}\n`);
+    for (const f of loader.V8_FLAGS) expect(defaults).not.toContain(f); // a flag that changes nothing would be pointless
   });
 
   it('renders the same tree, with the same report, as the modules in dist/cli', () => {

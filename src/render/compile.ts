@@ -376,9 +376,10 @@ export interface Template {
    * This template for contexts that hold `shared`'s own properties besides
    * their own: what depends only on those is written as fixed text, and the
    * result takes a context without them. Undefined when the template reaches
-   * for its whole context (this at the top, ../, @root), or was not compiled
-   * by the subset compiler; the caller then renders the merged context.
-   * Specialisations are kept per shared object.
+   * for its whole context (this at the top, ../, @root), when it was not
+   * compiled by the subset compiler, and the first time a shared object
+   * comes; the caller then renders the merged context. A specialisation is
+   * compiled the second time and kept for as long as its shared object lives.
    */
   specialize?(shared: object): Template | undefined;
 }
@@ -389,6 +390,8 @@ export function textTemplate(render: (context: unknown) => string): Template {
   t.into = (context, out) => out.str(render(context));
   return t;
 }
+
+const SEEN = Symbol('seen once');
 
 function build(ast: unknown, helpers: Helpers, shared?: object): Template | undefined {
   const c = new Compiler(helpers, shared);
@@ -419,17 +422,22 @@ function build(ast: unknown, helpers: Helpers, shared?: object): Template | unde
 export function compileSubset(ast: unknown, helpers: Helpers): Template | undefined {
   const t = build(ast, helpers);
   if (!t) return undefined;
-  const made = new WeakMap<object, Template | null>();
+  // per shared object: SEEN once, then its specialisation (null: none)
+  const made = new WeakMap<object, Template | null | typeof SEEN>();
   let last: { shared: object; t: Template | undefined } | undefined;
   t.specialize = (shared) => {
     // hosts come one after another with the same shared object: one comparison, not a WeakMap lookup, per file
     if (last?.shared === shared) return last.t;
-    let s = made.get(shared);
+    const s = made.get(shared);
     if (s === undefined) {
-      s = build(ast, helpers, shared) ?? null;
-      made.set(shared, s);
+      // Compiled the second time a shared object comes: a caller with a new one for every file (per-host secrets,
+      // say) renders each from the merged context rather than paying a compile each time.
+      made.set(shared, SEEN);
+      return undefined;
     }
-    last = { shared, t: s ?? undefined };
+    const special = s === SEEN ? (build(ast, helpers, shared) ?? null) : s;
+    if (s === SEEN) made.set(shared, special);
+    last = { shared, t: special ?? undefined };
     return last.t;
   };
   return t;
