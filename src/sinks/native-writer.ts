@@ -7,7 +7,6 @@
  * Node's headers has no native writer; FLAT6_NATIVE=0 turns it off. Either
  * way the JavaScript writer (src/sinks/dir.ts) writes the same bytes.
  */
-import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { packageRoot } from '../core/package-root.js';
 import type { CollectedFiles } from '../render/units.js';
@@ -26,7 +25,10 @@ function nativeModule(): NativeModule | undefined {
   if (process.env['FLAT6_NATIVE'] === '0') return undefined;
   if (loaded === undefined) {
     try {
-      loaded = createRequire(import.meta.url)(join(packageRoot(import.meta.url), NATIVE_WRITER)) as NativeModule;
+      // process.dlopen rather than require: no module resolution or package.json lookups (0.13 against 0.35-0.5 ms)
+      const m = { exports: {} as NativeModule };
+      process.dlopen(m, join(packageRoot(import.meta.url), NATIVE_WRITER));
+      loaded = m.exports;
     } catch {
       loaded = null; // not built: the JavaScript writer does the work
     }
