@@ -49,9 +49,9 @@ function readOrUndefined(path: string): string | undefined {
 /** A TemplateSet that records the names of the templates it renders. */
 export class RecordingTemplateSet extends TemplateSet {
   readonly used = new Set<string>();
-  override render(name: string, context: object): string {
+  override render(name: string, context: object, shared?: object): string {
     this.used.add(name);
-    return super.render(name, context);
+    return super.render(name, context, shared);
   }
 }
 
