@@ -6,6 +6,14 @@
  * directory and file is one mkdirat, or one openat, write and close,
  * relative to the output root).
  *
+ *   writeDirect(fd, data) -> bytes
+ *     writes all of data at fd's position, on the calling thread, through a
+ *     4 KiB-aligned copy, so fd may have been opened with O_DIRECT (archives
+ *     of a large render: src/sinks/archive.ts). Where the file system refuses
+ *     an O_DIRECT write of that size (EINVAL: its block is larger than the
+ *     write's alignment), O_DIRECT is turned off on fd and the write goes
+ *     through the page cache.
+ *
  *   write(root, umask, paths, meta, data, stop, lane) -> Promise<[files, bytes]>
  *     root   the output directory (it exists)
  *     umask  the process umask: a file whose mode it would change is fchmod'ed
@@ -27,6 +35,7 @@
  * src/sinks/native-writer.ts loads this; a build without it writes from
  * JavaScript.
  */
+#define _GNU_SOURCE /* O_DIRECT */
 #define NAPI_VERSION 8
 #include <node_api.h>
 #include <uv.h>
@@ -499,6 +508,73 @@ static napi_value write_batch(napi_env env, napi_callback_info info) {
   return promise;
 }
 
+/* writeDirect's aligned copy, one per thread (render workers call it on their own threads), freed when the thread ends. */
+#define DIRECT_CHUNK (1u << 20)
+static pthread_key_t bounce_key;
+static pthread_once_t bounce_once = PTHREAD_ONCE_INIT;
+static void bounce_key_make(void) { pthread_key_create(&bounce_key, free); }
+
+static char *bounce_buffer(void) {
+  pthread_once(&bounce_once, bounce_key_make);
+  char *b = pthread_getspecific(bounce_key);
+  if (!b) {
+    void *p = NULL;
+    if (posix_memalign(&p, 4096, DIRECT_CHUNK) != 0) return NULL;
+    b = p;
+    pthread_setspecific(bounce_key, b);
+  }
+  return b;
+}
+
+static napi_value throw_errno(napi_env env, int err, const char *op) {
+  char msg[256];
+  const char *name = uv_err_name(-err);
+  snprintf(msg, sizeof msg, "%s: %s, %s", name, uv_strerror(-err), op);
+  napi_value code, message, error;
+  napi_create_string_utf8(env, name, NAPI_AUTO_LENGTH, &code);
+  napi_create_string_utf8(env, msg, NAPI_AUTO_LENGTH, &message);
+  napi_create_error(env, code, message, &error);
+  napi_set_named_property(env, error, "code", code);
+  napi_throw(env, error);
+  return NULL;
+}
+
+static napi_value write_direct(napi_env env, napi_callback_info info) {
+  size_t argc = 2;
+  napi_value argv[2];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  int32_t fd;
+  bool is_typed = false;
+  if (argc != 2 || napi_get_value_int32(env, argv[0], &fd) != napi_ok || napi_is_typedarray(env, argv[1], &is_typed) != napi_ok || !is_typed) return throw_type(env, "writeDirect(fd: number, data: Uint8Array)");
+  napi_typedarray_type type;
+  size_t length;
+  void *data;
+  napi_get_typedarray_info(env, argv[1], &type, &length, &data, NULL, NULL);
+  if (type != napi_uint8_array) return throw_type(env, "writeDirect(fd: number, data: Uint8Array)");
+  char *bounce = bounce_buffer();
+  if (!bounce) return throw_errno(env, ENOMEM, "write");
+  size_t done = 0;
+  while (done < length) {
+    size_t n = length - done < DIRECT_CHUNK ? length - done : DIRECT_CHUNK;
+    memcpy(bounce, (const char *)data + done, n);
+    size_t off = 0;
+    while (off < n) {
+      ssize_t w = write(fd, bounce + off, n - off);
+      if (w < 0) {
+        if (errno == EINTR) continue;
+        int flags;
+        if (errno == EINVAL && (flags = fcntl(fd, F_GETFL)) >= 0 && (flags & O_DIRECT) && fcntl(fd, F_SETFL, flags & ~O_DIRECT) == 0) continue; /* through the page cache from here on */
+        return throw_errno(env, errno, "write");
+      }
+      off += (size_t)w;
+    }
+    done += n;
+  }
+  napi_value result;
+  napi_create_double(env, (double)length, &result);
+  return result;
+}
+
 NAPI_MODULE_INIT() {
   env_state_t *st = calloc(1, sizeof *st);
   if (!st) return NULL;
@@ -516,5 +592,7 @@ NAPI_MODULE_INIT() {
   napi_value fn;
   napi_create_function(env, "write", NAPI_AUTO_LENGTH, write_batch, NULL, &fn);
   napi_set_named_property(env, exports, "write", fn);
+  napi_create_function(env, "writeDirect", NAPI_AUTO_LENGTH, write_direct, NULL, &fn);
+  napi_set_named_property(env, exports, "writeDirect", fn);
   return exports;
 }

@@ -6,12 +6,14 @@
  */
 import { afterAll, describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
-import { chmodSync, copyFileSync, existsSync, lstatSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, closeSync, constants, copyFileSync, existsSync, lstatSync, mkdirSync, openSync, readdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import fc from 'fast-check';
 import { ArchiveWriter } from '../src/sinks/archive.js';
+import { directWrite, hasNativeWriter } from '../src/sinks/native-writer.js';
+import { DIRECT_MIN_HOSTS, directArchives } from '../src/render/output.js';
 import { DirTracker } from '../src/sinks/dirs.js';
 import { tarBuffer, TarEncoder } from '../src/sinks/tar.js';
 import { atomicLeftovers, cleanupTempDirs, cli, readTree, renderStack, tempDir, testSecretsFile } from './helpers.js';
@@ -161,7 +163,7 @@ describe('tar writer', () => {
     });
     let n = 0;
     await fc.assert(
-      fc.asyncProperty(fc.uniqueArray(file, { maxLength: 12, selector: (f) => [...f.dirs, f.name].join('/') }), fc.constantFrom('tar' as const, 'tar.gz' as const), async (list, format) => {
+      fc.asyncProperty(fc.uniqueArray(file, { maxLength: 12, selector: (f) => [...f.dirs, f.name].join('/') }), fc.constantFrom('tar' as const, 'tar.gz' as const), fc.boolean(), async (list, format, direct) => {
         const files = list.map((f) => ({ path: [...f.dirs, f.name].join('/'), mode: f.mode, content: f.content }));
         // what the writer must produce: the encoder's parts, directories first, as before in-place encoding
         const enc = new TarEncoder();
@@ -173,7 +175,13 @@ describe('tar writer', () => {
         }
         parts.push(enc.end());
         const path = join(dir, `t${n++}.${format}`);
-        const w = new ArchiveWriter(path, format);
+        // direct: a plain tar opened with O_DIRECT, written through the native writer's aligned copy (src/render/output.ts directArchives)
+        const w = new ArchiveWriter(path, format, { direct });
+        if (direct && format === 'tar' && hasNativeWriter()) {
+          const fd = (w as unknown as { fd: number }).fd;
+          const flags = Number.parseInt(/flags:\s*(\d+)/.exec(readFileSync(`/proc/self/fdinfo/${fd}`, 'utf8'))![1]!, 8);
+          expect(flags & constants.O_DIRECT).not.toBe(0);
+        }
         for (const f of files) {
           const wait = w.file(f.path, f.mode, f.content);
           if (wait) await wait;
@@ -186,5 +194,25 @@ describe('tar writer', () => {
       }),
       { numRuns: 60 },
     );
+  });
+
+  it('writeDirect writes every byte on an O_DIRECT file, and where the file system refuses an unaligned write it turns O_DIRECT off and writes through the page cache', () => {
+    const write = directWrite();
+    if (!write) return; // a build without the native writer never opens archives with O_DIRECT
+    const dir = tempDir('direct');
+    const data = Buffer.from(Array.from({ length: 3 * 1024 * 1024 + 1000 }, (_, i) => (i * 7) % 251)); // more than one aligned chunk, and a tail of 1,000 bytes
+    const path = join(dir, 'x');
+    const fd = openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_DIRECT, 0o644);
+    try {
+      expect(write(fd, data.subarray(0, 512 * 4096))).toBe(512 * 4096); // aligned: direct
+      expect(write(fd, data.subarray(512 * 4096))).toBe(data.length - 512 * 4096);
+    } finally {
+      closeSync(fd);
+    }
+    expect(readFileSync(path).equals(data)).toBe(true);
+    expect(() => write(-1, data.subarray(0, 512))).toThrow(/EBADF/);
+    expect(directArchives('tar', DIRECT_MIN_HOSTS)).toBe(process.env['FLAT6_DIRECT'] !== '0');
+    expect(directArchives('tar', DIRECT_MIN_HOSTS - 1)).toBe(false);
+    expect(directArchives('tar.gz', 10 * DIRECT_MIN_HOSTS)).toBe(false);
   });
 });

@@ -44,6 +44,8 @@ export interface WorkerInit {
   only?: string;
   /** hand fabric and rack files back (UnitResult.collected) instead of writing them */
   collect?: boolean;
+  /** plain tar archives written past the page cache (UnitTarget.direct) */
+  direct?: boolean;
 }
 
 export interface WorkerRequest {

@@ -92,6 +92,8 @@ export interface UnitTarget {
   only?: NodePlan;
   /** directory output: hand fabric and rack files back instead of writing them (plan.json is always written) */
   collect?: boolean;
+  /** plain tar archives opened with O_DIRECT, past the page cache (src/render/output.ts directArchives) */
+  direct?: boolean;
 }
 
 export const ARCHIVE_DIR = 'racks';
@@ -114,7 +116,7 @@ async function emit(t: UnitTarget, archive: string, files: Files): Promise<{ fil
     for (const f of files) w.write(f.path, f.mode, f.content);
     return { files: w.files, bytes: w.bytes };
   }
-  const a = new ArchiveWriter(join(t.root, archive), t.format);
+  const a = new ArchiveWriter(join(t.root, archive), t.format, { direct: t.direct });
   try {
     for (const f of files) {
       const wait = a.file(f.path, f.mode, f.content);

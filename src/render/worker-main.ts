@@ -37,7 +37,7 @@ export function runRenderWorker(): void {
       parentPort!.postMessage(fail(req.id, setupError));
       return;
     }
-    renderUnit(ctx, req.unit, { root: init.root, format: init.format, umask: init.umask, only, collect: init.collect }).then(
+    renderUnit(ctx, req.unit, { root: init.root, format: init.format, umask: init.umask, only, collect: init.collect, direct: init.direct }).then(
       (result) => parentPort!.postMessage({ id: req.id, result } satisfies WorkerReply, result.collected ? [result.collected.data.buffer as ArrayBuffer] : []),
       (e: unknown) => parentPort!.postMessage(fail(req.id, e)),
     );

@@ -17,6 +17,7 @@ export const MAX_LANES = 4;
 
 interface NativeModule {
   write(root: string, umask: number, paths: string, meta: Uint32Array, data: Uint8Array, stop: Int32Array, lane: number): Promise<[number, number]>;
+  writeDirect(fd: number, data: Uint8Array): number;
 }
 
 let loaded: NativeModule | null | undefined;
@@ -39,6 +40,16 @@ function nativeModule(): NativeModule | undefined {
 /** True when this build has the native writer and it is not turned off. */
 export function hasNativeWriter(): boolean {
   return nativeModule() !== undefined;
+}
+
+/**
+ * writeDirect(fd, data) of the native writer (native/write.c): all of data
+ * at fd's position, through an aligned copy, so fd may have been opened with
+ * O_DIRECT. Undefined without the native writer.
+ */
+export function directWrite(): ((fd: number, data: Uint8Array) => number) | undefined {
+  const n = nativeModule();
+  return n === undefined ? undefined : (fd, data) => n.writeDirect(fd, data);
 }
 
 /**
