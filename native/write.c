@@ -14,6 +14,11 @@
  *     write's alignment), O_DIRECT is turned off on fd and the write goes
  *     through the page cache.
  *
+ *   writeDirectAsync(fd, data, offset) -> Promise<bytes>
+ *     the same at `offset` (pwrite: writes in flight side by side land where
+ *     they belong), on a thread of libuv's pool; data must stay untouched
+ *     until it settles.
+ *
  *   write(root, umask, paths, meta, data, stop, lane) -> Promise<[files, bytes]>
  *     root   the output directory (it exists)
  *     umask  the process umask: a file whose mode it would change is fchmod'ed
@@ -526,7 +531,38 @@ static char *bounce_buffer(void) {
   return b;
 }
 
-static napi_value throw_errno(napi_env env, int err, const char *op) {
+/* Write all of data through the thread's aligned copy, at fd's position (at < 0) or at offset `at`; 0 or an errno. */
+static int direct_write_all(int fd, const char *data, size_t length, int64_t at) {
+  char *bounce = bounce_buffer();
+  if (!bounce) return ENOMEM;
+  size_t done = 0;
+  int buffered = 0;
+  while (done < length) {
+    size_t n = length - done < DIRECT_CHUNK ? length - done : DIRECT_CHUNK;
+    memcpy(bounce, data + done, n);
+    size_t off = 0;
+    while (off < n) {
+      ssize_t w = at < 0 ? write(fd, bounce + off, n - off) : pwrite(fd, bounce + off, n - off, (off_t)(at + (int64_t)(done + off)));
+      if (w < 0) {
+        if (errno == EINTR) continue;
+        if (errno == EINVAL && !buffered) {
+          /* An unaligned direct write: through the page cache from here on. Once more only, and whether or not
+             O_DIRECT is still set: a write in flight beside this one may have turned it off already. */
+          int flags = fcntl(fd, F_GETFL);
+          if (flags >= 0 && (flags & O_DIRECT)) fcntl(fd, F_SETFL, flags & ~O_DIRECT);
+          buffered = 1;
+          continue;
+        }
+        return errno;
+      }
+      off += (size_t)w;
+    }
+    done += n;
+  }
+  return 0;
+}
+
+static napi_value make_errno_error(napi_env env, int err, const char *op) {
   char msg[256];
   const char *name = uv_err_name(-err);
   snprintf(msg, sizeof msg, "%s: %s, %s", name, uv_strerror(-err), op);
@@ -535,44 +571,101 @@ static napi_value throw_errno(napi_env env, int err, const char *op) {
   napi_create_string_utf8(env, msg, NAPI_AUTO_LENGTH, &message);
   napi_create_error(env, code, message, &error);
   napi_set_named_property(env, error, "code", code);
-  napi_throw(env, error);
-  return NULL;
+  return error;
+}
+
+/* (fd, data) or, with `at`, (fd, data, offset: a whole number of bytes) */
+static bool direct_args(napi_env env, napi_callback_info info, int32_t *fd, napi_value *array, const char **data, size_t *length, int64_t *at) {
+  size_t argc = 3;
+  napi_value argv[3];
+  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
+  bool is_typed = false;
+  if (argc != (at ? 3u : 2u) || napi_get_value_int32(env, argv[0], fd) != napi_ok || napi_is_typedarray(env, argv[1], &is_typed) != napi_ok || !is_typed) return false;
+  if (at) {
+    double d;
+    if (napi_get_value_double(env, argv[2], &d) != napi_ok || !(d >= 0 && d <= 9007199254740991.0) || d != (double)(int64_t)d) return false;
+    *at = (int64_t)d;
+  }
+  napi_typedarray_type type;
+  void *p;
+  napi_get_typedarray_info(env, argv[1], &type, length, &p, NULL, NULL);
+  if (type != napi_uint8_array) return false;
+  *array = argv[1];
+  *data = p;
+  return true;
 }
 
 static napi_value write_direct(napi_env env, napi_callback_info info) {
-  size_t argc = 2;
-  napi_value argv[2];
-  napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
   int32_t fd;
-  bool is_typed = false;
-  if (argc != 2 || napi_get_value_int32(env, argv[0], &fd) != napi_ok || napi_is_typedarray(env, argv[1], &is_typed) != napi_ok || !is_typed) return throw_type(env, "writeDirect(fd: number, data: Uint8Array)");
-  napi_typedarray_type type;
+  napi_value array;
+  const char *data;
   size_t length;
-  void *data;
-  napi_get_typedarray_info(env, argv[1], &type, &length, &data, NULL, NULL);
-  if (type != napi_uint8_array) return throw_type(env, "writeDirect(fd: number, data: Uint8Array)");
-  char *bounce = bounce_buffer();
-  if (!bounce) return throw_errno(env, ENOMEM, "write");
-  size_t done = 0;
-  while (done < length) {
-    size_t n = length - done < DIRECT_CHUNK ? length - done : DIRECT_CHUNK;
-    memcpy(bounce, (const char *)data + done, n);
-    size_t off = 0;
-    while (off < n) {
-      ssize_t w = write(fd, bounce + off, n - off);
-      if (w < 0) {
-        if (errno == EINTR) continue;
-        int flags;
-        if (errno == EINVAL && (flags = fcntl(fd, F_GETFL)) >= 0 && (flags & O_DIRECT) && fcntl(fd, F_SETFL, flags & ~O_DIRECT) == 0) continue; /* through the page cache from here on */
-        return throw_errno(env, errno, "write");
-      }
-      off += (size_t)w;
-    }
-    done += n;
+  if (!direct_args(env, info, &fd, &array, &data, &length, NULL)) return throw_type(env, "writeDirect(fd: number, data: Uint8Array)");
+  int err = direct_write_all(fd, data, length, -1);
+  if (err) {
+    napi_throw(env, make_errno_error(env, err, "write"));
+    return NULL;
   }
   napi_value result;
   napi_create_double(env, (double)length, &result);
   return result;
+}
+
+/* writeDirectAsync: the same on a thread of libuv's pool; data is held until the write is done. */
+typedef struct {
+  napi_async_work work;
+  napi_deferred deferred;
+  napi_ref data_ref;
+  int fd;
+  const char *data;
+  size_t length;
+  int64_t at;
+  int err;
+} direct_job_t;
+
+static void direct_execute(napi_env env, void *arg) {
+  (void)env;
+  direct_job_t *j = arg;
+  j->err = direct_write_all(j->fd, j->data, j->length, j->at);
+}
+
+static void direct_complete(napi_env env, napi_status status, void *arg) {
+  direct_job_t *j = arg;
+  if (status == napi_ok && !j->err) {
+    napi_value result;
+    napi_create_double(env, (double)j->length, &result);
+    napi_resolve_deferred(env, j->deferred, result);
+  } else {
+    napi_reject_deferred(env, j->deferred, make_errno_error(env, j->err ? j->err : ECANCELED, "write"));
+  }
+  napi_delete_reference(env, j->data_ref);
+  napi_delete_async_work(env, j->work);
+  free(j);
+}
+
+static napi_value write_direct_async(napi_env env, napi_callback_info info) {
+  int32_t fd;
+  napi_value array;
+  const char *data;
+  size_t length;
+  int64_t at;
+  if (!direct_args(env, info, &fd, &array, &data, &length, &at)) return throw_type(env, "writeDirectAsync(fd: number, data: Uint8Array, offset: number)");
+  direct_job_t *j = calloc(1, sizeof *j);
+  if (!j) {
+    napi_throw(env, make_errno_error(env, ENOMEM, "write"));
+    return NULL;
+  }
+  j->fd = fd;
+  j->data = data;
+  j->length = length;
+  j->at = at;
+  napi_value promise, name;
+  napi_create_promise(env, &j->deferred, &promise);
+  napi_create_reference(env, array, 1, &j->data_ref);
+  napi_create_string_utf8(env, "flat6.writeDirect", NAPI_AUTO_LENGTH, &name);
+  napi_create_async_work(env, NULL, name, direct_execute, direct_complete, j, &j->work);
+  napi_queue_async_work(env, j->work);
+  return promise;
 }
 
 NAPI_MODULE_INIT() {
@@ -594,5 +687,7 @@ NAPI_MODULE_INIT() {
   napi_set_named_property(env, exports, "write", fn);
   napi_create_function(env, "writeDirect", NAPI_AUTO_LENGTH, write_direct, NULL, &fn);
   napi_set_named_property(env, exports, "writeDirect", fn);
+  napi_create_function(env, "writeDirectAsync", NAPI_AUTO_LENGTH, write_direct_async, NULL, &fn);
+  napi_set_named_property(env, exports, "writeDirectAsync", fn);
   return exports;
 }

@@ -12,7 +12,7 @@ import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import fc from 'fast-check';
 import { ArchiveWriter } from '../src/sinks/archive.js';
-import { directWrite, hasNativeWriter } from '../src/sinks/native-writer.js';
+import { directWrite, directWriteAsync, hasNativeWriter } from '../src/sinks/native-writer.js';
 import { DIRECT_MIN_HOSTS, directArchives } from '../src/render/output.js';
 import { DirTracker } from '../src/sinks/dirs.js';
 import { tarBuffer, TarEncoder } from '../src/sinks/tar.js';
@@ -211,8 +211,40 @@ describe('tar writer', () => {
     }
     expect(readFileSync(path).equals(data)).toBe(true);
     expect(() => write(-1, data.subarray(0, 512))).toThrow(/EBADF/);
-    expect(directArchives('tar', DIRECT_MIN_HOSTS)).toBe(process.env['FLAT6_DIRECT'] !== '0');
-    expect(directArchives('tar', DIRECT_MIN_HOSTS - 1)).toBe(false);
-    expect(directArchives('tar.gz', 10 * DIRECT_MIN_HOSTS)).toBe(false);
+  });
+
+  it('writeDirectAsync: writes in flight side by side land at their own offsets, and a failed one rejects with the errno', async () => {
+    const write = directWriteAsync();
+    if (!write) return;
+    const dir = tempDir('direct-async');
+    const chunk = 256 * 1024;
+    const data = Buffer.from(Array.from({ length: 12 * chunk + 512 }, (_, i) => (i * 13) % 241));
+    const path = join(dir, 'x');
+    const fd = openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_DIRECT, 0o644);
+    try {
+      // last chunk first, all at once: each must go where its offset says, whatever order the pool's threads take them in
+      const offsets = Array.from({ length: 13 }, (_, i) => i * chunk).reverse();
+      const sizes = await Promise.all(offsets.map((at) => write(fd, data.subarray(at, Math.min(at + chunk, data.length)), at)));
+      expect(sizes.reduce((a, b) => a + b, 0)).toBe(data.length);
+    } finally {
+      closeSync(fd);
+    }
+    expect(readFileSync(path).equals(data)).toBe(true);
+    await expect(write(-1, data.subarray(0, 512), 0)).rejects.toThrow(/EBADF/);
+    const before = process.env['FLAT6_DIRECT'];
+    try {
+      delete process.env['FLAT6_DIRECT'];
+      expect(directArchives('tar', DIRECT_MIN_HOSTS)).toBe(true);
+      expect(directArchives('tar', DIRECT_MIN_HOSTS - 1)).toBe(false);
+      expect(directArchives('tar.gz', 10 * DIRECT_MIN_HOSTS)).toBe(false);
+      process.env['FLAT6_DIRECT'] = '0';
+      expect(directArchives('tar', 10 * DIRECT_MIN_HOSTS)).toBe(false);
+      process.env['FLAT6_DIRECT'] = '1';
+      expect(directArchives('tar', 1)).toBe(true);
+      expect(directArchives('tar.gz', 1)).toBe(false);
+    } finally {
+      if (before === undefined) delete process.env['FLAT6_DIRECT'];
+      else process.env['FLAT6_DIRECT'] = before;
+    }
   });
 });

@@ -12,7 +12,7 @@ import type { Writable } from 'node:stream';
 import { createGzip, type Gzip } from 'node:zlib';
 import { checkRel } from './dir.js';
 import { DirTracker } from './dirs.js';
-import { directWrite } from './native-writer.js';
+import { directWriteAsync } from './native-writer.js';
 import { BLOCK, TarEncoder, type EntryType, type TarOptions } from './tar.js';
 
 const BATCH = 1 << 18;
@@ -20,14 +20,17 @@ const BATCH = 1 << 18;
 export type ArchiveFormat = 'tar' | 'tar.gz';
 
 /**
- * O_DIRECT and the native writer's writeDirect, where both exist (Linux, a
- * build with the native writer), for archives that bypass the page cache.
+ * O_DIRECT and the native writer's writeDirectAsync, where both exist (Linux,
+ * a build with the native writer), for archives that bypass the page cache.
  */
-function directOpen(): { flag: number; write: (fd: number, data: Uint8Array) => number } | undefined {
+function directOpen(): { flag: number; write: (fd: number, data: Uint8Array, offset: number) => Promise<number> } | undefined {
   const flag = (constants as { O_DIRECT?: number }).O_DIRECT;
-  const write = directWrite();
+  const write = directWriteAsync();
   return flag === undefined || write === undefined ? undefined : { flag, write };
 }
+
+/** Direct writes of one archive in flight at once: the next batch is encoded while they are written. */
+const DIRECT_IN_FLIGHT = 2;
 
 export class ArchiveWriter {
   files = 0;
@@ -37,13 +40,20 @@ export class ArchiveWriter {
   private readonly dirs = new DirTracker();
   /** plain tar: written with blocking writes, no stream (nothing to wait for, nothing to buffer) */
   private readonly fd?: number;
-  /** plain tar opened with O_DIRECT (ArchiveOptions.direct): written by the native writer through an aligned copy */
-  private readonly direct?: (fd: number, data: Uint8Array) => number;
+  /**
+   * plain tar opened with O_DIRECT (the `direct` option): each batch is written by the native writer on a
+   * thread of libuv's pool while the next is encoded into a spare buffer; at most DIRECT_IN_FLIGHT at once
+   */
+  private readonly direct?: (fd: number, data: Uint8Array, offset: number) => Promise<number>;
+  private readonly inFlight: Array<Promise<void>> = [];
+  private readonly spare: Buffer[] = [];
+  /** where the next direct write goes in the file */
+  private offset = 0;
   private readonly out?: WriteStream;
   private readonly head?: Writable;
   private readonly gzip?: Gzip;
   /** entries are encoded straight into this buffer (headers, content, padding), handed on when full */
-  private buf = Buffer.allocUnsafeSlow(BATCH);
+  private buf: Buffer = Buffer.allocUnsafeSlow(BATCH);
   private pos = 0;
   private failed?: Error;
 
@@ -80,8 +90,8 @@ export class ArchiveWriter {
     if (this.failed) throw this.failed;
     if (b.length === 0) return undefined;
     if (this.fd !== undefined) {
-      if (this.direct) this.direct(this.fd, b);
-      else for (let off = 0; off < b.length; ) off += writeSync(this.fd, b, off, b.length - off);
+      if (this.direct) return this.sendDirect(b);
+      for (let off = 0; off < b.length; ) off += writeSync(this.fd, b, off, b.length - off);
       return undefined;
     }
     if (this.head!.write(b)) return undefined;
@@ -90,12 +100,37 @@ export class ArchiveWriter {
     });
   }
 
-  /** Hand on what the buffer holds; the stream keeps a handed-on buffer, so gzip gets a fresh one. */
+  /** `b` written directly, in the background; a wait when DIRECT_IN_FLIGHT writes are already under way. `whole`: the batch buffer `b` is part of, spare again once written. */
+  private sendDirect(b: Buffer, whole?: Buffer): Promise<void> | undefined {
+    const at = this.offset;
+    this.offset += b.length;
+    const w = this.direct!(this.fd!, b, at).then(
+      () => {
+        if (whole) this.spare.push(whole);
+      },
+      (e: unknown) => {
+        this.failed ??= e as Error;
+      },
+    );
+    const entry = w.then(() => {
+      void this.inFlight.splice(this.inFlight.indexOf(entry), 1); // the settled write itself, out of the list
+    });
+    this.inFlight.push(entry);
+    return this.inFlight.length > DIRECT_IN_FLIGHT ? this.inFlight[0] : undefined;
+  }
+
+  /** Hand on what the buffer holds; the stream keeps a handed-on buffer, so gzip gets a fresh one, and so does a direct write (a spare one). */
   private flush(): Promise<void> | undefined {
     if (this.pos === 0) return undefined;
     const filled = this.buf.subarray(0, this.pos);
-    if (this.fd === undefined) this.buf = Buffer.allocUnsafeSlow(BATCH);
     this.pos = 0;
+    if (this.direct) {
+      if (this.failed) throw this.failed;
+      const whole = this.buf;
+      this.buf = this.spare.pop() ?? Buffer.allocUnsafeSlow(BATCH);
+      return this.sendDirect(filled, whole);
+    }
+    if (this.fd === undefined) this.buf = Buffer.allocUnsafeSlow(BATCH);
     return this.send(filled);
   }
 
@@ -158,7 +193,9 @@ export class ArchiveWriter {
     const last = this.flush();
     if (last) await last;
     if (this.fd !== undefined) {
+      await Promise.all(this.inFlight);
       closeSync(this.fd);
+      if (this.failed) throw this.failed;
       return;
     }
     const done = this.out!.closed ? Promise.resolve() : once(this.out!, 'close');
@@ -170,11 +207,17 @@ export class ArchiveWriter {
   /** Stop after a failure; the caller removes the staging directory. */
   destroy(): void {
     if (this.fd !== undefined) {
-      try {
-        closeSync(this.fd);
-      } catch {
-        /* already closed */
-      }
+      const fd = this.fd;
+      const close = (): void => {
+        try {
+          closeSync(fd);
+        } catch {
+          /* already closed */
+        }
+      };
+      // never under a direct write still in flight: its file descriptor could by then name another file
+      if (this.inFlight.length > 0) void Promise.all(this.inFlight).then(close);
+      else close();
     }
     this.gzip?.destroy();
     this.out?.destroy();

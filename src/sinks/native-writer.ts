@@ -18,6 +18,7 @@ export const MAX_LANES = 4;
 interface NativeModule {
   write(root: string, umask: number, paths: string, meta: Uint32Array, data: Uint8Array, stop: Int32Array, lane: number): Promise<[number, number]>;
   writeDirect(fd: number, data: Uint8Array): number;
+  writeDirectAsync(fd: number, data: Uint8Array, offset: number): Promise<number>;
 }
 
 let loaded: NativeModule | null | undefined;
@@ -50,6 +51,12 @@ export function hasNativeWriter(): boolean {
 export function directWrite(): ((fd: number, data: Uint8Array) => number) | undefined {
   const n = nativeModule();
   return n === undefined ? undefined : (fd, data) => n.writeDirect(fd, data);
+}
+
+/** The same at `offset`, on a thread of libuv's pool: settles when every byte is written (data must stay untouched until then). */
+export function directWriteAsync(): ((fd: number, data: Uint8Array, offset: number) => Promise<number>) | undefined {
+  const n = nativeModule();
+  return n === undefined ? undefined : (fd, data, offset) => n.writeDirectAsync(fd, data, offset);
 }
 
 /**
