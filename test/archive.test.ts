@@ -128,6 +128,43 @@ describe('render --format tar|tar.gz', () => {
   });
 });
 
+describe('render --format tar past the page cache (FLAT6_DIRECT=1: O_DIRECT, the native writer in the background)', () => {
+  const direct = async <T>(f: () => Promise<T>): Promise<T> => {
+    const before = process.env['FLAT6_DIRECT'];
+    process.env['FLAT6_DIRECT'] = '1';
+    try {
+      return await f();
+    } finally {
+      if (before === undefined) delete process.env['FLAT6_DIRECT'];
+      else process.env['FLAT6_DIRECT'] = before;
+    }
+  };
+
+  it('writes the same archives as through the page cache, on one thread and on two workers', async () => {
+    const parent = tempDir('direct-render');
+    const args = (out: string, jobs: string): string[] => ['render', '--stack', 'multirack', '--out', join(parent, out), '--secrets', testSecretsFile(), '--format', 'tar', '--jobs', jobs];
+    expect((await cli(args('buffered', '1'))).code).toBe(0);
+    for (const jobs of ['1', '2']) {
+      const r = await direct(() => cli(args(`direct${jobs}`, jobs)));
+      expect(r.code, r.stderr).toBe(0);
+      for (const f of readdirSync(join(parent, 'buffered', 'racks'))) expect(readFileSync(join(parent, `direct${jobs}`, 'racks', f)).equals(readFileSync(join(parent, 'buffered', 'racks', f))), f).toBe(true);
+      expect(readFileSync(join(parent, `direct${jobs}`, 'fabric.tar')).equals(readFileSync(join(parent, 'buffered', 'fabric.tar')))).toBe(true);
+    }
+  });
+
+  it('a failing render leaves no archive and no staging directory', async () => {
+    const parent = tempDir('direct-fail');
+    const out = join(parent, 'out');
+    const overlay = join(parent, 'overlay');
+    mkdirSync(join(overlay, 'kubeadm'), { recursive: true });
+    writeFileSync(join(overlay, 'kubeadm', 'join.yaml.hbs'), 'apiVersion: kubeadm.k8s.io/v1beta4\nkind: JoinConfiguration\nnodeRegistration:\n  nmae: {{host}}\n');
+    const r = await direct(() => cli(['render', '--stack', 'multirack', '--out', out, '--secrets', testSecretsFile(), '--templates', overlay, '--format', 'tar']));
+    expect(r.code).toBe(1);
+    expect(existsSync(out)).toBe(false);
+    expect(atomicLeftovers(parent, 'out')).toEqual([]);
+  });
+});
+
 describe('tar writer', () => {
   it('long paths (ustar prefix and pax) and modes survive the system tar', () => {
     const files = [
