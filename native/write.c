@@ -6,18 +6,15 @@
  * directory and file is one mkdirat, or one openat, write and close,
  * relative to the output root).
  *
- *   writeDirect(fd, data) -> bytes
- *     writes all of data at fd's position, on the calling thread, through a
- *     4 KiB-aligned copy, so fd may have been opened with O_DIRECT (archives
- *     of a large render: src/sinks/archive.ts). Where the file system refuses
- *     an O_DIRECT write of that size (EINVAL: its block is larger than the
- *     write's alignment), O_DIRECT is turned off on fd and the write goes
- *     through the page cache.
- *
  *   writeDirectAsync(fd, data, offset) -> Promise<bytes>
- *     the same at `offset` (pwrite: writes in flight side by side land where
- *     they belong), on a thread of libuv's pool; data must stay untouched
- *     until it settles.
+ *     writes all of data at `offset` (pwrite: writes in flight side by side
+ *     land where they belong), on a thread of libuv's pool, through a
+ *     4 KiB-aligned copy, so fd may have been opened with O_DIRECT (archives
+ *     of a large render: src/sinks/archive.ts); data must stay untouched
+ *     until it settles. Where the file system refuses an O_DIRECT write of
+ *     that size (EINVAL: its block is larger than the write's alignment),
+ *     O_DIRECT is turned off on fd and the write goes through the page
+ *     cache.
  *
  *   write(root, umask, paths, meta, data, stop, lane) -> Promise<[files, bytes]>
  *     root   the output directory (it exists)
@@ -513,7 +510,7 @@ static napi_value write_batch(napi_env env, napi_callback_info info) {
   return promise;
 }
 
-/* writeDirect's aligned copy, one per thread (render workers call it on their own threads), freed when the thread ends. */
+/* writeDirectAsync's aligned copy, one per thread of libuv's pool, freed when the thread ends. */
 #define DIRECT_CHUNK (1u << 20)
 static pthread_key_t bounce_key;
 static pthread_once_t bounce_once = PTHREAD_ONCE_INIT;
@@ -531,7 +528,7 @@ static char *bounce_buffer(void) {
   return b;
 }
 
-/* Write all of data through the thread's aligned copy, at fd's position (at < 0) or at offset `at`; 0 or an errno. */
+/* Write all of data at offset `at` through the thread's aligned copy; 0 or an errno. */
 static int direct_write_all(int fd, const char *data, size_t length, int64_t at) {
   char *bounce = bounce_buffer();
   if (!bounce) return ENOMEM;
@@ -542,7 +539,7 @@ static int direct_write_all(int fd, const char *data, size_t length, int64_t at)
     memcpy(bounce, data + done, n);
     size_t off = 0;
     while (off < n) {
-      ssize_t w = at < 0 ? write(fd, bounce + off, n - off) : pwrite(fd, bounce + off, n - off, (off_t)(at + (int64_t)(done + off)));
+      ssize_t w = pwrite(fd, bounce + off, n - off, (off_t)(at + (int64_t)(done + off)));
       if (w < 0) {
         if (errno == EINTR) continue;
         if (errno == EINVAL && !buffered) {
@@ -574,18 +571,16 @@ static napi_value make_errno_error(napi_env env, int err, const char *op) {
   return error;
 }
 
-/* (fd, data) or, with `at`, (fd, data, offset: a whole number of bytes) */
+/* (fd, data, offset: a whole number of bytes) */
 static bool direct_args(napi_env env, napi_callback_info info, int32_t *fd, napi_value *array, const char **data, size_t *length, int64_t *at) {
   size_t argc = 3;
   napi_value argv[3];
   napi_get_cb_info(env, info, &argc, argv, NULL, NULL);
   bool is_typed = false;
-  if (argc != (at ? 3u : 2u) || napi_get_value_int32(env, argv[0], fd) != napi_ok || napi_is_typedarray(env, argv[1], &is_typed) != napi_ok || !is_typed) return false;
-  if (at) {
-    double d;
-    if (napi_get_value_double(env, argv[2], &d) != napi_ok || !(d >= 0 && d <= 9007199254740991.0) || d != (double)(int64_t)d) return false;
-    *at = (int64_t)d;
-  }
+  if (argc != 3 || napi_get_value_int32(env, argv[0], fd) != napi_ok || napi_is_typedarray(env, argv[1], &is_typed) != napi_ok || !is_typed) return false;
+  double d;
+  if (napi_get_value_double(env, argv[2], &d) != napi_ok || !(d >= 0 && d <= 9007199254740991.0) || d != (double)(int64_t)d) return false;
+  *at = (int64_t)d;
   napi_typedarray_type type;
   void *p;
   napi_get_typedarray_info(env, argv[1], &type, length, &p, NULL, NULL);
@@ -595,23 +590,7 @@ static bool direct_args(napi_env env, napi_callback_info info, int32_t *fd, napi
   return true;
 }
 
-static napi_value write_direct(napi_env env, napi_callback_info info) {
-  int32_t fd;
-  napi_value array;
-  const char *data;
-  size_t length;
-  if (!direct_args(env, info, &fd, &array, &data, &length, NULL)) return throw_type(env, "writeDirect(fd: number, data: Uint8Array)");
-  int err = direct_write_all(fd, data, length, -1);
-  if (err) {
-    napi_throw(env, make_errno_error(env, err, "write"));
-    return NULL;
-  }
-  napi_value result;
-  napi_create_double(env, (double)length, &result);
-  return result;
-}
-
-/* writeDirectAsync: the same on a thread of libuv's pool; data is held until the write is done. */
+/* writeDirectAsync: direct_write_all on a thread of libuv's pool; data is held until the write is done. */
 typedef struct {
   napi_async_work work;
   napi_deferred deferred;
@@ -685,8 +664,6 @@ NAPI_MODULE_INIT() {
   napi_value fn;
   napi_create_function(env, "write", NAPI_AUTO_LENGTH, write_batch, NULL, &fn);
   napi_set_named_property(env, exports, "write", fn);
-  napi_create_function(env, "writeDirect", NAPI_AUTO_LENGTH, write_direct, NULL, &fn);
-  napi_set_named_property(env, exports, "writeDirect", fn);
   napi_create_function(env, "writeDirectAsync", NAPI_AUTO_LENGTH, write_direct_async, NULL, &fn);
   napi_set_named_property(env, exports, "writeDirectAsync", fn);
   return exports;

@@ -12,7 +12,7 @@ import { readFileSync } from 'node:fs';
 import { gunzipSync } from 'node:zlib';
 import fc from 'fast-check';
 import { ArchiveWriter } from '../src/sinks/archive.js';
-import { directWrite, directWriteAsync, hasNativeWriter } from '../src/sinks/native-writer.js';
+import { directWriteAsync, hasNativeWriter } from '../src/sinks/native-writer.js';
 import { DIRECT_MIN_HOSTS, directArchives } from '../src/render/output.js';
 import { DirTracker } from '../src/sinks/dirs.js';
 import { tarBuffer, TarEncoder } from '../src/sinks/tar.js';
@@ -233,21 +233,35 @@ describe('tar writer', () => {
     );
   });
 
-  it('writeDirect writes every byte on an O_DIRECT file, and where the file system refuses an unaligned write it turns O_DIRECT off and writes through the page cache', () => {
-    const write = directWrite();
+  it('writeDirectAsync writes every byte on an O_DIRECT file, and where the file system refuses an unaligned write it turns O_DIRECT off and writes through the page cache', async () => {
+    const write = directWriteAsync();
     if (!write) return; // a build without the native writer never opens archives with O_DIRECT
     const dir = tempDir('direct');
     const data = Buffer.from(Array.from({ length: 3 * 1024 * 1024 + 1000 }, (_, i) => (i * 7) % 251)); // more than one aligned chunk, and a tail of 1,000 bytes
     const path = join(dir, 'x');
     const fd = openSync(path, constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_DIRECT, 0o644);
     try {
-      expect(write(fd, data.subarray(0, 512 * 4096))).toBe(512 * 4096); // aligned: direct
-      expect(write(fd, data.subarray(512 * 4096))).toBe(data.length - 512 * 4096);
+      expect(await write(fd, data.subarray(0, 512 * 4096), 0)).toBe(512 * 4096); // aligned: direct
+      expect(await write(fd, data.subarray(512 * 4096), 512 * 4096)).toBe(data.length - 512 * 4096);
     } finally {
       closeSync(fd);
     }
     expect(readFileSync(path).equals(data)).toBe(true);
-    expect(() => write(-1, data.subarray(0, 512))).toThrow(/EBADF/);
+    const before = process.env['FLAT6_DIRECT'];
+    try {
+      delete process.env['FLAT6_DIRECT'];
+      expect(directArchives('tar', DIRECT_MIN_HOSTS)).toBe(true);
+      expect(directArchives('tar', DIRECT_MIN_HOSTS - 1)).toBe(false);
+      expect(directArchives('tar.gz', 10 * DIRECT_MIN_HOSTS)).toBe(false);
+      process.env['FLAT6_DIRECT'] = '0';
+      expect(directArchives('tar', 10 * DIRECT_MIN_HOSTS)).toBe(false);
+      process.env['FLAT6_DIRECT'] = '1';
+      expect(directArchives('tar', 1)).toBe(true);
+      expect(directArchives('tar.gz', 1)).toBe(false);
+    } finally {
+      if (before === undefined) delete process.env['FLAT6_DIRECT'];
+      else process.env['FLAT6_DIRECT'] = before;
+    }
   });
 
   it('writeDirectAsync: writes in flight side by side land at their own offsets, and a failed one rejects with the errno', async () => {

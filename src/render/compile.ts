@@ -225,13 +225,8 @@ class Compiler {
     const known = this.value(params[0]!);
     if (known instanceof Const && name !== 'each') {
       // if/unless on a known value, in the same context: the branch taken, in place
-      let t: boolean;
-      try {
-        t = truthy(known.v) === (name === 'if');
-      } catch {
-        unsupported();
-      }
-      const branch = (t ? s['program'] : s['inverse']) as Node | undefined | null;
+      const taken = truthy(known.v) === (name === 'if');
+      const branch = (taken ? s['program'] : s['inverse']) as Node | undefined | null;
       return branch ? this.parts(branch, []) : '';
     }
     const cond = dynamic(known);

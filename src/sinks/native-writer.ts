@@ -17,7 +17,6 @@ export const MAX_LANES = 4;
 
 interface NativeModule {
   write(root: string, umask: number, paths: string, meta: Uint32Array, data: Uint8Array, stop: Int32Array, lane: number): Promise<[number, number]>;
-  writeDirect(fd: number, data: Uint8Array): number;
   writeDirectAsync(fd: number, data: Uint8Array, offset: number): Promise<number>;
 }
 
@@ -44,16 +43,12 @@ export function hasNativeWriter(): boolean {
 }
 
 /**
- * writeDirect(fd, data) of the native writer (native/write.c): all of data
- * at fd's position, through an aligned copy, so fd may have been opened with
- * O_DIRECT. Undefined without the native writer.
+ * writeDirectAsync(fd, data, offset) of the native writer (native/write.c):
+ * all of data at `offset`, on a thread of libuv's pool, through an aligned
+ * copy, so fd may have been opened with O_DIRECT; settles when every byte is
+ * written (data must stay untouched until then). Undefined without the
+ * native writer.
  */
-export function directWrite(): ((fd: number, data: Uint8Array) => number) | undefined {
-  const n = nativeModule();
-  return n === undefined ? undefined : (fd, data) => n.writeDirect(fd, data);
-}
-
-/** The same at `offset`, on a thread of libuv's pool: settles when every byte is written (data must stay untouched until then). */
 export function directWriteAsync(): ((fd: number, data: Uint8Array, offset: number) => Promise<number>) | undefined {
   const n = nativeModule();
   return n === undefined ? undefined : (fd, data, offset) => n.writeDirectAsync(fd, data, offset);
