@@ -128,17 +128,34 @@ describe('render --format tar|tar.gz', () => {
   });
 });
 
+/** `f` run with FLAT6_DIRECT set to `value` (unset for undefined), then the variable as it was. */
+async function withFlat6Direct<T>(value: string | undefined, f: () => T | Promise<T>): Promise<T> {
+  const before = process.env['FLAT6_DIRECT'];
+  if (value === undefined) delete process.env['FLAT6_DIRECT'];
+  else process.env['FLAT6_DIRECT'] = value;
+  try {
+    return await f();
+  } finally {
+    if (before === undefined) delete process.env['FLAT6_DIRECT'];
+    else process.env['FLAT6_DIRECT'] = before;
+  }
+}
+
 describe('render --format tar past the page cache (FLAT6_DIRECT=1: O_DIRECT, the native writer in the background)', () => {
-  const direct = async <T>(f: () => Promise<T>): Promise<T> => {
-    const before = process.env['FLAT6_DIRECT'];
-    process.env['FLAT6_DIRECT'] = '1';
-    try {
-      return await f();
-    } finally {
-      if (before === undefined) delete process.env['FLAT6_DIRECT'];
-      else process.env['FLAT6_DIRECT'] = before;
-    }
-  };
+  const direct = <T>(f: () => Promise<T>): Promise<T> => withFlat6Direct('1', f);
+
+  it('from DIRECT_MIN_HOSTS hosts for plain tar only; FLAT6_DIRECT=0 never, 1 for every plain tar render', async () => {
+    await withFlat6Direct(undefined, () => {
+      expect(directArchives('tar', DIRECT_MIN_HOSTS)).toBe(true);
+      expect(directArchives('tar', DIRECT_MIN_HOSTS - 1)).toBe(false);
+      expect(directArchives('tar.gz', 10 * DIRECT_MIN_HOSTS)).toBe(false);
+    });
+    await withFlat6Direct('0', () => expect(directArchives('tar', 10 * DIRECT_MIN_HOSTS)).toBe(false));
+    await withFlat6Direct('1', () => {
+      expect(directArchives('tar', 1)).toBe(true);
+      expect(directArchives('tar.gz', 1)).toBe(false);
+    });
+  });
 
   it('writes the same archives as through the page cache, on one thread and on two workers', async () => {
     const parent = tempDir('direct-render');
@@ -247,21 +264,6 @@ describe('tar writer', () => {
       closeSync(fd);
     }
     expect(readFileSync(path).equals(data)).toBe(true);
-    const before = process.env['FLAT6_DIRECT'];
-    try {
-      delete process.env['FLAT6_DIRECT'];
-      expect(directArchives('tar', DIRECT_MIN_HOSTS)).toBe(true);
-      expect(directArchives('tar', DIRECT_MIN_HOSTS - 1)).toBe(false);
-      expect(directArchives('tar.gz', 10 * DIRECT_MIN_HOSTS)).toBe(false);
-      process.env['FLAT6_DIRECT'] = '0';
-      expect(directArchives('tar', 10 * DIRECT_MIN_HOSTS)).toBe(false);
-      process.env['FLAT6_DIRECT'] = '1';
-      expect(directArchives('tar', 1)).toBe(true);
-      expect(directArchives('tar.gz', 1)).toBe(false);
-    } finally {
-      if (before === undefined) delete process.env['FLAT6_DIRECT'];
-      else process.env['FLAT6_DIRECT'] = before;
-    }
   });
 
   it('writeDirectAsync: writes in flight side by side land at their own offsets, and a failed one rejects with the errno', async () => {
@@ -282,20 +284,5 @@ describe('tar writer', () => {
     }
     expect(readFileSync(path).equals(data)).toBe(true);
     await expect(write(-1, data.subarray(0, 512), 0)).rejects.toThrow(/EBADF/);
-    const before = process.env['FLAT6_DIRECT'];
-    try {
-      delete process.env['FLAT6_DIRECT'];
-      expect(directArchives('tar', DIRECT_MIN_HOSTS)).toBe(true);
-      expect(directArchives('tar', DIRECT_MIN_HOSTS - 1)).toBe(false);
-      expect(directArchives('tar.gz', 10 * DIRECT_MIN_HOSTS)).toBe(false);
-      process.env['FLAT6_DIRECT'] = '0';
-      expect(directArchives('tar', 10 * DIRECT_MIN_HOSTS)).toBe(false);
-      process.env['FLAT6_DIRECT'] = '1';
-      expect(directArchives('tar', 1)).toBe(true);
-      expect(directArchives('tar.gz', 1)).toBe(false);
-    } finally {
-      if (before === undefined) delete process.env['FLAT6_DIRECT'];
-      else process.env['FLAT6_DIRECT'] = before;
-    }
   });
 });
